@@ -1,0 +1,74 @@
+"""hyperdial: fast hyperparameter optimisation with a C++ core.
+
+The API follows the conventions of Optuna, so switching is one import line::
+
+    import hyperdial
+
+    def objective(trial):
+        x = trial.suggest_float("x", -10, 10)
+        return (x - 2) ** 2
+
+    study = hyperdial.create_study()
+    study.optimize(objective, n_trials=50)
+    print(study.best_params)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hyperdial import distributions, exceptions, logging, pruners, samplers, storages, trial
+from hyperdial.distributions import (
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from hyperdial.exceptions import TrialPruned
+from hyperdial.study import (
+    Study,
+    StudyDirection,
+    create_study,
+    delete_study,
+    get_all_study_names,
+    load_study,
+)
+from hyperdial.trial import FixedTrial, FrozenTrial, Trial, TrialState
+
+__all__ = [
+    "CategoricalDistribution",
+    "FixedTrial",
+    "FloatDistribution",
+    "FrozenTrial",
+    "IntDistribution",
+    "Study",
+    "StudyDirection",
+    "Trial",
+    "TrialPruned",
+    "TrialState",
+    "__version__",
+    "create_study",
+    "delete_study",
+    "distributions",
+    "exceptions",
+    "get_all_study_names",
+    "load_study",
+    "logging",
+    "pruners",
+    "samplers",
+    "storages",
+    "trial",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # importlib.metadata costs milliseconds, so the version is looked up on first use only.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("hyperdial")
+        except PackageNotFoundError:  # running from a source tree
+            v = "0.0.0+unknown"
+        globals()["__version__"] = v
+        return v
+    raise AttributeError(f"module 'hyperdial' has no attribute {name!r}")

@@ -1,0 +1,493 @@
+"""Parameter distributions: what values a hyperparameter may take.
+
+Every distribution maps between the *external* value the objective sees (a float, an int or a
+categorical choice) and an *internal* float that storages and samplers work with:
+
+* ``FloatDistribution``: internal = the value itself.
+* ``IntDistribution``: internal = ``float(value)``.
+* ``CategoricalDistribution``: internal = the index of the choice, as a float.
+
+Samplers that work in the unit cube (random, Sobol, the GP) use :func:`unit_to_internal` and
+:func:`internal_to_unit`, which put log scales, steps and categories in one place.
+
+Example:
+    >>> from hyperdial.distributions import FloatDistribution
+    >>> d = FloatDistribution(1e-5, 1e-1, log=True)
+    >>> d.to_external_repr(d.to_internal_repr(1e-3))
+    0.001
+"""
+
+from __future__ import annotations
+
+import abc
+import decimal
+import json
+import math
+import numbers
+import warnings
+from typing import Any, Sequence, Union
+
+__all__ = [
+    "BaseDistribution",
+    "CategoricalChoiceType",
+    "CategoricalDistribution",
+    "FloatDistribution",
+    "IntDistribution",
+    "check_distribution_compatibility",
+    "distribution_to_json",
+    "internal_to_unit",
+    "json_to_distribution",
+    "unit_to_internal",
+]
+
+CategoricalChoiceType = Union[None, bool, int, float, str]
+
+_CHOICE_TYPES = (type(None), bool, int, float, str)
+
+
+class BaseDistribution(abc.ABC):
+    """A set of values a parameter may take, with its internal float encoding."""
+
+    @abc.abstractmethod
+    def to_external_repr(self, param_value_in_internal_repr: float) -> Any:
+        """Returns the value the objective sees for an internal float."""
+
+    @abc.abstractmethod
+    def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
+        """Returns the internal float for a value of this distribution.
+
+        Raises:
+            ValueError: the value does not belong to the distribution.
+        """
+
+    @abc.abstractmethod
+    def single(self) -> bool:
+        """True when the distribution holds exactly one value."""
+
+    @abc.abstractmethod
+    def _contains(self, param_value_in_internal_repr: float) -> bool:
+        """True when the internal float is a value of the distribution."""
+
+    @abc.abstractmethod
+    def _asdict(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-compatible."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BaseDistribution) or type(self) is not type(other):
+            return NotImplemented
+        return _identity_key(self._asdict()) == _identity_key(other._asdict())
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, _identity_key(self._asdict())))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._asdict().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _identity_key(obj: Any) -> Any:
+    """A hashable key that tells apart values Python considers equal (1, 1.0 and True)."""
+    if isinstance(obj, dict):
+        return tuple((k, _identity_key(v)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return tuple(_identity_key(v) for v in obj)
+    if isinstance(obj, float) and math.isnan(obj):
+        return (float, "nan")
+    return (type(obj), obj)
+
+
+def _check_finite_number(name: str, value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"`{name}` must be a real number, got {value!r} ({what}).")
+    f = float(value)
+    if not math.isfinite(f):
+        raise ValueError(f"`{name}` must be finite, got {value!r} ({what}).")
+    return f
+
+
+def _adjust_high(low: float, high: float, step: float, *, kind: str) -> float:
+    """Snaps `high` down onto the grid `low + k*step`, warning when it moves."""
+    if kind == "int":
+        n = (int(high) - int(low)) // int(step)
+        new_high: float = int(low) + n * int(step)
+    else:
+        # Decimal arithmetic avoids 0.1 + 0.1 + 0.1 != 0.3 style false alarms.
+        d_low, d_high, d_step = (decimal.Decimal(str(v)) for v in (low, high, step))
+        n_dec = (d_high - d_low) // d_step
+        new_high = float(d_low + n_dec * d_step)
+        if abs(new_high - high) <= 1e-12 * max(1.0, abs(high)):
+            new_high = high
+    if new_high != high:
+        warnings.warn(
+            f"The range [{low}, {high}] is not divisible by step={step}; `high` is replaced "
+            f"by {new_high}.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return new_high
+
+
+class FloatDistribution(BaseDistribution):
+    """Real values in ``[low, high]``, optionally on a log scale or on a grid of ``step``.
+
+    Args:
+        low: Lower bound, finite; ``> 0`` when ``log`` is true.
+        high: Upper bound, finite, ``>= low``.
+        log: Sample on a logarithmic scale. Cannot be combined with ``step``.
+        step: Grid spacing: values are ``low + k*step``. ``high`` is snapped down onto the grid
+            (with a warning) when the range is not a multiple of ``step``.
+
+    Raises:
+        ValueError: for any of the rules above, naming the argument and the allowed range.
+
+    Example:
+        >>> FloatDistribution(0.0, 1.0, step=0.25).to_external_repr(0.5)
+        0.5
+    """
+
+    def __init__(
+        self, low: float, high: float, log: bool = False, step: float | None = None
+    ) -> None:
+        what = "FloatDistribution"
+        low_f = _check_finite_number("low", low, what)
+        high_f = _check_finite_number("high", high, what)
+        if low_f > high_f:
+            raise ValueError(f"`low` <= `high` is required, got low={low!r}, high={high!r}.")
+        if log and step is not None:
+            raise ValueError("`step` and `log` cannot both be set (got log=True, step={step!r}).")
+        if log and low_f <= 0.0:
+            raise ValueError(f"`low` must be > 0 when log=True, got low={low!r}.")
+        step_f: float | None = None
+        if step is not None:
+            step_f = _check_finite_number("step", step, what)
+            if step_f <= 0:
+                raise ValueError(f"`step` must be > 0, got step={step!r}.")
+            if high_f > low_f and step_f > high_f - low_f:
+                raise ValueError(
+                    f"`step` must be <= high - low = {high_f - low_f!r}, got step={step!r}."
+                )
+            high_f = _adjust_high(low_f, high_f, step_f, kind="float")
+        self.low: float = low_f
+        self.high: float = high_f
+        self.log: bool = bool(log)
+        self.step: float | None = step_f
+
+    def to_external_repr(self, param_value_in_internal_repr: float) -> float:
+        return float(param_value_in_internal_repr)
+
+    def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
+        v = param_value_in_external_repr
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise ValueError(f"{v!r} is not a number, so it is not a value of {self!r}.")
+        f = float(v)
+        if math.isnan(f):
+            raise ValueError(f"NaN is not a value of {self!r}.")
+        return f
+
+    def single(self) -> bool:
+        if self.step is None:
+            return self.low == self.high
+        return self.high - self.low < self.step
+
+    def _contains(self, param_value_in_internal_repr: float) -> bool:
+        v = param_value_in_internal_repr
+        if not (self.low <= v <= self.high):
+            return False
+        if self.step is None:
+            return True
+        k = (v - self.low) / self.step
+        return abs(k - round(k)) <= 1e-8 * max(1.0, abs(k))
+
+    def _asdict(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "log": self.log, "step": self.step}
+
+
+class IntDistribution(BaseDistribution):
+    """Integers in ``[low, high]`` on a grid of ``step``, optionally on a log scale.
+
+    Args:
+        low: Lower bound (an integer; ``>= 1`` when ``log`` is true).
+        high: Upper bound (an integer ``>= low``).
+        log: Sample on a logarithmic scale; requires ``step == 1``.
+        step: Grid spacing, a positive integer; ``high`` is snapped down onto the grid.
+
+    Example:
+        >>> IntDistribution(1, 9, step=2).to_external_repr(5.0)
+        5
+    """
+
+    def __init__(self, low: int, high: int, log: bool = False, step: int = 1) -> None:
+        low_i = self._check_int("low", low)
+        high_i = self._check_int("high", high)
+        step_i = self._check_int("step", step)
+        if low_i > high_i:
+            raise ValueError(f"`low` <= `high` is required, got low={low!r}, high={high!r}.")
+        if log and step_i != 1:
+            raise ValueError(
+                f"`step` and `log` cannot both be set: log=True needs step=1, got step={step!r}."
+            )
+        if log and low_i < 1:
+            raise ValueError(f"`low` must be >= 1 when log=True, got low={low!r}.")
+        if step_i <= 0:
+            raise ValueError(f"`step` must be a positive integer, got step={step!r}.")
+        if high_i > low_i and step_i > high_i - low_i:
+            raise ValueError(f"`step` must be <= high - low = {high_i - low_i}, got step={step!r}.")
+        if step_i != 1:
+            high_i = int(_adjust_high(low_i, high_i, step_i, kind="int"))
+        self.low: int = low_i
+        self.high: int = high_i
+        self.log: bool = bool(log)
+        self.step: int = step_i
+
+    @staticmethod
+    def _check_int(name: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"`{name}` must be an integer, got {value!r} (IntDistribution).")
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        f = float(value)
+        if not math.isfinite(f):
+            raise ValueError(f"`{name}` must be finite, got {value!r} (IntDistribution).")
+        if f != int(f):
+            raise ValueError(f"`{name}` must be an integer, got {value!r} (IntDistribution).")
+        return int(f)
+
+    def to_external_repr(self, param_value_in_internal_repr: float) -> int:
+        return int(round(param_value_in_internal_repr))
+
+    def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
+        v = param_value_in_external_repr
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise ValueError(f"{v!r} is not an integer, so it is not a value of {self!r}.")
+        f = float(v)
+        if not math.isfinite(f) or f != round(f):
+            raise ValueError(f"{v!r} is not an integer, so it is not a value of {self!r}.")
+        return f
+
+    def single(self) -> bool:
+        return self.high - self.low < self.step
+
+    def _contains(self, param_value_in_internal_repr: float) -> bool:
+        v = param_value_in_internal_repr
+        if not (self.low <= v <= self.high) or v != round(v):
+            return False
+        return (int(v) - self.low) % self.step == 0
+
+    def _asdict(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "log": self.log, "step": self.step}
+
+
+def _same_choice(a: Any, b: Any) -> bool:
+    """Equality that keeps 1, 1.0 and True apart and treats NaN as equal to NaN."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return bool(a == b)
+
+
+def _normalise_choice(c: Any) -> CategoricalChoiceType:
+    # NumPy scalars become the Python scalar they stand for; anything else must already be one.
+    if type(c).__module__ == "numpy" and hasattr(c, "item"):
+        c = c.item()
+    if not isinstance(c, _CHOICE_TYPES):
+        raise ValueError(
+            f"`choices` may only hold None, bool, int, float or str; got {c!r} "
+            f"of type {type(c).__name__}."
+        )
+    return c  # type: ignore[no-any-return]
+
+
+class CategoricalDistribution(BaseDistribution):
+    """One of a fixed list of choices (None, bool, int, float or str).
+
+    Choices that compare equal in Python but differ in type (``1``, ``1.0``, ``True``) are kept
+    apart: the value the objective receives is the very choice that is stored.
+
+    Args:
+        choices: A non-empty sequence of distinct choices.
+
+    Example:
+        >>> d = CategoricalDistribution([1, True, 1.0])
+        >>> d.to_external_repr(d.to_internal_repr(True))
+        True
+    """
+
+    def __init__(self, choices: Sequence[CategoricalChoiceType]) -> None:
+        if isinstance(choices, (str, bytes)):
+            raise ValueError(
+                f"`choices` must be a sequence of choices, not a single string: {choices!r}."
+            )
+        if not isinstance(choices, Sequence):
+            try:
+                choices = list(choices)
+            except TypeError:
+                raise ValueError(
+                    f"`choices` must be a sequence, got {type(choices).__name__}."
+                ) from None
+        if len(choices) == 0:
+            raise ValueError("`choices` must contain at least one element, got an empty sequence.")
+        normalised: list[CategoricalChoiceType] = []
+        for c in choices:
+            try:
+                hash(c)
+            except TypeError:
+                raise ValueError(
+                    f"`choices` must be hashable, got {c!r} of type {type(c).__name__}."
+                ) from None
+            n = _normalise_choice(c)
+            if any(_same_choice(n, seen) for seen in normalised):
+                raise ValueError(f"`choices` must be distinct, got {n!r} twice.")
+            normalised.append(n)
+        self.choices: tuple[CategoricalChoiceType, ...] = tuple(normalised)
+
+    def to_external_repr(self, param_value_in_internal_repr: float) -> CategoricalChoiceType:
+        return self.choices[int(param_value_in_internal_repr)]
+
+    def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
+        v = param_value_in_external_repr
+        if type(v).__module__ == "numpy" and hasattr(v, "item"):
+            v = v.item()
+        for i, c in enumerate(self.choices):
+            if _same_choice(v, c):
+                return float(i)
+        raise ValueError(f"{v!r} is not one of the choices of {self!r}.")
+
+    def single(self) -> bool:
+        return len(self.choices) == 1
+
+    def _contains(self, param_value_in_internal_repr: float) -> bool:
+        v = param_value_in_internal_repr
+        return 0 <= v < len(self.choices) and v == int(v)
+
+    def _asdict(self) -> dict[str, Any]:
+        return {"choices": list(self.choices)}
+
+
+_DISTRIBUTIONS: dict[str, type[BaseDistribution]] = {
+    "FloatDistribution": FloatDistribution,
+    "IntDistribution": IntDistribution,
+    "CategoricalDistribution": CategoricalDistribution,
+}
+
+
+def _encode_float(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return {"__float__": repr(v)}
+    return v
+
+
+def _decode_float(v: Any) -> Any:
+    if isinstance(v, dict) and set(v) == {"__float__"}:
+        return float(v["__float__"])
+    return v
+
+
+def distribution_to_json(dist: BaseDistribution) -> str:
+    """Serialises a distribution to strict JSON (types of categorical choices preserved).
+
+    Example:
+        >>> distribution_to_json(IntDistribution(1, 3))
+        '{"name": "IntDistribution", "attributes": {"low": 1, "high": 3, "log": false, "step": 1}}'
+    """
+    attrs = dist._asdict()
+    if "choices" in attrs:
+        attrs = {"choices": [_encode_float(c) for c in attrs["choices"]]}
+    return json.dumps({"name": type(dist).__name__, "attributes": attrs}, allow_nan=False)
+
+
+def json_to_distribution(json_str: str) -> BaseDistribution:
+    """Inverse of :func:`distribution_to_json`.
+
+    Raises:
+        ValueError: the text is not a serialised distribution.
+    """
+    try:
+        obj = json.loads(json_str)
+        cls = _DISTRIBUTIONS[obj["name"]]
+        attrs = dict(obj["attributes"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"Not a serialised distribution: {json_str!r} ({e}).") from None
+    if "choices" in attrs:
+        attrs["choices"] = [_decode_float(c) for c in attrs["choices"]]
+    return cls(**attrs)
+
+
+def check_distribution_compatibility(
+    dist_old: BaseDistribution, dist_new: BaseDistribution, *, name: str = "?"
+) -> None:
+    """Raises ``ValueError`` when one parameter name is used with two kinds of distribution.
+
+    Across trials the range of a float or int parameter may change (dynamic search spaces), but
+    its kind, its log flag and the choices of a categorical may not.
+    """
+    if type(dist_old) is not type(dist_new):
+        raise ValueError(
+            f"Parameter {name!r} was defined as {dist_old!r} and cannot become {dist_new!r}."
+        )
+    if isinstance(dist_old, (FloatDistribution, IntDistribution)):
+        assert isinstance(dist_new, (FloatDistribution, IntDistribution))
+        if dist_old.log != dist_new.log:
+            raise ValueError(
+                f"Parameter {name!r} was defined with log={dist_old.log} and cannot change to "
+                f"log={dist_new.log}."
+            )
+    elif dist_old != dist_new:
+        raise ValueError(
+            f"Parameter {name!r} was defined as {dist_old!r}; a categorical parameter cannot "
+            f"change its choices (got {dist_new!r})."
+        )
+
+
+def unit_to_internal(dist: BaseDistribution, u: float) -> float:
+    """Maps ``u`` in ``[0, 1)`` onto an internal value of ``dist``, uniformly in its own scale.
+
+    Floats are uniform (in log space when ``log``); stepped floats and ints are uniform over
+    their grid points (log ints: uniform in ``log`` over ``[low - 0.5, high + 0.5]``, rounded);
+    categoricals are uniform over choices. Used by the random and quasi-random samplers.
+    """
+    u = min(max(float(u), 0.0), math.nextafter(1.0, 0.0))
+    if isinstance(dist, CategoricalDistribution):
+        return float(min(int(u * len(dist.choices)), len(dist.choices) - 1))
+    if isinstance(dist, FloatDistribution):
+        if dist.step is not None:
+            n = int(round((dist.high - dist.low) / dist.step)) + 1
+            k = min(int(u * n), n - 1)
+            return min(dist.low + k * dist.step, dist.high)
+        if dist.log:
+            lo, hi = math.log(dist.low), math.log(dist.high)
+            return min(max(math.exp(lo + u * (hi - lo)), dist.low), dist.high)
+        return min(dist.low + u * (dist.high - dist.low), dist.high)
+    if isinstance(dist, IntDistribution):
+        if dist.log:
+            lo, hi = math.log(dist.low - 0.5), math.log(dist.high + 0.5)
+            v = int(round(math.exp(lo + u * (hi - lo))))
+            return float(min(max(v, dist.low), dist.high))
+        n = (dist.high - dist.low) // dist.step + 1
+        k = min(int(u * n), n - 1)
+        return float(dist.low + k * dist.step)
+    raise TypeError(f"Unknown distribution {dist!r}.")
+
+
+def internal_to_unit(dist: BaseDistribution, v: float) -> float:
+    """The centre of the cell of ``[0, 1)`` that :func:`unit_to_internal` maps onto ``v``."""
+    if isinstance(dist, CategoricalDistribution):
+        return (v + 0.5) / len(dist.choices)
+    if isinstance(dist, FloatDistribution):
+        if dist.step is not None:
+            n = int(round((dist.high - dist.low) / dist.step)) + 1
+            return (round((v - dist.low) / dist.step) + 0.5) / n
+        if dist.high == dist.low:
+            return 0.5
+        if dist.log:
+            lo, hi = math.log(dist.low), math.log(dist.high)
+            return (math.log(v) - lo) / (hi - lo)
+        return (v - dist.low) / (dist.high - dist.low)
+    if isinstance(dist, IntDistribution):
+        if dist.log:
+            lo, hi = math.log(dist.low - 0.5), math.log(dist.high + 0.5)
+            a, b = math.log(v - 0.5), math.log(v + 0.5)
+            return ((a + b) / 2 - lo) / (hi - lo)
+        n = (dist.high - dist.low) // dist.step + 1
+        return (round((v - dist.low) / dist.step) + 0.5) / n
+    raise TypeError(f"Unknown distribution {dist!r}.")

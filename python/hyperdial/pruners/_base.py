@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import abc
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hyperdial.study._study import Study
+    from hyperdial.trial._frozen import FrozenTrial
+
+__all__ = ["BasePruner", "NopPruner"]
+
+
+class BasePruner(abc.ABC):
+    """Decides whether a running trial should stop early (``Trial.should_prune``)."""
+
+    @abc.abstractmethod
+    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+        """True to stop ``trial`` now.
+
+        ``trial`` is a fresh snapshot holding every intermediate value reported so far; the
+        other trials of the study are read through ``study``.
+        """
+
+
+class NopPruner(BasePruner):
+    """Never prunes. The default pruner of a study."""
+
+    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+        return False

@@ -1,0 +1,10 @@
+"""Samplers choose parameter values; see :class:`BaseSampler` for the protocol."""
+
+from __future__ import annotations
+
+from hyperdial.samplers._base import BaseSampler
+from hyperdial.samplers._grid import GridSampler
+from hyperdial.samplers._qmc import QMCSampler
+from hyperdial.samplers._random import RandomSampler
+
+__all__ = ["BaseSampler", "GridSampler", "QMCSampler", "RandomSampler"]

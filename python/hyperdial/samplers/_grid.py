@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import uuid
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import numpy as np
+
+from hyperdial.distributions import (
+    BaseDistribution,
+    CategoricalChoiceType,
+    CategoricalDistribution,
+)
+from hyperdial.exceptions import StudyExhausted
+from hyperdial.samplers._base import BaseSampler
+from hyperdial.samplers._seeding import check_seed, hash_to_unit
+
+if TYPE_CHECKING:
+    from hyperdial.study._study import Study
+    from hyperdial.trial._frozen import FrozenTrial
+
+__all__ = ["GridSampler"]
+
+GRID_ID_KEY = "grid_id"
+GRID_KEY = "grid_fingerprint"
+
+
+class _StudyCursor:
+    __slots__ = ("position", "taken")
+
+    def __init__(self, taken: set[int]) -> None:
+        self.position = 0
+        self.taken = taken
+
+
+class GridSampler(BaseSampler):
+    """Tries every point of a grid exactly once, in a seeded random order.
+
+    Each new trial claims one grid point in storage before it is created, so the guarantee
+    holds with ``n_jobs > 1`` and with several processes on a shared storage. When every point
+    is taken, ``optimize`` stops and ``Study.ask`` raises
+    :class:`~hyperdial.exceptions.StudyExhausted`. A trial that fails keeps its point.
+
+    Args:
+        search_space: ``{name: [values…]}``. Values are None/bool/int/float/str, distinct
+            within a parameter, and must belong to the distribution the objective suggests.
+        seed: Seed of the visiting order (``None``: random).
+
+    Example:
+        >>> import hyperdial
+        >>> sampler = hyperdial.samplers.GridSampler({"x": [0, 1, 2], "y": ["a", "b"]}, seed=0)
+        >>> study = hyperdial.create_study(sampler=sampler)
+        >>> def objective(trial):
+        ...     return trial.suggest_int("x", 0, 2) + len(trial.suggest_categorical("y", ["a", "b"]))
+        >>> study.optimize(objective)  # stops by itself after 6 trials
+        >>> len(study.trials)
+        6
+    """
+
+    def __init__(
+        self,
+        search_space: Mapping[str, Sequence[CategoricalChoiceType]],
+        seed: int | None = None,
+    ) -> None:
+        if not isinstance(search_space, Mapping) or len(search_space) == 0:
+            raise ValueError(
+                "`search_space` must be a non-empty mapping {name: [values]}, "
+                f"got {search_space!r}."
+            )
+        self._names: list[str] = sorted(search_space)
+        self._values: list[tuple[CategoricalChoiceType, ...]] = []
+        for name in self._names:
+            if not isinstance(name, str):
+                raise ValueError(f"Grid parameter names must be str, got {name!r}.")
+            try:
+                choices = CategoricalDistribution(list(search_space[name])).choices
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"Grid parameter {name!r}: {e}") from None
+            self._values.append(choices)
+        self._sizes = [len(v) for v in self._values]
+        self._n_points = math.prod(self._sizes)
+        payload = json.dumps(
+            [[n, [[type(x).__name__, repr(x)] for x in v]] for n, v in zip(self._names, self._values)]
+        )
+        self._fingerprint = hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+        self._seed = check_seed(seed)
+        self._order = np.random.default_rng(self._seed).permutation(self._n_points)
+        self._token = uuid.uuid4().hex
+        self._lock = threading.Lock()
+        self._cursors: dict[tuple[int, int], _StudyCursor] = {}
+
+    @property
+    def n_points(self) -> int:
+        """Number of points in the grid."""
+        return self._n_points
+
+    def _prefix(self) -> str:
+        return f"grid:{self._fingerprint}:"
+
+    def reserve(self, study: Study) -> dict[str, Any] | None:
+        storage, study_id = study._storage, study._study_id
+        prefix = self._prefix()
+        with self._lock:
+            key = (id(storage), study_id)
+            cursor = self._cursors.get(key)
+            if cursor is None:
+                claims = storage.get_claims(study_id, prefix)
+                cursor = _StudyCursor({int(k[len(prefix):]) for k in claims})
+                self._cursors[key] = cursor
+            while cursor.position < self._n_points:
+                idx = int(self._order[cursor.position])
+                cursor.position += 1
+                if idx in cursor.taken:
+                    continue
+                cursor.taken.add(idx)
+                if storage.claim(study_id, f"{prefix}{idx}", self._token) == self._token:
+                    return {GRID_ID_KEY: idx, GRID_KEY: self._fingerprint}
+        raise StudyExhausted(f"All {self._n_points} points of the grid have been taken.")
+
+    def is_exhausted(self, study: Study) -> bool:
+        """True when every grid point has been claimed by a trial of ``study``."""
+        return len(study._storage.get_claims(study._study_id, self._prefix())) >= self._n_points
+
+    def _point(self, grid_id: int) -> list[int]:
+        idx = []
+        for size in reversed(self._sizes):
+            grid_id, r = divmod(grid_id, size)
+            idx.append(r)
+        return idx[::-1]
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        try:
+            j = self._names.index(param_name)
+        except ValueError:
+            raise ValueError(
+                f"Parameter {param_name!r} is not in the grid; the grid has {self._names}."
+            ) from None
+        values = self._values[j]
+        grid_id = trial.system_attrs.get(GRID_ID_KEY)
+        if grid_id is not None and trial.system_attrs.get(GRID_KEY) == self._fingerprint:
+            value = values[self._point(int(grid_id))[j]]
+        else:  # an enqueued trial that did not claim a point: any grid value
+            u = hash_to_unit(self._seed, trial.number, param_name)
+            value = values[min(int(u * len(values)), len(values) - 1)]
+        try:
+            ok = param_distribution._contains(param_distribution.to_internal_repr(value))
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"Grid value {value!r} of parameter {param_name!r} is not a value of "
+                f"{param_distribution!r}."
+            )
+        return value

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import hashlib
+import numbers
+import secrets
+import struct
+from typing import Any
+
+__all__ = ["check_seed", "hash_to_unit"]
+
+_PACK = struct.Struct("<QQ")
+
+
+def check_seed(seed: Any) -> int:
+    """Returns ``seed`` as an int in ``[0, 2**63)``, or a fresh random one when None."""
+    if seed is None:
+        return secrets.randbits(63)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not (
+        0 <= int(seed) < 2**63
+    ):
+        raise ValueError(f"`seed` must be None or an integer in [0, 2**63), got {seed!r}.")
+    return int(seed)
+
+
+def hash_to_unit(seed: int, number: int, name: str) -> float:
+    """A uniform float in [0, 1) that depends only on (seed, trial number, parameter name).
+
+    Stateless, so the value a trial gets does not depend on thread scheduling or on the order in
+    which parameters are suggested.
+    """
+    h = hashlib.blake2b(_PACK.pack(seed, number & 0xFFFFFFFFFFFFFFFF), digest_size=8)
+    h.update(name.encode("utf-8", "surrogatepass"))
+    return (int.from_bytes(h.digest(), "little") >> 11) * (1.0 / 9007199254740992.0)

@@ -1,0 +1,21 @@
+"""Studies: create, load and run optimisations."""
+
+from __future__ import annotations
+
+from hyperdial._direction import StudyDirection
+from hyperdial.study._study import (
+    Study,
+    create_study,
+    delete_study,
+    get_all_study_names,
+    load_study,
+)
+
+__all__ = [
+    "Study",
+    "StudyDirection",
+    "create_study",
+    "delete_study",
+    "get_all_study_names",
+    "load_study",
+]

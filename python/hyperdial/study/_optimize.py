@@ -1,0 +1,243 @@
+"""The ``Study.optimize`` loop: sequential or in threads, never leaving a trial RUNNING."""
+
+from __future__ import annotations
+
+import gc
+import numbers
+import os
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, Union
+
+from hyperdial import logging as _logging
+from hyperdial.exceptions import StudyExhausted, TrialPruned
+from hyperdial.trial._frozen import FAIL_REASON_KEY, FrozenTrial
+from hyperdial.trial._state import TrialState
+from hyperdial.trial._trial import Trial
+
+if TYPE_CHECKING:
+    from hyperdial.study._study import Study
+
+__all__ = ["ObjectiveFuncType", "optimize"]
+
+ObjectiveFuncType = Callable[[Trial], Union[float, Sequence[float]]]
+CallbackType = Callable[["Study", FrozenTrial], None]
+
+_logger = _logging.get_logger(__name__)
+_tqdm_warned = False
+
+
+class _ProgressBar:
+    def __init__(self, show: bool, n_trials: int | None, timeout: float | None) -> None:
+        global _tqdm_warned
+        self._bar: Any = None
+        self._lock = threading.Lock()
+        if not show:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            if not _tqdm_warned:
+                _tqdm_warned = True
+                _logger.warning(
+                    "show_progress_bar=True needs tqdm, which is not installed "
+                    "(pip install tqdm); optimising without a progress bar."
+                )
+            return
+        self._bar = tqdm(total=n_trials, desc="trials")
+        self._timeout = timeout
+
+    def update(self, study: Study, frozen: FrozenTrial) -> None:
+        if self._bar is None:
+            return
+        with self._lock:
+            if frozen.state == TrialState.COMPLETE and len(study.directions) == 1:
+                try:
+                    best = study.best_trial
+                    self._bar.set_postfix_str(f"best #{best.number}: {best.value:.6g}")
+                except ValueError:
+                    pass
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+class _Run:
+    """State shared by the workers of one ``optimize`` call."""
+
+    def __init__(self, n_trials: int | None, timeout: float | None) -> None:
+        self.lock = threading.Lock()
+        self.remaining = n_trials
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.stop = threading.Event()
+        self.running: set[int] = set()
+        self.error: BaseException | None = None
+
+    def take_slot(self) -> bool:
+        with self.lock:
+            if self.stop.is_set():
+                return False
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                return False
+            if self.remaining is not None:
+                if self.remaining <= 0:
+                    return False
+                self.remaining -= 1
+            return True
+
+    def register(self, trial_id: int) -> None:
+        with self.lock:
+            self.running.add(trial_id)
+
+    def fail_running(self, study: Study, e: BaseException) -> None:
+        with self.lock:
+            running = list(self.running)
+        for trial_id in running:
+            study._fail_trial(trial_id, f"interrupted by {type(e).__name__}")
+
+    def fail(self, e: BaseException) -> None:
+        with self.lock:
+            if self.error is None:
+                self.error = e
+        self.stop.set()
+
+
+def _check_args(
+    n_trials: Any, timeout: Any, n_jobs: Any, catch: Any
+) -> tuple[int, tuple[type[BaseException], ...]]:
+    if n_trials is not None and (
+        isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral) or n_trials < 0
+    ):
+        raise ValueError(f"`n_trials` must be None or an integer >= 0, got {n_trials!r}.")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0
+    ):
+        raise ValueError(f"`timeout` must be None or a number of seconds > 0, got {timeout!r}.")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0 or (
+        n_jobs < -1
+    ):
+        raise ValueError(f"`n_jobs` must be -1 or an integer >= 1, got {n_jobs!r}.")
+    n = int(n_jobs) if n_jobs > 0 else (os.cpu_count() or 1)
+    if isinstance(catch, type):
+        catch = (catch,)
+    catch_t = tuple(catch)
+    for c in catch_t:
+        if not (isinstance(c, type) and issubclass(c, BaseException)):
+            raise TypeError(f"`catch` must hold exception classes, got {c!r}.")
+    return n, catch_t
+
+
+def optimize(
+    study: Study,
+    func: ObjectiveFuncType,
+    *,
+    n_trials: int | None,
+    timeout: float | None,
+    n_jobs: int,
+    catch: Iterable[type[Exception]] | type[Exception],
+    callbacks: Iterable[CallbackType] | None,
+    gc_after_trial: bool,
+    show_progress_bar: bool,
+) -> None:
+    if not callable(func):
+        raise TypeError(f"`func` must be callable, got {func!r}.")
+    n_threads, catch_t = _check_args(n_trials, timeout, n_jobs, catch)
+    callbacks_l = list(callbacks or [])
+    if not study._optimize_lock.acquire(blocking=False):
+        raise RuntimeError("Nested or concurrent `optimize` calls on one Study are not allowed.")
+    run = _Run(n_trials, timeout)
+    study._stop_event = run.stop
+    bar = _ProgressBar(show_progress_bar, n_trials, timeout)
+
+    def work() -> None:
+        while run.take_slot():
+            try:
+                frozen = _run_trial(study, func, catch_t, run)
+            except StudyExhausted as e:
+                with run.lock:
+                    first = not run.stop.is_set()
+                    run.stop.set()
+                if first:
+                    _logger.info(f"Stopping: {e}")
+                return
+            for cb in callbacks_l:
+                cb(study, frozen)
+            bar.update(study, frozen)
+            if gc_after_trial:
+                gc.collect()
+
+    def thread_main() -> None:
+        try:
+            work()
+        except BaseException as e:  # surfaced by the main thread
+            run.fail(e)
+
+    try:
+        if n_threads == 1:
+            try:
+                work()
+            except BaseException as e:
+                run.fail_running(study, e)  # a no-op unless an interrupt hit between steps
+                raise
+        else:
+            threads = [
+                threading.Thread(target=thread_main, name=f"hyperdial-worker-{i}", daemon=True)
+                for i in range(n_threads)
+            ]
+            for t in threads:
+                t.start()
+            try:
+                for t in threads:
+                    while t.is_alive():
+                        t.join(0.05)
+            except BaseException as e:  # Ctrl-C reaches the main thread only
+                run.stop.set()
+                run.fail_running(study, e)
+                raise
+            if run.error is not None:
+                raise run.error
+    finally:
+        study._stop_event = None
+        bar.close()
+        study._optimize_lock.release()
+
+
+def _run_trial(
+    study: Study,
+    func: ObjectiveFuncType,
+    catch: tuple[type[BaseException], ...],
+    run: _Run,
+) -> FrozenTrial:
+    trial = study._ask(None, run.register)
+    trial_id = trial._trial_id
+    func_err: Exception | None = None
+    try:
+        values: Any = None
+        state: TrialState | None = None
+        reason: str | None = None
+        try:
+            values = func(trial)
+        except TrialPruned:
+            state = TrialState.PRUNED
+        except Exception as e:
+            func_err = e
+            state = TrialState.FAIL
+            reason = f"the objective raised {type(e).__name__}: {e}"
+            _logger.warning(
+                f"Trial {trial.number} failed with parameters {trial.params} because the "
+                f"objective raised:",
+                exc_info=e,
+            )
+            study._storage.set_trial_system_attr(trial_id, FAIL_REASON_KEY, reason)
+        frozen = study._tell(trial_id, values, state, skip_if_finished=False, fail_reason=None)
+    except BaseException as e:
+        study._fail_trial(trial_id, f"interrupted by {type(e).__name__}: {e}")
+        raise
+    finally:
+        with run.lock:
+            run.running.discard(trial_id)
+    if func_err is not None and not isinstance(func_err, catch):
+        raise func_err
+    return frozen

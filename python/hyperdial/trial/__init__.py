@@ -1,0 +1,10 @@
+"""Trials: the live ``Trial`` an objective receives and the ``FrozenTrial`` record."""
+
+from __future__ import annotations
+
+from hyperdial.trial._fixed import FixedTrial
+from hyperdial.trial._frozen import FrozenTrial
+from hyperdial.trial._state import TrialState
+from hyperdial.trial._trial import BaseTrial, Trial
+
+__all__ = ["BaseTrial", "FixedTrial", "FrozenTrial", "Trial", "TrialState"]

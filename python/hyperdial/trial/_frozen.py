@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import copy
+import datetime
+import math
+from typing import Any, Sequence
+
+from hyperdial.distributions import BaseDistribution
+from hyperdial.trial._state import TrialState
+
+__all__ = ["FrozenTrial", "CONSTRAINTS_KEY", "FAIL_REASON_KEY"]
+
+#: System attribute holding ``{constraint name: value}`` set by ``Trial.set_constraint``.
+CONSTRAINTS_KEY = "constraints"
+#: System attribute holding the reason a trial failed, when hyperdial knows it.
+FAIL_REASON_KEY = "fail_reason"
+
+
+class FrozenTrial:
+    """The record of a trial as storage holds it.
+
+    Parameters are kept in their external form (what the objective saw) together with their
+    distributions. Storages hand these out; samplers must treat them as read-only.
+
+    Attributes:
+        number: Position of the trial in its study, 0, 1, 2, … without gaps.
+        state: A :class:`TrialState`.
+        values: Objective values of a finished COMPLETE trial (one per direction), else None.
+        params: ``{name: value}`` as the objective received them.
+        distributions: ``{name: distribution}``.
+        user_attrs / system_attrs: JSON-compatible attributes.
+        intermediate_values: ``{step: value}`` reported with ``Trial.report``.
+        datetime_start / datetime_complete: UTC timestamps (None while not started / running).
+
+    Example:
+        >>> from hyperdial.distributions import FloatDistribution
+        >>> t = FrozenTrial(number=0, state=TrialState.COMPLETE, values=[0.5],
+        ...                 params={"x": 0.25}, distributions={"x": FloatDistribution(0, 1)})
+        >>> t.value, t.params
+        (0.5, {'x': 0.25})
+    """
+
+    __slots__ = (
+        "number",
+        "state",
+        "_values",
+        "datetime_start",
+        "datetime_complete",
+        "_params",
+        "_distributions",
+        "user_attrs",
+        "system_attrs",
+        "intermediate_values",
+        "_trial_id",
+    )
+
+    def __init__(
+        self,
+        number: int = -1,
+        state: TrialState = TrialState.RUNNING,
+        value: float | None = None,
+        datetime_start: datetime.datetime | None = None,
+        datetime_complete: datetime.datetime | None = None,
+        params: dict[str, Any] | None = None,
+        distributions: dict[str, BaseDistribution] | None = None,
+        user_attrs: dict[str, Any] | None = None,
+        system_attrs: dict[str, Any] | None = None,
+        intermediate_values: dict[int, float] | None = None,
+        trial_id: int = -1,
+        *,
+        values: Sequence[float] | None = None,
+    ) -> None:
+        if value is not None and values is not None:
+            raise ValueError("Give `value` or `values`, not both.")
+        self.number = number
+        self.state = TrialState(state)
+        self._values: list[float] | None = (
+            [float(value)] if value is not None else None if values is None else
+            [float(v) for v in values]
+        )
+        self.datetime_start = datetime_start
+        self.datetime_complete = datetime_complete
+        self._params: dict[str, Any] = dict(params or {})
+        self._distributions: dict[str, BaseDistribution] = dict(distributions or {})
+        self.user_attrs: dict[str, Any] = dict(user_attrs or {})
+        self.system_attrs: dict[str, Any] = dict(system_attrs or {})
+        self.intermediate_values: dict[int, float] = dict(intermediate_values or {})
+        self._trial_id = trial_id
+
+    # -- values -------------------------------------------------------------------------------
+    @property
+    def values(self) -> list[float] | None:
+        return self._values
+
+    @values.setter
+    def values(self, v: Sequence[float] | None) -> None:
+        self._values = None if v is None else [float(x) for x in v]
+
+    @property
+    def value(self) -> float | None:
+        """The single objective value; raises for multi-objective trials."""
+        if self._values is None:
+            return None
+        if len(self._values) != 1:
+            raise RuntimeError(
+                "This trial has several objective values; use `values` instead of `value`."
+            )
+        return self._values[0]
+
+    @value.setter
+    def value(self, v: float | None) -> None:
+        self._values = None if v is None else [float(v)]
+
+    # -- parameters ---------------------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, Any]:
+        return self._params
+
+    @params.setter
+    def params(self, params: dict[str, Any]) -> None:
+        self._params = dict(params)
+
+    @property
+    def distributions(self) -> dict[str, BaseDistribution]:
+        return self._distributions
+
+    @distributions.setter
+    def distributions(self, d: dict[str, BaseDistribution]) -> None:
+        self._distributions = dict(d)
+
+    @property
+    def trial_id(self) -> int:
+        return self._trial_id
+
+    @property
+    def constraints(self) -> dict[str, float]:
+        """``{name: value}`` from ``Trial.set_constraint``; a trial is feasible when all ≤ 0."""
+        return dict(self.system_attrs.get(CONSTRAINTS_KEY, {}))
+
+    def is_feasible(self) -> bool:
+        """True when every constraint value is ≤ 0 (and not NaN)."""
+        return all(v <= 0.0 for v in self.constraints.values())
+
+    @property
+    def last_step(self) -> int | None:
+        """The largest step reported with ``Trial.report``, or None."""
+        return max(self.intermediate_values) if self.intermediate_values else None
+
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        if self.datetime_start is None or self.datetime_complete is None:
+            return None
+        return self.datetime_complete - self.datetime_start
+
+    def _validate(self) -> None:
+        """Checks a trial given to ``Study.add_trial``; raises ValueError naming the problem."""
+        if self.state == TrialState.COMPLETE:
+            if self._values is None:
+                raise ValueError("A COMPLETE trial needs `values`.")
+            if any(math.isnan(v) for v in self._values):
+                raise ValueError(f"A COMPLETE trial cannot have NaN values, got {self._values}.")
+        elif self.state in (TrialState.FAIL, TrialState.RUNNING, TrialState.WAITING):
+            if self._values is not None:
+                raise ValueError(f"A {self.state.name} trial cannot have values.")
+        if set(self._params) != set(self._distributions):
+            raise ValueError(
+                "`params` and `distributions` must name the same parameters, got "
+                f"{sorted(self._params)} and {sorted(self._distributions)}."
+            )
+        for name, v in self._params.items():
+            dist = self._distributions[name]
+            internal = dist.to_internal_repr(v)
+            if not dist._contains(internal):
+                raise ValueError(f"Parameter {name!r}: {v!r} is not a value of {dist!r}.")
+
+    # -- dunder -------------------------------------------------------------------------------
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, s) for s in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FrozenTrial):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __lt__(self, other: FrozenTrial) -> bool:
+        return self.number < other.number
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> FrozenTrial:
+        new = FrozenTrial.__new__(FrozenTrial)
+        for s in self.__slots__:
+            setattr(new, s, getattr(self, s))
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenTrial:
+        new = FrozenTrial.__new__(FrozenTrial)
+        for s in self.__slots__:
+            v = getattr(self, s)
+            # Distributions are immutable; everything else is plain data.
+            if s == "_distributions":
+                v = dict(v)
+            elif isinstance(v, (dict, list)):
+                v = copy.deepcopy(v, memo)
+            setattr(new, s, v)
+        return new
+
+    def __repr__(self) -> str:
+        return (
+            f"FrozenTrial(number={self.number}, state={self.state!r}, values={self._values}, "
+            f"params={self._params}, datetime_start={self.datetime_start!r}, "
+            f"datetime_complete={self.datetime_complete!r}, user_attrs={self.user_attrs}, "
+            f"system_attrs={self.system_attrs}, "
+            f"intermediate_values={self.intermediate_values}, trial_id={self._trial_id})"
+        )
