@@ -154,7 +154,7 @@ class FloatDistribution(BaseDistribution):
         if low_f > high_f:
             raise ValueError(f"`low` <= `high` is required, got low={low!r}, high={high!r}.")
         if log and step is not None:
-            raise ValueError("`step` and `log` cannot both be set (got log=True, step={step!r}).")
+            raise ValueError(f"`step` and `log` cannot both be set (got log=True, step={step!r}).")
         if log and low_f <= 0.0:
             raise ValueError(f"`low` must be > 0 when log=True, got low={low!r}.")
         step_f: float | None = None
