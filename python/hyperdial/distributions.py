@@ -162,7 +162,9 @@ class FloatDistribution(BaseDistribution):
             step_f = _check_finite_number("step", step, what)
             if step_f <= 0:
                 raise ValueError(f"`step` must be > 0, got step={step!r}.")
-            if high_f > low_f and step_f > high_f - low_f:
+            # In decimal, like the snapping below: 0.3 - 0.1 < 0.2 in binary floating point.
+            d_low, d_high, d_step = (decimal.Decimal(str(v)) for v in (low_f, high_f, step_f))
+            if high_f > low_f and d_step > d_high - d_low:
                 raise ValueError(
                     f"`step` must be <= high - low = {high_f - low_f!r}, got step={step!r}."
                 )
