@@ -114,6 +114,10 @@ def _adjust_high(low: float, high: float, step: float, *, kind: str) -> float:
         # Decimal arithmetic avoids 0.1 + 0.1 + 0.1 != 0.3 style false alarms.
         d_low, d_high, d_step = (decimal.Decimal(str(v)) for v in (low, high, step))
         n_dec = (d_high - d_low) // d_step
+        # A `high` snapped earlier may have been rounded just below its grid point when it
+        # became a float; it is on the grid, so snapping must leave it (e.g. read from JSON).
+        if float(d_low + (n_dec + 1) * d_step) == high:
+            n_dec += 1
         new_high = float(d_low + n_dec * d_step)
         if abs(new_high - high) <= 1e-12 * max(1.0, abs(high)):
             new_high = high
@@ -163,8 +167,9 @@ class FloatDistribution(BaseDistribution):
             if step_f <= 0:
                 raise ValueError(f"`step` must be > 0, got step={step!r}.")
             # In decimal, like the snapping below: 0.3 - 0.1 < 0.2 in binary floating point.
-            d_low, d_high, d_step = (decimal.Decimal(str(v)) for v in (low_f, high_f, step_f))
-            if high_f > low_f and d_step > d_high - d_low:
+            # The range holds one step when low + step, rounded to a float, is <= high.
+            d_low, d_step = (decimal.Decimal(str(v)) for v in (low_f, step_f))
+            if high_f > low_f and float(d_low + d_step) > high_f:
                 raise ValueError(
                     f"`step` must be <= high - low = {high_f - low_f!r}, got step={step!r}."
                 )
