@@ -488,6 +488,8 @@ def internal_to_unit(dist: BaseDistribution, v: float) -> float:
             return 0.5
         if dist.log:
             lo, hi = math.log(dist.low), math.log(dist.high)
+            if hi == lo:  # adjacent floats can share a logarithm
+                return 0.5
             return (math.log(v) - lo) / (hi - lo)
         return (v - dist.low) / (dist.high - dist.low)
     if isinstance(dist, IntDistribution):
