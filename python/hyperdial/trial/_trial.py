@@ -172,6 +172,8 @@ def _check_step(step: Any) -> int:
 def _check_intermediate(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         try:
+            if isinstance(value, (str, bytes)):  # float("1.5") works, but a str is no number
+                raise TypeError
             return float(value)  # 0-d numpy arrays and the like
         except (TypeError, ValueError):
             raise TypeError(f"`value` must be a real number, got {value!r}.") from None
