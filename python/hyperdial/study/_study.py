@@ -6,7 +6,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Container, Iterable, Sequence, Union
 
 from hyperdial import logging as _logging
-from hyperdial.distributions import BaseDistribution
+from hyperdial.distributions import BaseDistribution, CategoricalDistribution
 from hyperdial.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
 from hyperdial.pruners._base import BasePruner, NopPruner
 from hyperdial.samplers._base import BaseSampler
@@ -477,7 +477,7 @@ class Study:
         if skip_if_exists:
             for t in self._get_trials():
                 existing = t.system_attrs.get(FIXED_PARAMS_KEY, t.params)
-                if _same_params(existing, params):
+                if _same_params(existing, params, t.distributions):
                     _logger.info(
                         f"Trial {t.number} already has parameters {params}; not enqueued again."
                     )
@@ -523,14 +523,25 @@ class Study:
         return trials_dataframe(self, multi_index=multi_index)
 
 
-def _same_params(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def _same_params(
+    a: dict[str, Any], b: dict[str, Any], distributions: dict[str, BaseDistribution]
+) -> bool:
+    """Same names and values; NaN equals NaN, and True is not 1 (nor 1.0 a categorical 1)."""
     if set(a) != set(b):
         return False
     for k, va in a.items():
         vb = b[k]
+        dist = distributions.get(k)
+        if isinstance(dist, CategoricalDistribution):
+            try:
+                if dist.to_internal_repr(va) != dist.to_internal_repr(vb):
+                    return False
+                continue
+            except ValueError:  # not a choice: compare as plain values below
+                pass
         if isinstance(va, float) and isinstance(vb, float) and math.isnan(va) and math.isnan(vb):
             continue
-        if va != vb:
+        if va != vb or isinstance(va, bool) != isinstance(vb, bool):
             return False
     return True
 
