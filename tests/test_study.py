@@ -72,9 +72,9 @@ def test_bad_directions(kwargs: dict[str, Any], match: str) -> None:
 def test_direction_of_a_multi_objective_study_raises(make_study: MakeStudy) -> None:
     study = make_study(directions=["minimize", "maximize"])
     with pytest.raises(RuntimeError, match="use `directions`"):
-        study.direction
+        _ = study.direction
     with pytest.raises(RuntimeError, match="use `best_trials`"):
-        study.best_trial
+        _ = study.best_trial
 
 
 def test_generated_names_are_unique() -> None:
@@ -452,14 +452,14 @@ def test_best_tie_goes_to_the_earliest_trial_whatever_the_finishing_order(
 def test_best_trial_without_a_completed_trial(make_study: MakeStudy) -> None:
     study = make_study()
     with pytest.raises(ValueError, match="No trial is completed"):
-        study.best_trial
+        _ = study.best_trial
     study.ask()
     study.tell(study.ask(), None)
     study.add_trial(FrozenTrial(state=TrialState.PRUNED, value=0.0))
     with pytest.raises(ValueError, match="No trial is completed"):
-        study.best_value
+        _ = study.best_value
     with pytest.raises(ValueError, match="No trial is completed"):
-        study.best_params
+        _ = study.best_params
 
 
 def _constrained(value: float, c: float) -> FrozenTrial:
@@ -470,7 +470,7 @@ def test_best_trial_honours_constraints(make_study: MakeStudy) -> None:
     study = make_study()
     study.add_trial(_constrained(-10.0, 0.5))  # best value, infeasible
     with pytest.raises(ValueError, match="None of the 1 completed trials is feasible"):
-        study.best_trial
+        _ = study.best_trial
     study.add_trial(_constrained(3.0, 0.0))  # feasible (<= 0)
     study.add_trial(_constrained(1.0, -2.0))
     study.add_trial(_constrained(0.5, 1e-9))
