@@ -122,7 +122,12 @@ def _check_args(
     n = int(n_jobs) if n_jobs > 0 else (os.cpu_count() or 1)
     if isinstance(catch, type):
         catch = (catch,)
-    catch_t = tuple(catch)
+    try:
+        catch_t = tuple(catch)
+    except TypeError:
+        raise TypeError(
+            f"`catch` must be an exception class or an iterable of them, got {catch!r}."
+        ) from None
     for c in catch_t:
         if not (isinstance(c, type) and issubclass(c, BaseException)):
             raise TypeError(f"`catch` must hold exception classes, got {c!r}.")
