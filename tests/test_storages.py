@@ -19,12 +19,13 @@ from collections.abc import Container, Sequence
 from typing import Any
 
 import pytest
+from hypothesis import Phase, settings
+
 from hyperdial._direction import StudyDirection
 from hyperdial.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution
 from hyperdial.storages import BaseStorage, InMemoryStorage
 from hyperdial.testing import StorageContract
 from hyperdial.trial import FrozenTrial, TrialState
-from hypothesis import Phase, settings
 
 
 class TestInMemoryStorage(StorageContract):
