@@ -340,6 +340,17 @@ class _CopiesTemplateShallowly(InMemoryStorage):
         return tid
 
 
+class _TemplateNotStarted(InMemoryStorage):
+    """Takes a RUNNING template's timestamps as they are (None: never started)."""
+
+    def create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> int:
+        tid = super().create_new_trial(study_id, template_trial)
+        if template_trial is not None:
+            with self._lock:
+                self._trials[tid].datetime_start = template_trial.datetime_start
+        return tid
+
+
 class _AliasedStudyAttrs(InMemoryStorage):
     """``get_study_user_attrs`` returns the stored dict."""
 
@@ -467,6 +478,7 @@ _BROKEN: list[tuple[type[BaseStorage], str, dict[str, Any]]] = [
     (_NameOutlivesStudy, "test_delete_study_removes_its_trials_claims_and_name", {}),
     (_DefaultsDirections, "test_invalid_directions_raise", {"directions": [StudyDirection(0)]}),
     (_CopiesTemplateShallowly, "test_template_is_copied", {}),
+    (_TemplateNotStarted, "test_running_template_starts_now", {}),
     (_AliasedStudyAttrs, "test_study_attrs_are_copies", {"kind": "user"}),
     (_ChoiceByEquality, "test_categorical_choices_keep_their_type", {}),
     (_FixedRanges, "test_range_may_change_across_trials", {}),

@@ -535,6 +535,19 @@ class StorageContract:
             _assert_utc(got.datetime_start, "datetime_start")
             _assert_utc(got.datetime_complete, "datetime_complete")
 
+    def test_running_template_starts_now(self, storage: BaseStorage) -> None:
+        """``Study.ask`` passes a RUNNING template when its sampler reserved attributes."""
+        sid = storage.create_new_study(_MIN)
+        template = FrozenTrial(state=TrialState.RUNNING, system_attrs={"grid:point": 3})
+        before = datetime.datetime.now(_UTC)
+        tid = storage.create_new_trial(sid, template)
+        after = datetime.datetime.now(_UTC)
+        t = storage.get_trial(tid)
+        assert (t.number, t.state, t.system_attrs) == (0, TrialState.RUNNING, {"grid:point": 3})
+        assert t.datetime_complete is None
+        start = _assert_utc(t.datetime_start, "datetime_start")
+        assert before - self.clock_slack <= start <= after + self.clock_slack
+
     def test_template_is_copied(self, storage: BaseStorage) -> None:
         sid = storage.create_new_study(_MIN)
         template = _template(TrialState.COMPLETE)
