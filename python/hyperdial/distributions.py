@@ -457,6 +457,10 @@ def unit_to_internal(dist: BaseDistribution, u: float) -> float:
     if isinstance(dist, CategoricalDistribution):
         return float(min(int(u * len(dist.choices)), len(dist.choices) - 1))
     if isinstance(dist, FloatDistribution):
+        if dist.step is None and not dist.log and math.isinf(dist.high - dist.low):
+            # The range is wider than the largest float: work with halves.
+            lo, hi = dist.low / 2, dist.high / 2
+            return min(max(2.0 * (lo + u * (hi - lo)), dist.low), dist.high)
         if dist.step is not None:
             n = int(round((dist.high - dist.low) / dist.step)) + 1
             k = min(int(u * n), n - 1)
@@ -481,6 +485,9 @@ def internal_to_unit(dist: BaseDistribution, v: float) -> float:
     if isinstance(dist, CategoricalDistribution):
         return (v + 0.5) / len(dist.choices)
     if isinstance(dist, FloatDistribution):
+        if dist.step is None and not dist.log and math.isinf(dist.high - dist.low):
+            lo, hi = dist.low / 2, dist.high / 2
+            return (v / 2 - lo) / (hi - lo)
         if dist.step is not None:
             n = int(round((dist.high - dist.low) / dist.step)) + 1
             return (round((v - dist.low) / dist.step) + 0.5) / n
