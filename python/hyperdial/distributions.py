@@ -471,13 +471,24 @@ def unit_to_internal(dist: BaseDistribution, u: float) -> float:
         return min(dist.low + u * (dist.high - dist.low), dist.high)
     if isinstance(dist, IntDistribution):
         if dist.log:
-            lo, hi = math.log(dist.low - 0.5), math.log(dist.high + 0.5)
-            v = int(round(math.exp(lo + u * (hi - lo))))
+            base, width = _int_log_scale(dist)
+            v = int(round(base + base * math.expm1(u * width)))
             return float(min(max(v, dist.low), dist.high))
         n = (dist.high - dist.low) // dist.step + 1
         k = min(int(u * n), n - 1)
         return float(dist.low + k * dist.step)
     raise TypeError(f"Unknown distribution {dist!r}.")
+
+
+def _int_log_scale(dist: IntDistribution) -> tuple[float, float]:
+    """``(low - 0.5, log((high + 0.5) / (low - 0.5)))`` for a log-scaled int distribution.
+
+    Positions are measured from ``low - 0.5`` with log1p/expm1, so that the mapping keeps
+    every integer apart up to 2**53 (plain logs of large numbers differ only in their last
+    bits).
+    """
+    base = dist.low - 0.5
+    return base, math.log1p((dist.high - dist.low + 1) / base)
 
 
 def internal_to_unit(dist: BaseDistribution, v: float) -> float:
@@ -501,9 +512,10 @@ def internal_to_unit(dist: BaseDistribution, v: float) -> float:
         return (v - dist.low) / (dist.high - dist.low)
     if isinstance(dist, IntDistribution):
         if dist.log:
-            lo, hi = math.log(dist.low - 0.5), math.log(dist.high + 0.5)
-            a, b = math.log(v - 0.5), math.log(v + 0.5)
-            return ((a + b) / 2 - lo) / (hi - lo)
+            base, width = _int_log_scale(dist)
+            a = math.log1p((v - dist.low) / base)  # log((v - 0.5) / base)
+            b = math.log1p((v - dist.low + 1) / base)  # log((v + 0.5) / base)
+            return (a + b) / 2 / width
         n = (dist.high - dist.low) // dist.step + 1
         return (round((v - dist.low) / dist.step) + 0.5) / n
     raise TypeError(f"Unknown distribution {dist!r}.")
