@@ -70,13 +70,15 @@ class GridSampler(BaseSampler):
                 "`search_space` must be a non-empty mapping {name: [values]}, "
                 f"got {search_space!r}."
             )
+        for name in search_space:
+            if not isinstance(name, str):
+                raise ValueError(f"Grid parameter names must be str, got {name!r}.")
         self._names: list[str] = sorted(search_space)
         self._values: list[tuple[CategoricalChoiceType, ...]] = []
         for name in self._names:
-            if not isinstance(name, str):
-                raise ValueError(f"Grid parameter names must be str, got {name!r}.")
             try:
-                choices = CategoricalDistribution(list(search_space[name])).choices
+                # Not list(...): a str would become a grid of its characters.
+                choices = CategoricalDistribution(search_space[name]).choices
             except (ValueError, TypeError) as e:
                 raise ValueError(f"Grid parameter {name!r}: {e}") from None
             self._values.append(choices)
