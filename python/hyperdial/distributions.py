@@ -203,7 +203,10 @@ class FloatDistribution(BaseDistribution):
         if self.step is None:
             return True
         k = (v - self.low) / self.step
-        return abs(k - round(k)) <= 1e-8 * max(1.0, abs(k))
+        # v - low carries the rounding of v (a few ulps of it), which is large next to a fine
+        # step far from zero (low=524288, step=1e-6).
+        rounding = 4 * math.ulp(max(abs(v), abs(self.low))) / self.step
+        return abs(k - round(k)) <= 1e-8 * max(1.0, abs(k)) + rounding
 
     def _asdict(self) -> dict[str, Any]:
         return {"low": self.low, "high": self.high, "log": self.log, "step": self.step}
