@@ -1041,7 +1041,7 @@ class StorageContract:
                     ["create", "enqueue", "start", "param", "report", "attr", "finish"]
                 ),
                 st.integers(0, 7),
-                st.booleans(),  # read after this write
+                st.booleans(),  # read after this write?
             ),
             max_size=30,
         )
@@ -1050,7 +1050,7 @@ class StorageContract:
         @given(ops=ops_strategy)
         def check(ops: list[tuple[str, int, bool]]) -> None:
             sid = storage.create_new_study(_MIN)
-            ids: list[int] = []
+            ids = [storage.create_new_trial(sid) for _ in range(2)]
             view: dict[int, FrozenTrial] = {}
             mark = 0
 
@@ -1060,13 +1060,14 @@ class StorageContract:
                 view.update((t.number, t) for t in changed)
                 assert view == {t.number: t for t in storage.get_all_trials(sid)}
 
+            read()
             for i, (op, k, read_after) in enumerate(ops):
                 if op == "create":
                     ids.append(storage.create_new_trial(sid))
                 elif op == "enqueue":
                     waiting = FrozenTrial(state=TrialState.WAITING)
                     ids.append(storage.create_new_trial(sid, waiting))
-                elif ids:
+                else:
                     tid = ids[k % len(ids)]
                     try:
                         if op == "start":
