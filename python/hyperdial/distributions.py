@@ -114,12 +114,13 @@ def _adjust_high(low: float, high: float, step: float, *, kind: str) -> float:
         # Decimal arithmetic avoids 0.1 + 0.1 + 0.1 != 0.3 style false alarms.
         d_low, d_high, d_step = (decimal.Decimal(str(v)) for v in (low, high, step))
         n_dec = (d_high - d_low) // d_step
-        # A `high` snapped earlier may have been rounded just below its grid point when it
-        # became a float; it is on the grid, so snapping must leave it (e.g. read from JSON).
-        if float(d_low + (n_dec + 1) * d_step) == high:
+        # `high` may lie a rounding error below a grid point: a `high` snapped earlier (and
+        # read back, e.g. from JSON), or high - low given as the step. It is on the grid.
+        tol = 1e-12 * max(1.0, abs(high))
+        if abs(float(d_low + (n_dec + 1) * d_step) - high) <= tol:
             n_dec += 1
         new_high = float(d_low + n_dec * d_step)
-        if abs(new_high - high) <= 1e-12 * max(1.0, abs(high)):
+        if abs(new_high - high) <= tol:
             new_high = high
     if new_high != high:
         warnings.warn(
@@ -166,10 +167,10 @@ class FloatDistribution(BaseDistribution):
             step_f = _check_finite_number("step", step, what)
             if step_f <= 0:
                 raise ValueError(f"`step` must be > 0, got step={step!r}.")
-            # In decimal, like the snapping below: 0.3 - 0.1 < 0.2 in binary floating point.
-            # The range holds one step when low + step, rounded to a float, is <= high.
+            # The step fits if it does in binary or in decimal arithmetic: 0.3 - 0.1 < 0.2 in
+            # binary, and low + (high - low) can round above high in decimal.
             d_low, d_step = (decimal.Decimal(str(v)) for v in (low_f, step_f))
-            if high_f > low_f and float(d_low + d_step) > high_f:
+            if high_f > low_f and step_f > high_f - low_f and float(d_low + d_step) > high_f:
                 raise ValueError(
                     f"`step` must be <= high - low = {high_f - low_f!r}, got step={step!r}."
                 )
