@@ -170,6 +170,20 @@ def test_float_step_dividing_the_range_in_decimal_is_accepted_silently(
     assert d.high == high
 
 
+def test_step_equal_to_the_range_is_accepted() -> None:
+    low, high = -8.17563833112201, -7.868784783249293
+    d = FloatDistribution(low, high, step=high - low)
+    assert (d.low, d.high) == (low, high) and not d.single()
+    assert d._contains(low) and d._contains(high)
+
+
+def test_a_fine_step_far_from_zero_contains_its_grid() -> None:
+    d = FloatDistribution(524288.0, 524288.001, step=1e-6)
+    assert all(d._contains(unit_to_internal(d, i / 1000)) for i in range(1001))
+    assert d._contains(524288.0 + 441 * 1e-6)
+    assert not d._contains(524288.0 + 441.5 * 1e-6)
+
+
 def test_step_equal_to_a_zero_width_range_is_accepted() -> None:
     assert FloatDistribution(1.0, 1.0, step=5.0).single()
     assert IntDistribution(3, 3, step=7).single()
@@ -193,9 +207,11 @@ def float_distributions(draw: st.DrawFn) -> FloatDistribution:
         high = draw(st.floats(min_value=low, max_value=1e7))
         return FloatDistribution(low, high, log=True)
     low = draw(finite)
-    high = draw(st.floats(min_value=low, max_value=low + 1e5))
-    if kind == "plain" or high == low:
-        return FloatDistribution(low, high)
+    if kind == "plain":
+        return FloatDistribution(low, draw(st.floats(min_value=low, max_value=low + 1e5)))
+    # A step finer than the spacing of floats near `low` has no representable grid; keep
+    # clear of that (the width is at least 1e-3, the spacing at most about 1e-10 here).
+    high = low + draw(st.floats(min_value=1e-3, max_value=1e5))
     step = draw(st.floats(min_value=(high - low) / 1000, max_value=high - low))
     assume(step > 0)
     return _quiet(FloatDistribution, low, high, step=step)  # type: ignore[no-any-return]

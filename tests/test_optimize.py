@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from hyperdial import TrialPruned, TrialState
 from hyperdial.samplers import RandomSampler
+from hyperdial.study import _optimize
 from hyperdial.trial import FrozenTrial
 
 MakeStudy = Callable[..., hyperdial.Study]
@@ -415,12 +416,19 @@ def test_callbacks_see_every_finished_trial(make_study: MakeStudy) -> None:
         return [1.0, None, NAN][trial.number % 3]
 
     study.optimize(
-        objective,
-        n_trials=6,
-        callbacks=[lambda s, t: seen.append((t.number, t.state))],
-        gc_after_trial=True,
+        objective, n_trials=6, callbacks=[lambda s, t: seen.append((t.number, t.state))]
     )
     assert seen == [(i, TrialState.COMPLETE if i % 3 == 0 else TrialState.FAIL) for i in range(6)]
+
+
+def test_gc_after_trial(make_study: MakeStudy, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(_optimize.gc, "collect", lambda *a: calls.append(1) or 0)
+    study = make_study()
+    study.optimize(lambda t: 0.0, n_trials=3)
+    assert calls == []
+    study.optimize(lambda t: 0.0, n_trials=3, gc_after_trial=True)
+    assert len(calls) == 3
 
 
 @pytest.mark.parametrize(

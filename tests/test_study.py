@@ -512,7 +512,7 @@ def pareto_cases(draw: st.DrawFn) -> tuple[list[str], list[list[float]]]:
     return directions, values
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(pareto_cases())
 def test_best_trials_is_the_pareto_front(case: tuple[list[str], list[list[float]]]) -> None:
     directions, values = case
