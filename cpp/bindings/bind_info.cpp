@@ -1,0 +1,50 @@
+// Build facts: what the compiled core was built with, for bug reports and for tests.
+#include <string>
+
+#include "hyperdial/parallel.hpp"
+#include "hyperdial/version.hpp"
+#include "pybind.hpp"
+
+#ifndef HYPERDIAL_BUILD_TYPE
+#define HYPERDIAL_BUILD_TYPE ""
+#endif
+
+namespace hyperdial::bindings {
+namespace {
+
+std::string compiler_description() {
+#if defined(__clang__)
+    return std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+    return std::string("gcc ") + __VERSION__;
+#elif defined(_MSC_VER)
+    return "msvc " + std::to_string(_MSC_FULL_VER);
+#else
+    return "unknown";
+#endif
+}
+
+}  // namespace
+
+void bind_info(py::module_& m) {
+    m.attr("__version__") = hyperdial::version;
+    m.attr("build_type") = HYPERDIAL_BUILD_TYPE;
+    m.def("version", [] { return std::string(hyperdial::version); },
+          "Version of the compiled core (the package version it was built as).");
+    m.def("openmp_enabled", &hyperdial::openmp_enabled,
+          "Whether the core was compiled with OpenMP.");
+    m.def("max_threads", &hyperdial::max_threads,
+          "Threads that n_threads=0 stands for (1 without OpenMP).");
+    m.def("eigen_version", [] { return std::string(hyperdial::eigen_version); },
+          "Version of the Eigen headers the core was compiled against.");
+    m.def("pybind11_version",
+          [] {
+              // Stringified: the patch level may be a token such as 0.dev1.
+              return std::string(HYPERDIAL_STRINGIFY(PYBIND11_VERSION_MAJOR) "." HYPERDIAL_STRINGIFY(
+                  PYBIND11_VERSION_MINOR) "." HYPERDIAL_STRINGIFY(PYBIND11_VERSION_PATCH));
+          },
+          "Version of the pybind11 headers the bindings were compiled against.");
+    m.def("compiler", &compiler_description, "Compiler name and version that built the core.");
+}
+
+}  // namespace hyperdial::bindings

@@ -1,0 +1,7 @@
+#include "pybind.hpp"
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "hyperdial's compiled numerics (private; use the hyperdial package instead).";
+    hyperdial::bindings::bind_info(m);
+    hyperdial::bindings::bind_sobol(m);
+}
