@@ -332,7 +332,7 @@ class Study:
             UpdateFinishedTrialError: the trial is already finished and ``skip_if_finished`` is
                 false.
             ValueError: ``state`` is not COMPLETE, PRUNED, FAIL or None, or the trial number
-                does not exist.
+                does not exist or names a WAITING (enqueued, not started) trial.
         """
         if isinstance(trial, Trial):
             if trial.study._study_id != self._study_id or trial.study._storage is not self._storage:
@@ -345,6 +345,10 @@ class Study:
                 )
             except KeyError:
                 raise ValueError(f"Study {self.study_name!r} has no trial number {trial}.") from None
+            if self._storage.get_trial(trial_id).state == TrialState.WAITING:
+                raise ValueError(
+                    f"Trial {trial} is WAITING (enqueued, not started); `ask` starts it."
+                )
         else:
             raise TypeError(f"`trial` must be a Trial or a trial number, got {trial!r}.")
         if state is not None:
