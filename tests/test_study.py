@@ -245,6 +245,16 @@ def test_tell_unknown_or_foreign_trials(make_study: MakeStudy) -> None:
         study.tell("0", 1.0)  # type: ignore[arg-type]
 
 
+def test_tell_refuses_an_enqueued_trial_that_never_ran(make_study: MakeStudy) -> None:
+    study = make_study()
+    study.enqueue_trial({"x": 0.5})
+    with pytest.raises(ValueError, match="Trial 0 is WAITING"):
+        study.tell(0, 1.0)
+    t = study.ask()  # the queued trial is still there to run
+    assert t.number == 0 and t.suggest_float("x", 0, 1) == 0.5
+    assert study.tell(0, 1.0).state == TrialState.COMPLETE
+
+
 def test_ask_with_fixed_distributions(make_study: MakeStudy) -> None:
     study = make_study()
     t = study.ask({"x": FloatDistribution(0, 1), "c": CategoricalDistribution(["a", "b"])})

@@ -125,6 +125,20 @@ def test_invalid_suggestion_names_the_parameter(
     assert study.trials[0].params == {}
 
 
+def test_a_step_not_dividing_the_range_warns_and_snaps(make_study: MakeStudy) -> None:
+    study = make_study()
+    for _ in range(10):
+        t = study.ask()
+        with pytest.warns(UserWarning, match=r"not divisible by step=0\.3.*replaced by 0\.9"):
+            q = t.suggest_float("q", 0.0, 1.0, step=0.3)
+        with pytest.warns(UserWarning, match=r"not divisible by step=4.*replaced by 8"):
+            n = t.suggest_int("n", 0, 10, step=4)
+        assert min(abs(q - g) for g in (0.0, 0.3, 0.6, 0.9)) < 1e-12
+        assert n in (0, 4, 8)
+        assert t.distributions["q"].high == pytest.approx(0.9)
+        study.tell(t, q)
+
+
 def test_parameter_name_must_be_a_string(make_study: MakeStudy) -> None:
     t = make_study().ask()
     with pytest.raises(TypeError, match="parameter name must be a str"):
