@@ -24,6 +24,8 @@ import decimal
 import json
 import math
 import numbers
+import os
+import sys
 import warnings
 from typing import Any, Sequence, Union
 
@@ -105,6 +107,17 @@ def _check_finite_number(name: str, value: Any, what: str) -> float:
     return f
 
 
+def _stacklevel_outside_hyperdial() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside hyperdial."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = sys._getframe(1)  # the function that warns
+    level = 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 def _adjust_high(low: float, high: float, step: float, *, kind: str) -> float:
     """Snaps `high` down onto the grid `low + k*step`, warning when it moves."""
     if kind == "int":
@@ -127,7 +140,7 @@ def _adjust_high(low: float, high: float, step: float, *, kind: str) -> float:
             f"The range [{low}, {high}] is not divisible by step={step}; `high` is replaced "
             f"by {new_high}.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=_stacklevel_outside_hyperdial(),
         )
     return new_high
 
