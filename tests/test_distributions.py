@@ -152,6 +152,12 @@ def test_float_step_not_dividing_the_range_snaps_high(
     assert d.low == low and d.step == step
 
 
+def test_the_snapping_warning_points_at_the_caller() -> None:
+    with pytest.warns(UserWarning, match="not divisible") as record:
+        FloatDistribution(0.0, 1.0, step=0.3)
+    assert record[0].filename == __file__
+
+
 def test_int_step_not_dividing_the_range_snaps_high() -> None:
     with pytest.warns(UserWarning, match=r"not divisible by step=3.*replaced by 9"):
         d = IntDistribution(0, 10, step=3)

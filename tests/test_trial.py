@@ -139,6 +139,12 @@ def test_a_step_not_dividing_the_range_warns_and_snaps(make_study: MakeStudy) ->
         study.tell(t, q)
 
 
+def test_the_snapping_warning_points_at_the_objective(make_study: MakeStudy) -> None:
+    with pytest.warns(UserWarning, match="not divisible") as record:
+        make_study().ask().suggest_int("n", 0, 10, step=3)
+    assert record[0].filename == __file__
+
+
 def test_parameter_name_must_be_a_string(make_study: MakeStudy) -> None:
     t = make_study().ask()
     with pytest.raises(TypeError, match="parameter name must be a str"):
