@@ -6,6 +6,7 @@ does not. See :mod:`hyperdial.testing.storage` for how a storage's tests use its
 
 from __future__ import annotations
 
+from hyperdial.testing.sampler import SamplerContract
 from hyperdial.testing.storage import StorageContract
 
-__all__ = ["StorageContract"]
+__all__ = ["SamplerContract", "StorageContract"]
