@@ -26,11 +26,15 @@ _LINE = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
 
 def cumulative_us(module: str) -> int:
     """Cumulative import time of `module` (µs) in a fresh interpreter."""
+    # Bytecode caching on, as in any installed package: with PYTHONDONTWRITEBYTECODE set (as on
+    # our dev machines), an editable install recompiles every module on every import.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     out = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     ).stderr
     for line in out.splitlines():
         m = _LINE.match(line)

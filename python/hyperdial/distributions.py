@@ -20,8 +20,6 @@ Example:
 from __future__ import annotations
 
 import abc
-import decimal
-import json
 import math
 import numbers
 import os
@@ -125,6 +123,8 @@ def _adjust_high(low: float, high: float, step: float, *, kind: str) -> float:
         new_high: float = int(low) + n * int(step)
     else:
         # Decimal arithmetic avoids 0.1 + 0.1 + 0.1 != 0.3 style false alarms.
+        import decimal  # imported here: it costs import time and is rarely needed
+
         d_low, d_high, d_step = (decimal.Decimal(str(v)) for v in (low, high, step))
         n_dec = (d_high - d_low) // d_step
         # `high` may lie a rounding error below a grid point: a `high` snapped earlier (and
@@ -182,6 +182,8 @@ class FloatDistribution(BaseDistribution):
                 raise ValueError(f"`step` must be > 0, got step={step!r}.")
             # The step fits if it does in binary or in decimal arithmetic: 0.3 - 0.1 < 0.2 in
             # binary, and low + (high - low) can round above high in decimal.
+            import decimal
+
             d_low, d_step = (decimal.Decimal(str(v)) for v in (low_f, step_f))
             if high_f > low_f and step_f > high_f - low_f and float(d_low + d_step) > high_f:
                 raise ValueError(
@@ -417,6 +419,8 @@ def distribution_to_json(dist: BaseDistribution) -> str:
     attrs = dist._asdict()
     if "choices" in attrs:
         attrs = {"choices": [_encode_float(c) for c in attrs["choices"]]}
+    import json
+
     return json.dumps({"name": type(dist).__name__, "attributes": attrs}, allow_nan=False)
 
 
@@ -426,6 +430,8 @@ def json_to_distribution(json_str: str) -> BaseDistribution:
     Raises:
         ValueError: the text is not a serialised distribution.
     """
+    import json
+
     try:
         obj = json.loads(json_str)
         cls = _DISTRIBUTIONS[obj["name"]]

@@ -20,8 +20,7 @@ storages return :class:`~hyperdial.trial.FrozenTrial` records with external valu
 from __future__ import annotations
 
 import abc
-import dataclasses
-from typing import Any, Container, Sequence
+from typing import Any, Container, NamedTuple, Sequence
 
 from hyperdial.distributions import BaseDistribution
 from hyperdial.exceptions import UpdateFinishedTrialError
@@ -32,8 +31,7 @@ from hyperdial.trial._state import TrialState
 __all__ = ["BaseStorage", "StudyInfo"]
 
 
-@dataclasses.dataclass(frozen=True)
-class StudyInfo:
+class StudyInfo(NamedTuple):
     """A study as ``BaseStorage.get_all_studies`` lists it."""
 
     study_id: int

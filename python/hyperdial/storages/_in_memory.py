@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import copy
 import datetime
+import os
 import threading
-import uuid
 from typing import Any, Container, Sequence
 
 from hyperdial.distributions import BaseDistribution, check_distribution_compatibility
@@ -114,7 +114,7 @@ class InMemoryStorage(BaseStorage):
             raise ValueError(f"`directions` must be MINIMIZE or MAXIMIZE, got {directions}.")
         with self._lock:
             if study_name is None:
-                study_name = f"no-name-{uuid.uuid4()}"
+                study_name = f"no-name-{os.urandom(16).hex()}"
             if study_name in self._name_to_id:
                 raise DuplicatedStudyError(f"A study named {study_name!r} already exists.")
             sid = self._next_study_id

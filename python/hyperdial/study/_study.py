@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import math
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Container, Iterable, Sequence, Union
@@ -486,6 +485,8 @@ class Study:
                         f"Trial {t.number} already has parameters {params}; not enqueued again."
                     )
                     return
+        import json
+
         template = FrozenTrial(
             state=TrialState.WAITING,
             user_attrs=user_attrs,

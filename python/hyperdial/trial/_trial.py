@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import abc
 import datetime
-import json
 import math
 import numbers
 import warnings
@@ -45,6 +44,8 @@ def _check_json(what: str, key: str, value: Any) -> None:
     if not isinstance(key, str):
         raise TypeError(f"{what} keys must be str, got {key!r}.")
     try:
+        import json
+
         json.dumps(value)
     except (TypeError, ValueError) as e:
         raise TypeError(
