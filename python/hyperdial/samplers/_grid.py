@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import hashlib
 import json
 import math
+import os
 import threading
-import uuid
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
@@ -16,7 +15,7 @@ from hyperdial.distributions import (
 )
 from hyperdial.exceptions import StudyExhausted
 from hyperdial.samplers._base import BaseSampler
-from hyperdial.samplers._seeding import check_seed, hash_to_unit
+from hyperdial.samplers._seeding import blake2b, check_seed, hash_to_unit
 
 if TYPE_CHECKING:
     from hyperdial.study._study import Study
@@ -87,10 +86,10 @@ class GridSampler(BaseSampler):
         payload = json.dumps(
             [[n, [[type(x).__name__, repr(x)] for x in v]] for n, v in zip(self._names, self._values)]
         )
-        self._fingerprint = hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+        self._fingerprint = blake2b(payload.encode(), digest_size=8).hexdigest()
         self._seed = check_seed(seed)
         self._order = np.random.default_rng(self._seed).permutation(self._n_points)
-        self._token = uuid.uuid4().hex
+        self._token = os.urandom(16).hex()
         self._lock = threading.Lock()
         self._cursors: dict[tuple[int, int], _StudyCursor] = {}
 

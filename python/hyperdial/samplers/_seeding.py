@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-import hashlib
 import numbers
-import secrets
+import os
 import struct
 from typing import Any
+
+try:  # CPython's own BLAKE2: importing hashlib would load OpenSSL (~5 ms of import time)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Python implementations
+    from hashlib import blake2b
 
 __all__ = ["check_seed", "hash_to_unit"]
 
@@ -14,7 +18,7 @@ _PACK = struct.Struct("<QQ")
 def check_seed(seed: Any) -> int:
     """Returns ``seed`` as an int in ``[0, 2**63)``, or a fresh random one when None."""
     if seed is None:
-        return secrets.randbits(63)
+        return int.from_bytes(os.urandom(8), "little") >> 1
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not (
         0 <= int(seed) < 2**63
     ):
@@ -28,6 +32,6 @@ def hash_to_unit(seed: int, number: int, name: str) -> float:
     Stateless, so the value a trial gets does not depend on thread scheduling or on the order in
     which parameters are suggested.
     """
-    h = hashlib.blake2b(_PACK.pack(seed, number & 0xFFFFFFFFFFFFFFFF), digest_size=8)
+    h = blake2b(_PACK.pack(seed, number & 0xFFFFFFFFFFFFFFFF), digest_size=8)
     h.update(name.encode("utf-8", "surrogatepass"))
     return (int.from_bytes(h.digest(), "little") >> 11) * (1.0 / 9007199254740992.0)
