@@ -52,6 +52,8 @@ def same_choice(a: Any, b: Any) -> bool:
         ({"low": 0.0, "high": 1.0, "step": -0.5}, r"`step` must be > 0"),
         ({"low": 0.0, "high": 1.0, "step": NAN}, r"`step` must be finite"),
         ({"low": 0.0, "high": 1.0, "step": 1.5}, r"`step` must be <= high - low"),
+        ({"low": 0.0, "high": 1e300, "step": 1e-300}, r"at most 2\*\*53 grid points"),
+        ({"low": -1e308, "high": 1e308, "step": 1e307}, r"finite width"),
     ],
 )
 def test_float_distribution_rejects(kwargs: dict[str, Any], match: str) -> None:
@@ -83,6 +85,8 @@ def test_float_log_with_step_message_shows_the_step() -> None:
         ({"low": 0, "high": 10, "step": 0}, r"`step` must be a positive integer"),
         ({"low": 0, "high": 10, "step": -2}, r"`step` must be a positive integer"),
         ({"low": 0, "high": 3, "step": 4}, r"`step` must be <= high - low"),
+        ({"low": 0, "high": 3 * 2**58, "step": 3}, r"`high` must be in \[-2\*\*53, 2\*\*53\]"),
+        ({"low": -(2**53) - 1, "high": 0}, r"`low` must be in \[-2\*\*53, 2\*\*53\]"),
     ],
 )
 def test_int_distribution_rejects(kwargs: dict[str, Any], match: str) -> None:

@@ -450,6 +450,7 @@ class TestGridSampler:
             {"x": [math.nan, math.nan]},
             {"x": [object()]},
             {"x": "abc"},
+            {"x": {"a", "b"}},
             {"x": 5},
             {1: [1, 2]},
             {1: [1], "a": [2]},

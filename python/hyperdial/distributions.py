@@ -43,6 +43,7 @@ __all__ = [
 CategoricalChoiceType = Union[None, bool, int, float, str]
 
 _CHOICE_TYPES = (type(None), bool, int, float, str)
+_MAX_EXACT_INT = 2**53  # the largest range of integers float64 holds exactly
 
 
 class BaseDistribution(abc.ABC):
@@ -180,6 +181,12 @@ class FloatDistribution(BaseDistribution):
             step_f = _check_finite_number("step", step, what)
             if step_f <= 0:
                 raise ValueError(f"`step` must be > 0, got step={step!r}.")
+            span = high_f - low_f
+            if not math.isfinite(span) or span / step_f > _MAX_EXACT_INT:
+                raise ValueError(
+                    f"A stepped range must have at most 2**53 grid points and a finite width, "
+                    f"got low={low!r}, high={high!r}, step={step!r}."
+                )
             # The step fits if it does in binary or in decimal arithmetic: 0.3 - 0.1 < 0.2 in
             # binary, and low + (high - low) can round above high in decimal.
             import decimal
@@ -270,13 +277,20 @@ class IntDistribution(BaseDistribution):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValueError(f"`{name}` must be an integer, got {value!r} (IntDistribution).")
         if isinstance(value, numbers.Integral):
-            return int(value)
-        f = float(value)
-        if not math.isfinite(f):
-            raise ValueError(f"`{name}` must be finite, got {value!r} (IntDistribution).")
-        if f != int(f):
-            raise ValueError(f"`{name}` must be an integer, got {value!r} (IntDistribution).")
-        return int(f)
+            i = int(value)
+        else:
+            f = float(value)
+            if not math.isfinite(f):
+                raise ValueError(f"`{name}` must be finite, got {value!r} (IntDistribution).")
+            if f != int(f):
+                raise ValueError(f"`{name}` must be an integer, got {value!r} (IntDistribution).")
+            i = int(f)
+        # Internal values are float64: beyond 2**53 not every integer has one.
+        if abs(i) > _MAX_EXACT_INT:
+            raise ValueError(
+                f"`{name}` must be in [-2**53, 2**53], got {value!r} (IntDistribution)."
+            )
+        return i
 
     def to_external_repr(self, param_value_in_internal_repr: float) -> int:
         return int(round(param_value_in_internal_repr))

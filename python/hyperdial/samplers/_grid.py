@@ -75,9 +75,16 @@ class GridSampler(BaseSampler):
         self._names: list[str] = sorted(search_space)
         self._values: list[tuple[CategoricalChoiceType, ...]] = []
         for name in self._names:
+            values = search_space[name]
+            if not isinstance(values, Sequence) or isinstance(values, (str, bytes)):
+                # A str would become a grid of its characters, and a set has no order that
+                # every worker process agrees on.
+                raise ValueError(
+                    f"Grid parameter {name!r}: values must be a list or tuple, got "
+                    f"{type(values).__name__}."
+                )
             try:
-                # Not list(...): a str would become a grid of its characters.
-                choices = CategoricalDistribution(search_space[name]).choices
+                choices = CategoricalDistribution(values).choices
             except (ValueError, TypeError) as e:
                 raise ValueError(f"Grid parameter {name!r}: {e}") from None
             self._values.append(choices)
