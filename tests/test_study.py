@@ -671,3 +671,21 @@ def test_nested_optimize_raises(make_study: MakeStudy) -> None:
     assert "Nested" in t.system_attrs["fail_reason"]
     study.optimize(lambda t: 0.0, n_trials=1)  # the lock was released
     assert study.trials[-1].state == TrialState.COMPLETE
+
+
+def test_enqueue_accepts_numpy_scalars_as_their_python_values() -> None:
+    import numpy as np
+
+    study = hyperdial.create_study(sampler=hyperdial.samplers.RandomSampler(seed=0))
+    study.enqueue_trial({"n": np.int64(3), "x": np.float32(0.5), "c": np.str_("b")})
+
+    def objective(trial: hyperdial.Trial) -> float:
+        n = trial.suggest_int("n", 0, 5)
+        x = trial.suggest_float("x", 0, 1)
+        c = trial.suggest_categorical("c", ["a", "b"])
+        assert (type(n), type(x), type(c)) == (int, float, str)
+        return n + x
+
+    study.optimize(objective, n_trials=1)
+    assert study.trials[0].params == {"n": 3, "x": 0.5, "c": "b"}
+    assert study.trials[0].state == hyperdial.TrialState.COMPLETE

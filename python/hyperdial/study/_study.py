@@ -473,6 +473,11 @@ class Study:
         """
         if not isinstance(params, dict):
             raise TypeError(f"`params` must be a dict, got {type(params).__name__}.")
+        # NumPy scalars (np.int64(3), np.str_("a")) stand for the Python value they hold.
+        params = {
+            k: v.item() if type(v).__module__ == "numpy" and hasattr(v, "item") else v
+            for k, v in params.items()
+        }
         for k, v in params.items():
             _check_json("Enqueued parameter", k, v)
         for k, v in (user_attrs or {}).items():
