@@ -54,7 +54,7 @@ def main() -> None:
     for _ in range(args.runs):
         numpy_us.append(cumulative_us("numpy"))
         hyperdial_us.append(cumulative_us("hyperdial"))
-    diffs = [h - n for h, n in zip(hyperdial_us, numpy_us)]
+    diffs = [h - n for h, n in zip(hyperdial_us, numpy_us, strict=False)]
     result = {
         "benchmark": "import_time",
         "runs": args.runs,

@@ -51,8 +51,10 @@ def main() -> None:
     study.optimize(objective, n_trials=args.n_trials)
 
     best = study.best_trial
-    print(f"\nBest cross-validated accuracy: {best.value:.4f} (trial {best.number} of "
-          f"{len(study.trials)})")
+    print(
+        f"\nBest cross-validated accuracy: {best.value:.4f} (trial {best.number} of "
+        f"{len(study.trials)})"
+    )
     print("Best hyperparameters:")
     for name, value in best.params.items():
         print(f"  {name:>7} = {value!r}")

@@ -6,8 +6,9 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import hyperdial
 import pytest
+
+import hyperdial
 from hyperdial.samplers import RandomSampler
 
 

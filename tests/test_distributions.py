@@ -7,6 +7,9 @@ import warnings
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
 from hyperdial.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -18,8 +21,6 @@ from hyperdial.distributions import (
     json_to_distribution,
     unit_to_internal,
 )
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
 
 NAN = float("nan")
 INF = float("inf")

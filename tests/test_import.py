@@ -7,8 +7,9 @@ import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-import hyperdial
 import pytest
+
+import hyperdial
 
 OPTIONAL = ("pandas", "scipy", "tqdm", "sklearn", "optuna", "torch", "sqlalchemy")
 

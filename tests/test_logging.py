@@ -6,8 +6,9 @@ import logging
 import sys
 from collections.abc import Callable
 
-import hyperdial
 import pytest
+
+import hyperdial
 from hyperdial.study import _optimize
 
 MakeStudy = Callable[..., hyperdial.Study]

@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import hyperdial
 import numpy as np
 import pytest
+
+import hyperdial
 from hyperdial import TrialPruned, TrialState
 from hyperdial.samplers import RandomSampler
 from hyperdial.study import _optimize

@@ -12,9 +12,12 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import hyperdial
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import hyperdial
 from hyperdial import _core
 from hyperdial.distributions import (
     BaseDistribution,
@@ -36,8 +39,6 @@ from hyperdial.testing.sampler import (
     suggest,
 )
 from hyperdial.trial import BaseTrial, FrozenTrial, TrialState
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
 
 _FMAX = 1.7976931348623157e308
 
@@ -203,8 +204,13 @@ class TestRandomSampler:
         self, random_params: dict[str, list[Any]], stats: Any
     ) -> None:
         counts = Counter((type(v).__name__, repr(v)) for v in random_params["c"])
-        keys = [("int", "1"), ("bool", "True"), ("float", "1.0"), ("NoneType", "None"),
-                ("str", "'a'")]
+        keys = [
+            ("int", "1"),
+            ("bool", "True"),
+            ("float", "1.0"),
+            ("NoneType", "None"),
+            ("str", "'a'"),
+        ]
         assert set(counts) == set(keys)
         assert _chi2_pvalue(stats, [counts[k] for k in keys], [0.2] * 5) > 1e-3
 
@@ -279,9 +285,11 @@ class TestGridSamplerContract:
     def test_every_kind_takes_exactly_its_grid_values(self, kind: str) -> None:
         dist = DISTRIBUTION_KINDS[kind]
         values = _grid_values(dist)
-        study = _run(GridSampler({"p": values, "i": [0, 1]}, seed=0), {
-            "p": dist, "i": IntDistribution(0, 1)
-        }, None)
+        study = _run(
+            GridSampler({"p": values, "i": [0, 1]}, seed=0),
+            {"p": dist, "i": IntDistribution(0, 1)},
+            None,
+        )
         trials = study.trials
         assert len(trials) == 2 * len(values)
         for t in trials:
@@ -491,10 +499,12 @@ _QMC_SPACE: dict[str, BaseDistribution] = {
 def _expected(
     space: dict[str, BaseDistribution], coords: dict[str, int], point: np.ndarray
 ) -> dict[str, tuple[str, str]]:
-    return _typed({
-        name: dist.to_external_repr(unit_to_internal(dist, float(point[coords[name]])))
-        for name, dist in space.items()
-    })
+    return _typed(
+        {
+            name: dist.to_external_repr(unit_to_internal(dist, float(point[coords[name]])))
+            for name, dist in space.items()
+        }
+    )
 
 
 class TestQMCSampler:
@@ -508,8 +518,11 @@ class TestQMCSampler:
             assert _typed(t.params) == _expected(_QMC_SPACE, coords, points[t.number])
 
     def test_coordinates_in_order_of_first_appearance(self) -> None:
-        zeta, mid, alpha = (FloatDistribution(0.0, 1.0), IntDistribution(0, 99),
-                            FloatDistribution(-1.0, 1.0))
+        zeta, mid, alpha = (
+            FloatDistribution(0.0, 1.0),
+            IntDistribution(0, 99),
+            FloatDistribution(-1.0, 1.0),
+        )
 
         def objective(trial: BaseTrial) -> float:
             suggest(trial, "zeta", zeta)
@@ -658,8 +671,11 @@ def _value(dist: BaseDistribution, k: int) -> float:
 @example(CategoricalDistribution([1, True, 1.0, None, "a"]), None)
 def test_round_trip_of_every_discrete_value(dist: BaseDistribution, rnd: Any) -> None:
     n = _n_values(dist)
-    ks = range(n) if n <= 1000 else [*range(100), *range(n - 100, n)] + (
-        [rnd.randrange(n) for _ in range(200)] if rnd is not None else []
+    ks = (
+        range(n)
+        if n <= 1000
+        else [*range(100), *range(n - 100, n)]
+        + ([rnd.randrange(n) for _ in range(200)] if rnd is not None else [])
     )
     for k in ks:
         v = _value(dist, k)
@@ -725,7 +741,6 @@ def test_unit_to_internal_clamps_u() -> None:
     assert unit_to_internal(d, 1.5) <= 1.0
     assert unit_to_internal(IntDistribution(0, 3), 1.0) == 3.0
     assert unit_to_internal(CategoricalDistribution(["a", "b"]), 1.0) == 1.0
-
 
 
 @pytest.mark.slow

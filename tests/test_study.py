@@ -7,15 +7,16 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import hyperdial
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hyperdial
 from hyperdial import StudyDirection, TrialState
 from hyperdial.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from hyperdial.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
 from hyperdial.storages import InMemoryStorage
 from hyperdial.trial import FrozenTrial
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 MakeStudy = Callable[..., hyperdial.Study]
 NAN = float("nan")

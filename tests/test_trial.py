@@ -7,8 +7,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import hyperdial
 import pytest
+
+import hyperdial
 from hyperdial import FixedTrial, TrialPruned, TrialState
 from hyperdial.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from hyperdial.pruners import BasePruner, NopPruner

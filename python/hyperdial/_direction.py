@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import enum
-from typing import Union
 
 __all__ = ["StudyDirection", "parse_direction"]
 
@@ -17,7 +16,7 @@ class StudyDirection(enum.IntEnum):
         return f"StudyDirection.{self.name}"
 
 
-def parse_direction(d: Union[str, StudyDirection]) -> StudyDirection:
+def parse_direction(d: str | StudyDirection) -> StudyDirection:
     """Accepts ``"minimize"``/``"maximize"`` (any case) or a :class:`StudyDirection`."""
     if isinstance(d, StudyDirection) and d != StudyDirection.NOT_SET:
         return d

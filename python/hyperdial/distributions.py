@@ -25,7 +25,8 @@ import numbers
 import os
 import sys
 import warnings
-from typing import Any, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Union
 
 __all__ = [
     "BaseDistribution",
@@ -40,7 +41,7 @@ __all__ = [
     "unit_to_internal",
 ]
 
-CategoricalChoiceType = Union[None, bool, int, float, str]
+CategoricalChoiceType = Union[None, bool, int, float, str]  # noqa: UP007 (runtime alias)
 
 _CHOICE_TYPES = (type(None), bool, int, float, str)
 _MAX_EXACT_INT = 2**53  # the largest range of integers float64 holds exactly
@@ -76,7 +77,7 @@ class BaseDistribution(abc.ABC):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BaseDistribution) or type(self) is not type(other):
             return NotImplemented
-        return _identity_key(self._asdict()) == _identity_key(other._asdict())
+        return bool(_identity_key(self._asdict()) == _identity_key(other._asdict()))
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, _identity_key(self._asdict())))
@@ -264,7 +265,9 @@ class IntDistribution(BaseDistribution):
         if step_i <= 0:
             raise ValueError(f"`step` must be a positive integer, got step={step!r}.")
         if high_i > low_i and step_i > high_i - low_i:
-            raise ValueError(f"`step` must be <= high - low = {high_i - low_i}, got step={step!r}.")
+            raise ValueError(
+                f"`step` must be <= high - low = {high_i - low_i}, got step={step!r}."
+            )
         if step_i != 1:
             high_i = int(_adjust_high(low_i, high_i, step_i, kind="int"))
         self.low: int = low_i
@@ -335,7 +338,7 @@ def _normalise_choice(c: Any) -> CategoricalChoiceType:
             f"`choices` may only hold None, bool, int, float or str; got {c!r} "
             f"of type {type(c).__name__}."
         )
-    return c  # type: ignore[no-any-return]
+    return c
 
 
 class CategoricalDistribution(BaseDistribution):

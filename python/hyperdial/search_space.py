@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from hyperdial.distributions import BaseDistribution
 from hyperdial.trial._state import TrialState
@@ -19,11 +20,7 @@ def _intersect(
 ) -> dict[str, BaseDistribution]:
     if space is None:
         return dict(trial.distributions)
-    return {
-        name: dist
-        for name, dist in space.items()
-        if trial.distributions.get(name) == dist
-    }
+    return {name: dist for name, dist in space.items() if trial.distributions.get(name) == dist}
 
 
 def intersection_search_space(

@@ -9,6 +9,7 @@ import pathlib
 import re
 
 import pytest
+
 from hyperdial import _core
 
 

@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hyperdial import _core
-from hyperdial._reference import sobol as ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from hyperdial import _core
+from hyperdial._reference import sobol as ref
 
 MAX_DIMS = _core.SOBOL_MAX_DIMS
 MAX_POINTS = 2**_core.SOBOL_BITS

@@ -23,7 +23,8 @@ Samplers read history through ``study._get_trials(...)`` or, for incremental sta
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from hyperdial.distributions import BaseDistribution
 

@@ -4,7 +4,8 @@ import json
 import math
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -91,7 +92,10 @@ class GridSampler(BaseSampler):
         self._sizes = [len(v) for v in self._values]
         self._n_points = math.prod(self._sizes)
         payload = json.dumps(
-            [[n, [[type(x).__name__, repr(x)] for x in v]] for n, v in zip(self._names, self._values)]
+            [
+                [n, [[type(x).__name__, repr(x)] for x in v]]
+                for n, v in zip(self._names, self._values, strict=False)
+            ]
         )
         self._fingerprint = blake2b(payload.encode(), digest_size=8).hexdigest()
         self._seed = check_seed(seed)
@@ -116,7 +120,7 @@ class GridSampler(BaseSampler):
             cursor = self._cursors.get(key)
             if cursor is None:
                 claims = storage.get_claims(study_id, prefix)
-                cursor = _StudyCursor({int(k[len(prefix):]) for k in claims})
+                cursor = _StudyCursor({int(k[len(prefix) :]) for k in claims})
                 self._cursors[key] = cursor
             while cursor.position < self._n_points:
                 idx = int(self._order[cursor.position])

@@ -70,7 +70,7 @@ class QMCSampler(BaseSampler):
             storage = study._storage
             seed = int(storage.claim(study._study_id, _SEED_KEY, str(self._seed)))
             claims = storage.get_claims(study._study_id, _DIM_PREFIX)
-            dims = {name: int(k[len(_DIM_PREFIX):]) for k, name in claims.items()}
+            dims = {name: int(k[len(_DIM_PREFIX) :]) for k, name in claims.items()}
             state = (seed, dims)
             self._state[key] = state
         return state

@@ -10,7 +10,7 @@ try:  # CPython's own BLAKE2: importing hashlib would load OpenSSL (~5 ms of imp
 except ImportError:  # pragma: no cover - other Python implementations
     from hashlib import blake2b
 
-__all__ = ["check_seed", "hash_to_unit"]
+__all__ = ["blake2b", "check_seed", "hash_to_unit"]
 
 _PACK = struct.Struct("<QQ")
 
@@ -19,8 +19,10 @@ def check_seed(seed: Any) -> int:
     """Returns ``seed`` as an int in ``[0, 2**63)``, or a fresh random one when None."""
     if seed is None:
         return int.from_bytes(os.urandom(8), "little") >> 1
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not (
-        0 <= int(seed) < 2**63
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, numbers.Integral)
+        or not (0 <= int(seed) < 2**63)
     ):
         raise ValueError(f"`seed` must be None or an integer in [0, 2**63), got {seed!r}.")
     return int(seed)

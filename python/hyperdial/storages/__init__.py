@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 from hyperdial.storages._base import BaseStorage, StudyInfo
 from hyperdial.storages._in_memory import InMemoryStorage
 
 __all__ = ["BaseStorage", "InMemoryStorage", "StudyInfo", "get_storage"]
 
 
-def get_storage(storage: Union[None, str, BaseStorage]) -> BaseStorage:
+def get_storage(storage: None | str | BaseStorage) -> BaseStorage:
     """Turns the ``storage=`` argument of ``create_study`` into a storage object.
 
     ``None`` gives a fresh :class:`InMemoryStorage`; a storage object is returned as it is.

@@ -20,11 +20,12 @@ storages return :class:`~hyperdial.trial.FrozenTrial` records with external valu
 from __future__ import annotations
 
 import abc
-from typing import Any, Container, NamedTuple, Sequence
+from collections.abc import Container, Sequence
+from typing import Any, NamedTuple
 
+from hyperdial._direction import StudyDirection
 from hyperdial.distributions import BaseDistribution
 from hyperdial.exceptions import UpdateFinishedTrialError
-from hyperdial._direction import StudyDirection
 from hyperdial.trial._frozen import FrozenTrial
 from hyperdial.trial._state import TrialState
 

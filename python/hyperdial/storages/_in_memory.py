@@ -4,12 +4,13 @@ import copy
 import datetime
 import os
 import threading
-from typing import Any, Container, Sequence
+from collections.abc import Container, Sequence
+from typing import Any
 
+from hyperdial._direction import StudyDirection
 from hyperdial.distributions import BaseDistribution, check_distribution_compatibility
 from hyperdial.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
 from hyperdial.storages._base import BaseStorage, StudyInfo
-from hyperdial._direction import StudyDirection
 from hyperdial.trial._frozen import FrozenTrial
 from hyperdial.trial._state import TrialState
 
@@ -22,15 +23,15 @@ def _now() -> datetime.datetime:
 
 class _Study:
     __slots__ = (
-        "name",
+        "changed",
+        "claims",
         "directions",
-        "user_attrs",
+        "name",
+        "param_distributions",
         "system_attrs",
         "trial_ids",
-        "param_distributions",
-        "claims",
+        "user_attrs",
         "version",
-        "changed",
         "waiting",
     )
 
@@ -230,8 +231,10 @@ class InMemoryStorage(BaseStorage):
                     f"in {distribution!r}."
                 )
             new = copy.copy(t)
-            new._params = {**t.params, param_name: distribution.to_external_repr(
-                param_value_internal)}
+            new._params = {
+                **t.params,
+                param_name: distribution.to_external_repr(param_value_internal),
+            }
             new._distributions = {**t.distributions, param_name: distribution}
             s.param_distributions.setdefault(param_name, distribution)
             self._commit(new)

@@ -47,8 +47,19 @@ def trials_dataframe(study: Study, multi_index: bool = False) -> pd.DataFrame:
             if c not in seen:
                 seen.add(c)
                 columns.append(c)
-    order = ["number", "value", "values", "datetime_start", "datetime_complete", "duration",
-             "params", "user_attrs", "system_attrs", "constraints", "state"]
+    order = [
+        "number",
+        "value",
+        "values",
+        "datetime_start",
+        "datetime_complete",
+        "duration",
+        "params",
+        "user_attrs",
+        "system_attrs",
+        "constraints",
+        "state",
+    ]
     columns.sort(key=lambda c: order.index(c[0]))
     df = pd.DataFrame(rows, columns=pd.MultiIndex.from_tuples(columns) if columns else None)
     if not multi_index and len(columns):

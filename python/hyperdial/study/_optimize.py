@@ -7,7 +7,8 @@ import numbers
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, Union
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from hyperdial import logging as _logging
 from hyperdial.exceptions import StudyExhausted, TrialPruned
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ObjectiveFuncType", "optimize"]
 
-ObjectiveFuncType = Callable[[Trial], Union[float, Sequence[float]]]
+ObjectiveFuncType = Callable[[Trial], float | Sequence[float]]
 CallbackType = Callable[["Study", FrozenTrial], None]
 
 _logger = _logging.get_logger(__name__)
@@ -108,18 +109,24 @@ def _check_args(
     n_trials: Any, timeout: Any, n_jobs: Any, catch: Any
 ) -> tuple[int, tuple[type[BaseException], ...]]:
     if n_trials is not None and (
-        isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral) or n_trials < 0
+        isinstance(n_trials, bool)
+        or not isinstance(n_trials, numbers.Integral)
+        or int(n_trials) < 0
     ):
         raise ValueError(f"`n_trials` must be None or an integer >= 0, got {n_trials!r}.")
     if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0
+        isinstance(timeout, bool)
+        or not isinstance(timeout, numbers.Real)
+        or not float(timeout) > 0
     ):
         raise ValueError(f"`timeout` must be None or a number of seconds > 0, got {timeout!r}.")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0 or (
-        n_jobs < -1
+    if (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, numbers.Integral)
+        or not (int(n_jobs) == -1 or int(n_jobs) >= 1)
     ):
         raise ValueError(f"`n_jobs` must be -1 or an integer >= 1, got {n_jobs!r}.")
-    n = int(n_jobs) if n_jobs > 0 else (os.cpu_count() or 1)
+    n = int(n_jobs) if int(n_jobs) > 0 else (os.cpu_count() or 1)
     if isinstance(catch, type):
         catch = (catch,)
     try:
@@ -176,7 +183,7 @@ def optimize(
     def thread_main() -> None:
         try:
             work()
-        except BaseException as e:  # surfaced by the main thread
+        except BaseException as e:  # noqa: BLE001 (surfaced by the main thread)
             run.fail(e)
 
     try:

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Container, Iterable, Sequence, Union
+from collections.abc import Callable, Container, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Union
 
 from hyperdial import logging as _logging
+from hyperdial._direction import StudyDirection, parse_direction
 from hyperdial.distributions import BaseDistribution, CategoricalDistribution
 from hyperdial.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
 from hyperdial.pruners._base import BasePruner, NopPruner
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.storages import BaseStorage, get_storage
-from hyperdial._direction import StudyDirection, parse_direction
 from hyperdial.study._values import check_values, pareto_front
 from hyperdial.trial._frozen import FAIL_REASON_KEY, FrozenTrial
 from hyperdial.trial._state import TrialState
@@ -31,7 +32,7 @@ __all__ = [
 
 _logger = _logging.get_logger(__name__)
 
-StorageArg = Union[None, str, BaseStorage]
+StorageArg = Union[None, str, BaseStorage]  # noqa: UP007 (a runtime alias on Python 3.10)
 
 
 def _default_sampler() -> BaseSampler:
@@ -69,8 +70,12 @@ class _BestTracker:
                     continue
                 assert t.values is not None
                 b = self._best
-                if b is None or sign * t.values[0] < sign * b.values[0] or (  # type: ignore[index]
-                    t.values[0] == b.values[0] and t.number < b.number  # type: ignore[index]
+                if (
+                    b is None
+                    or sign * t.values[0] < sign * b.values[0]
+                    or (  # type: ignore[index]
+                        t.values[0] == b.values[0] and t.number < b.number  # type: ignore[index]
+                    )
                 ):
                     self._best = t
             return self._best, self._n_complete
@@ -167,7 +172,9 @@ class Study:
         """
         complete = self._get_trials(states=(TrialState.COMPLETE,))
         feasible = [t for t in complete if t.is_feasible()]
-        return [self._storage.get_trial(t._trial_id) for t in pareto_front(feasible, self._directions)]
+        return [
+            self._storage.get_trial(t._trial_id) for t in pareto_front(feasible, self._directions)
+        ]
 
     # -- trials -------------------------------------------------------------------------------
     @property
@@ -334,7 +341,10 @@ class Study:
                 does not exist or names a WAITING (enqueued, not started) trial.
         """
         if isinstance(trial, Trial):
-            if trial.study._study_id != self._study_id or trial.study._storage is not self._storage:
+            if (
+                trial.study._study_id != self._study_id
+                or trial.study._storage is not self._storage
+            ):
                 raise ValueError("The trial belongs to another study.")
             trial_id = trial._trial_id
         elif isinstance(trial, int) and not isinstance(trial, bool):
@@ -343,7 +353,9 @@ class Study:
                     self._study_id, trial
                 )
             except KeyError:
-                raise ValueError(f"Study {self.study_name!r} has no trial number {trial}.") from None
+                raise ValueError(
+                    f"Study {self.study_name!r} has no trial number {trial}."
+                ) from None
             if self._storage.get_trial(trial_id).state == TrialState.WAITING:
                 raise ValueError(
                     f"Trial {trial} is WAITING (enqueued, not started); `ask` starts it."
@@ -642,9 +654,7 @@ def load_study(
     if study_name is None:
         names = [s.study_name for s in storage_obj.get_all_studies()]
         if len(names) != 1:
-            raise ValueError(
-                f"`study_name` is required: the storage holds {len(names)} studies."
-            )
+            raise ValueError(f"`study_name` is required: the storage holds {len(names)} studies.")
         study_name = names[0]
     return Study(study_name, storage_obj, sampler=sampler, pruner=pruner)
 

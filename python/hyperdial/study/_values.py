@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,10 +57,13 @@ def check_values(obj: Any, n_objectives: int) -> tuple[list[float] | None, str |
     return out, None
 
 
-def _loss_matrix(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]) -> np.ndarray:
+def _loss_matrix(
+    trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]
+) -> np.ndarray:
     signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in directions])
     vals = np.array([t.values for t in trials], dtype=float).reshape(len(trials), len(directions))
-    return vals * signs
+    out: np.ndarray = vals * signs
+    return out
 
 
 def pareto_front(

@@ -53,8 +53,7 @@ class FixedTrial(BaseTrial):
             return self._suggested[name]
         if name not in self._params:
             raise ValueError(
-                f"FixedTrial has no value for parameter {name!r}; it has "
-                f"{sorted(self._params)}."
+                f"FixedTrial has no value for parameter {name!r}; it has {sorted(self._params)}."
             )
         value = self._params[name]
         try:

@@ -3,12 +3,13 @@ from __future__ import annotations
 import copy
 import datetime
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from hyperdial.distributions import BaseDistribution
 from hyperdial.trial._state import TrialState
 
-__all__ = ["FrozenTrial", "CONSTRAINTS_KEY", "FAIL_REASON_KEY"]
+__all__ = ["CONSTRAINTS_KEY", "FAIL_REASON_KEY", "FrozenTrial"]
 
 #: System attribute holding ``{constraint name: value}`` set by ``Trial.set_constraint``.
 CONSTRAINTS_KEY = "constraints"
@@ -41,17 +42,17 @@ class FrozenTrial:
     """
 
     __slots__ = (
+        "_distributions",
+        "_params",
+        "_trial_id",
+        "_values",
+        "datetime_complete",
+        "datetime_start",
+        "intermediate_values",
         "number",
         "state",
-        "_values",
-        "datetime_start",
-        "datetime_complete",
-        "_params",
-        "_distributions",
-        "user_attrs",
         "system_attrs",
-        "intermediate_values",
-        "_trial_id",
+        "user_attrs",
     )
 
     def __init__(
@@ -75,8 +76,11 @@ class FrozenTrial:
         self.number = number
         self.state = TrialState(state)
         self._values: list[float] | None = (
-            [float(value)] if value is not None else None if values is None else
-            [float(v) for v in values]
+            [float(value)]
+            if value is not None
+            else None
+            if values is None
+            else [float(v) for v in values]
         )
         self.datetime_start = datetime_start
         self.datetime_complete = datetime_complete
@@ -159,9 +163,11 @@ class FrozenTrial:
                 raise ValueError("A COMPLETE trial needs `values`.")
             if any(math.isnan(v) for v in self._values):
                 raise ValueError(f"A COMPLETE trial cannot have NaN values, got {self._values}.")
-        elif self.state in (TrialState.FAIL, TrialState.RUNNING, TrialState.WAITING):
-            if self._values is not None:
-                raise ValueError(f"A {self.state.name} trial cannot have values.")
+        elif (
+            self.state in (TrialState.FAIL, TrialState.RUNNING, TrialState.WAITING)
+            and self._values is not None
+        ):
+            raise ValueError(f"A {self.state.name} trial cannot have values.")
         if set(self._params) != set(self._distributions):
             raise ValueError(
                 "`params` and `distributions` must name the same parameters, got "

@@ -5,7 +5,8 @@ import datetime
 import math
 import numbers
 import warnings
-from typing import TYPE_CHECKING, Any, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hyperdial.distributions import (
     BaseDistribution,
@@ -19,7 +20,7 @@ from hyperdial.trial._frozen import CONSTRAINTS_KEY, FrozenTrial
 if TYPE_CHECKING:
     from hyperdial.study._study import Study
 
-__all__ = ["BaseTrial", "Trial", "FIXED_PARAMS_KEY"]
+__all__ = ["FIXED_PARAMS_KEY", "BaseTrial", "Trial"]
 
 #: System attribute of an enqueued trial: ``{name: value}`` its suggestions must return.
 FIXED_PARAMS_KEY = "fixed_params"
@@ -274,9 +275,7 @@ class Trial(BaseTrial):
                 number.
         """
         if len(self.study.directions) > 1:
-            raise NotImplementedError(
-                "Trial.report is not supported for multi-objective studies."
-            )
+            raise NotImplementedError("Trial.report is not supported for multi-objective studies.")
         step = _check_step(step)
         fvalue = _check_intermediate(value)
         storage = self.study._storage
