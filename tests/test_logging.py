@@ -92,9 +92,7 @@ def test_set_verbosity(make_study: MakeStudy, hyperdial_log: Records) -> None:
     assert len(hyperdial_log) == 2 and hyperdial_log[-1].levelno == logging.INFO
 
 
-def test_default_handler_and_propagation(
-    make_study: MakeStudy, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_default_handler_and_propagation(make_study: MakeStudy) -> None:
     logger = logging.getLogger("hyperdial")
     handlers = list(logger.handlers)
     assert logger.propagate is False  # by default only hyperdial's own handler prints
@@ -102,9 +100,18 @@ def test_default_handler_and_propagation(
         hyperdial.logging.disable_default_handler()
         assert len(logger.handlers) == len(handlers) - 1
         hyperdial.logging.enable_propagation()
-        with caplog.at_level(logging.INFO, logger="hyperdial"):
+        # A handler of our own on the root logger: only propagation can bring records there
+        # (caplog may attach its handler to the "hyperdial" logger itself in newer pytest).
+        records: list[logging.LogRecord] = []
+        sink = logging.Handler()
+        sink.emit = records.append  # type: ignore[method-assign]
+        root = logging.getLogger()
+        root.addHandler(sink)
+        try:
             make_study().optimize(lambda t: 2.0, n_trials=1)
-        assert [r.getMessage() for r in caplog.records] == [
+        finally:
+            root.removeHandler(sink)
+        assert [r.getMessage() for r in records] == [
             "Trial 0 finished with value 2.0 and parameters {}. Best is trial 0 with value 2.0."
         ]
     finally:
