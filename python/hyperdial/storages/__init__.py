@@ -1,20 +1,64 @@
-"""Where studies live. ``InMemoryStorage`` today; SQL storages plug into the same interface."""
+"""Where studies live: in this process's memory or in a SQL database.
+
+``RDBStorage``, ``SchemaVersionError`` and ``upgrade`` import SQLAlchemy, so they are loaded on
+first use (``import hyperdial`` does not import SQLAlchemy).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from hyperdial.storages._base import BaseStorage, StudyInfo
 from hyperdial.storages._in_memory import InMemoryStorage
 
-__all__ = ["BaseStorage", "InMemoryStorage", "StudyInfo", "get_storage"]
+if TYPE_CHECKING:
+    from hyperdial.storages._rdb import RDBStorage, upgrade
+    from hyperdial.storages._rdb_schema import SchemaVersionError
+
+__all__ = [
+    "BaseStorage",
+    "InMemoryStorage",
+    "RDBStorage",
+    "SchemaVersionError",
+    "StudyInfo",
+    "get_storage",
+    "upgrade",
+]
+
+_LAZY = {
+    "RDBStorage": "hyperdial.storages._rdb",
+    "upgrade": "hyperdial.storages._rdb",
+    "SchemaVersionError": "hyperdial.storages._rdb_schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as e:
+        if e.name != "sqlalchemy":
+            raise
+        raise ImportError(
+            f'hyperdial.storages.{name} needs SQLAlchemy 2: pip install "hyperdial[rdb]" '
+            '(or "hyperdial[postgresql]" for PostgreSQL).'
+        ) from e
+    globals()[name] = value
+    return value
 
 
 def get_storage(storage: None | str | BaseStorage) -> BaseStorage:
     """Turns the ``storage=`` argument of ``create_study`` into a storage object.
 
-    ``None`` gives a fresh :class:`InMemoryStorage`; a storage object is returned as it is.
+    ``None`` gives a fresh :class:`InMemoryStorage`; a storage object is returned as it is; a
+    database URL (``"sqlite:///study.db"``, ``"postgresql+psycopg://…"``) opens an
+    :class:`RDBStorage`.
 
     Raises:
-        ValueError: a database URL was given, which this version cannot open yet.
         TypeError: anything else.
     """
     if storage is None:
@@ -22,10 +66,9 @@ def get_storage(storage: None | str | BaseStorage) -> BaseStorage:
     if isinstance(storage, BaseStorage):
         return storage
     if isinstance(storage, str):
-        raise ValueError(
-            f"storage={storage!r}: database URLs are not supported by this version of "
-            "hyperdial; pass storage=None (in memory) or a BaseStorage instance."
-        )
+        from hyperdial.storages import RDBStorage
+
+        return RDBStorage(storage)
     raise TypeError(
         f"`storage` must be None, a database URL or a BaseStorage, got {type(storage).__name__}."
     )

@@ -1,0 +1,853 @@
+"""A storage in a SQL database (SQLite or PostgreSQL) through SQLAlchemy 2 Core.
+
+How each atomic operation of the contract is made atomic:
+
+* every write is one transaction that first locks the study's row (``SELECT … FOR UPDATE`` on
+  PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` takes the database's single write lock), so writes
+  to one study are serialised and never deadlock (one study row per transaction, locked first);
+* a new trial takes ``hd_studies.next_number`` and increments it in that transaction; the
+  ``UNIQUE (study_id, number)`` constraint backs the invariant;
+* state compare-and-set and the WAITING pop read the trial's state after the lock;
+* each write stores the study's incremented ``change_seq`` on the trial it changed, so
+  ``get_trials_changed_since(mark)`` is ``WHERE change_seq > mark``.
+
+Transient errors (SQLite "database is locked", PostgreSQL serialization failures and deadlocks,
+dropped connections) re-run the whole transaction after a jittered exponential backoff.
+
+This module imports SQLAlchemy; ``hyperdial.storages`` imports it only when an ``RDBStorage`` is
+made.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import math
+import os
+import random
+import threading
+import time
+import weakref
+from collections.abc import Callable, Container, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from hyperdial._direction import StudyDirection
+from hyperdial.distributions import (
+    BaseDistribution,
+    check_distribution_compatibility,
+    distribution_to_json,
+    json_to_distribution,
+)
+from hyperdial.exceptions import (
+    DuplicatedStudyError,
+    StorageInternalError,
+    UpdateFinishedTrialError,
+)
+from hyperdial.storages import _rdb_schema as schema
+from hyperdial.storages._base import BaseStorage, StudyInfo
+from hyperdial.trial._frozen import FrozenTrial
+from hyperdial.trial._state import TrialState
+
+__all__ = ["RDBStorage", "upgrade"]
+
+_T = TypeVar("_T")
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_US = datetime.timedelta(microseconds=1)
+_S, _T_, _P, _C = schema.studies, schema.trials, schema.study_params, schema.claims
+# Advisory-lock key that serialises schema creation on PostgreSQL ("hyperdial" in ASCII, cut).
+_PG_SCHEMA_LOCK = 0x6879706572
+_TRANSIENT_PG_CODES = {"40001", "40P01", "55P03"}
+
+
+def _to_us(dt: datetime.datetime) -> int:
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=datetime.timezone.utc)
+    return (dt - _EPOCH) // _US
+
+
+def _from_us(us: int | None) -> datetime.datetime | None:
+    return None if us is None else _EPOCH + datetime.timedelta(microseconds=us)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value)
+
+
+def _is_transient(e: exc.DBAPIError) -> bool:
+    if e.connection_invalidated:
+        return True
+    orig = e.orig
+    if getattr(orig, "sqlstate", None) in _TRANSIENT_PG_CODES:
+        return True
+    msg = str(orig).lower()
+    return isinstance(e, exc.OperationalError) and (
+        "database is locked" in msg
+        or "database table is locked" in msg
+        or "database schema is locked" in msg
+        or "database schema has changed" in msg
+    )
+
+
+class RDBStorage(BaseStorage):
+    """Studies in a SQL database, shared by threads, processes and machines.
+
+    Args:
+        url: A SQLAlchemy URL: ``"sqlite:///path/to/study.db"`` (no server; one machine, any
+            number of processes) or ``"postgresql+psycopg://user:pass@host/db"`` (many
+            machines; needs ``pip install "hyperdial[postgresql]"``).
+        engine_kwargs: Extra arguments for ``sqlalchemy.create_engine`` (e.g. ``pool_size``).
+        busy_timeout: Seconds a SQLite connection waits for the write lock before it reports
+            "database is locked" (after which the transaction is retried anyway).
+        max_retries: How many times a transaction that hit a transient error (a lock, a
+            deadlock, a dropped connection) is re-run before the error is raised.
+
+    SQLite databases are opened in WAL mode with ``synchronous=NORMAL``: a crash of the
+    process or of the machine never corrupts the file, a power loss may lose the last commits.
+    Timestamps come from the database server's clock (UTC), so workers with skewed clocks agree.
+
+    Raises:
+        SchemaVersionError: the database was written by an older schema (run
+            :func:`hyperdial.storages.upgrade`) or by a newer hyperdial (upgrade hyperdial).
+
+    Example:
+        >>> import hyperdial, tempfile, os
+        >>> url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "demo.db")
+        >>> study = hyperdial.create_study(storage=url, study_name="demo")
+        >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+        >>> len(hyperdial.load_study(study_name="demo", storage=url).trials)
+        3
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        engine_kwargs: dict[str, Any] | None = None,
+        busy_timeout: float = 60.0,
+        max_retries: int = 20,
+    ) -> None:
+        if not isinstance(url, str) or not url:
+            raise ValueError(f"`url` must be a database URL string, got {url!r}.")
+        if busy_timeout < 0 or not math.isfinite(busy_timeout):
+            raise ValueError(f"`busy_timeout` must be a finite number >= 0, got {busy_timeout}.")
+        if max_retries < 0:
+            raise ValueError(f"`max_retries` must be >= 0, got {max_retries}.")
+        self.url = url
+        self._engine_kwargs = dict(engine_kwargs or {})
+        self._busy_timeout = float(busy_timeout)
+        self._max_retries = int(max_retries)
+        self._setup()
+
+    # -- engine ---------------------------------------------------------------------------------
+    def _setup(self) -> None:
+        url = make_url(self.url)
+        self._dialect = url.get_backend_name()
+        if self._dialect not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"url={self.url!r}: RDBStorage supports sqlite:/// and postgresql+psycopg:// URLs."
+            )
+        kwargs = dict(self._engine_kwargs)
+        self._memory = self._dialect == "sqlite" and url.database in (None, "", ":memory:")
+        if self._dialect == "sqlite":
+            connect_args = {"timeout": self._busy_timeout, "check_same_thread": False}
+            connect_args.update(kwargs.pop("connect_args", {}))
+            kwargs["connect_args"] = connect_args
+            if self._memory:
+                kwargs.setdefault("poolclass", StaticPool)
+        elif self._dialect == "postgresql":
+            kwargs.setdefault("pool_pre_ping", True)
+        self._engine = sa.create_engine(url, **kwargs)
+        # A storage made from a URL string is owned by its Study: close its connections when it
+        # is garbage-collected, not when the interpreter happens to collect them.
+        weakref.finalize(self, self._engine.dispose)
+        if self._dialect == "sqlite":
+            self._install_sqlite_hooks(self._engine)
+        self._now = schema.now_us(self._dialect)
+        self._pid = os.getpid()
+        # SQLite has one writer at a time; making this process's threads queue here instead of
+        # in SQLite's busy loop (which sleeps in steps) keeps them fast and fair. An in-memory
+        # database has one shared connection, so every transaction takes the lock.
+        self._write_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self._cache: dict[int, _StudyCache] = {}
+        self._dists: dict[str, BaseDistribution] = {}
+        self._check_schema()
+
+    def _install_sqlite_hooks(self, engine: sa.Engine) -> None:
+        busy_ms = int(self._busy_timeout * 1000)
+        memory = self._memory
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let us emit BEGIN ourselves (pysqlite's own transaction handling is deferred-only).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            if not memory:
+                cur.execute("PRAGMA journal_mode = WAL")
+                cur.execute("PRAGMA synchronous = NORMAL")
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: sa.Connection) -> None:
+            mode = conn.get_execution_options().get("hyperdial_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+    @property
+    def engine(self) -> sa.Engine:
+        if os.getpid() != self._pid:  # forked: the parent's connections are not ours
+            self._engine.dispose(close=False)
+            self._pid = os.getpid()
+        return self._engine
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "engine_kwargs": self._engine_kwargs,
+            "busy_timeout": self._busy_timeout,
+            "max_retries": self._max_retries,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.url = state["url"]
+        self._engine_kwargs = state["engine_kwargs"]
+        self._busy_timeout = state["busy_timeout"]
+        self._max_retries = state["max_retries"]
+        self._setup()
+
+    def remove_session(self) -> None:
+        """Closes this process's pooled connections (they reopen on the next call)."""
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"RDBStorage({make_url(self.url).render_as_string(hide_password=True)!r})"
+
+    # -- transactions ---------------------------------------------------------------------------
+    def _tx(self, fn: Callable[[sa.Connection], _T], *, write: bool) -> _T:
+        """Runs ``fn`` in one transaction, re-running it after transient errors."""
+        serialise = self._dialect == "sqlite" and (write or self._memory)
+        attempt = 0
+        while True:
+            try:
+                if serialise:
+                    self._write_lock.acquire()
+                try:
+                    with self.engine.connect() as conn:
+                        if write and self._dialect == "sqlite":
+                            conn.execution_options(hyperdial_begin="IMMEDIATE")
+                        with conn.begin():
+                            return fn(conn)
+                finally:
+                    if serialise:
+                        self._write_lock.release()
+            except exc.DBAPIError as e:
+                if not _is_transient(e):
+                    raise
+                if attempt >= self._max_retries:
+                    raise StorageInternalError(
+                        f"{self!r}: gave up after {attempt + 1} attempts: {e.orig!r}"
+                    ) from e
+                time.sleep(random.uniform(0.0, min(2.0, 0.01 * 2**attempt)))
+                attempt += 1
+
+    def _check_schema(self) -> None:
+        def read(conn: sa.Connection) -> int | None:
+            if not sa.inspect(conn).has_table(schema.schema_version.name):
+                return None
+            return conn.execute(sa.select(schema.schema_version.c.version)).scalar()
+
+        version = self._tx(read, write=False)
+        if version is None:
+            version = self._tx(self._create_schema, write=True)
+        _check_version(version, self.url)
+
+    def _create_schema(self, conn: sa.Connection) -> int:
+        if self._dialect == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SCHEMA_LOCK})
+        if sa.inspect(conn).has_table(schema.schema_version.name):  # another process won
+            return int(conn.execute(sa.select(schema.schema_version.c.version)).scalar_one())
+        schema.metadata.create_all(conn)
+        conn.execute(sa.insert(schema.schema_version).values(id=1, version=schema.SCHEMA_VERSION))
+        return schema.SCHEMA_VERSION
+
+    # -- row <-> record -------------------------------------------------------------------------
+    def _dist(self, text: str) -> BaseDistribution:
+        d = self._dists.get(text)
+        if d is None:
+            d = self._dists[text] = json_to_distribution(text)
+        return d
+
+    def _to_trial(self, row: sa.Row[Any]) -> FrozenTrial:
+        params: dict[str, Any] = {}
+        dists: dict[str, BaseDistribution] = {}
+        for name, (internal, dist_text) in json.loads(row.params_json).items():
+            d = self._dist(dist_text)
+            dists[name] = d
+            params[name] = d.to_external_repr(internal)
+        t = FrozenTrial(
+            number=row.number,
+            state=TrialState(row.state),
+            values=None if row.values_json is None else json.loads(row.values_json),
+            datetime_start=_from_us(row.start_us),
+            datetime_complete=_from_us(row.complete_us),
+            user_attrs=json.loads(row.user_attrs),
+            system_attrs=json.loads(row.system_attrs),
+            intermediate_values={
+                int(k): float(v) for k, v in json.loads(row.intermediate_json).items()
+            },
+            trial_id=row.trial_id,
+        )
+        t._params = params
+        t._distributions = dists
+        return t
+
+    # -- locking helpers (inside a write transaction) -------------------------------------------
+    def _lock_study(self, conn: sa.Connection, study_id: int) -> Any:
+        row = conn.execute(
+            sa.select(
+                _S.c.study_id,
+                _S.c.next_number,
+                _S.c.change_seq,
+                _S.c.user_attrs,
+                _S.c.system_attrs,
+            )
+            .where(_S.c.study_id == study_id)
+            .with_for_update()
+        ).one_or_none()
+        if row is None:
+            raise KeyError(f"No study with id {study_id}.")
+        return row
+
+    def _bump(self, conn: sa.Connection, study: sa.Row[Any]) -> int:
+        seq = int(study.change_seq) + 1
+        conn.execute(sa.update(_S).where(_S.c.study_id == study.study_id).values(change_seq=seq))
+        return seq
+
+    def _study_of_trial(self, conn: sa.Connection, trial_id: int) -> int:
+        sid = conn.execute(sa.select(_T_.c.study_id).where(_T_.c.trial_id == trial_id)).scalar()
+        if sid is None:
+            raise KeyError(f"No trial with id {trial_id}.")
+        return int(sid)
+
+    def _write_trial(
+        self,
+        trial_id: int,
+        fn: Callable[[sa.Connection, sa.Row[Any], int], _T],
+        *,
+        must_be_updatable: bool = True,
+    ) -> _T:
+        """Locks the trial's study, re-reads the trial and applies ``fn(conn, row, seq)``."""
+
+        def tx(conn: sa.Connection) -> _T:
+            study = self._lock_study(conn, self._study_of_trial(conn, trial_id))
+            row = conn.execute(sa.select(_T_).where(_T_.c.trial_id == trial_id)).one()
+            if must_be_updatable and TrialState(row.state).is_finished():
+                raise UpdateFinishedTrialError(
+                    f"Trial {row.number} is already finished ({TrialState(row.state).name}) "
+                    "and cannot be changed."
+                )
+            return fn(conn, row, self._bump(conn, study))
+
+        return self._tx(tx, write=True)
+
+    # -- studies --------------------------------------------------------------------------------
+    def create_new_study(
+        self, directions: Sequence[StudyDirection], study_name: str | None = None
+    ) -> int:
+        directions = [StudyDirection(d) for d in directions]
+        if not directions or any(d == StudyDirection.NOT_SET for d in directions):
+            raise ValueError(f"`directions` must be MINIMIZE or MAXIMIZE, got {directions}.")
+        if study_name is None:
+            study_name = f"no-name-{os.urandom(16).hex()}"
+        name = study_name
+
+        def tx(conn: sa.Connection) -> int:
+            result = conn.execute(
+                sa.insert(_S).values(
+                    study_name=name,
+                    directions=_dumps([int(d) for d in directions]),
+                    user_attrs="{}",
+                    system_attrs="{}",
+                    next_number=0,
+                    change_seq=0,
+                )
+            )
+            pk = result.inserted_primary_key
+            assert pk is not None
+            return int(pk[0])
+
+        try:
+            return self._tx(tx, write=True)
+        except exc.IntegrityError:
+            raise DuplicatedStudyError(f"A study named {name!r} already exists.") from None
+
+    def delete_study(self, study_id: int) -> None:
+        def tx(conn: sa.Connection) -> None:
+            self._lock_study(conn, study_id)
+            for table in (_C, _P, _T_):
+                conn.execute(sa.delete(table).where(table.c.study_id == study_id))
+            conn.execute(sa.delete(_S).where(_S.c.study_id == study_id))
+
+        self._tx(tx, write=True)
+        with self._cache_lock:
+            self._cache.pop(study_id, None)
+
+    def _study_column(self, study_id: int, column: sa.Column[Any]) -> Any:
+        def tx(conn: sa.Connection) -> Any:
+            row = conn.execute(sa.select(column).where(_S.c.study_id == study_id)).one_or_none()
+            if row is None:
+                raise KeyError(f"No study with id {study_id}.")
+            return row[0]
+
+        return self._tx(tx, write=False)
+
+    def get_study_id_from_name(self, study_name: str) -> int:
+        def tx(conn: sa.Connection) -> int | None:
+            return conn.execute(
+                sa.select(_S.c.study_id).where(_S.c.study_name == study_name)
+            ).scalar()
+
+        sid = self._tx(tx, write=False)
+        if sid is None:
+            raise KeyError(f"No study named {study_name!r}.")
+        return int(sid)
+
+    def get_study_name_from_id(self, study_id: int) -> str:
+        return str(self._study_column(study_id, _S.c.study_name))
+
+    def get_study_directions(self, study_id: int) -> list[StudyDirection]:
+        return [
+            StudyDirection(d) for d in json.loads(self._study_column(study_id, _S.c.directions))
+        ]
+
+    def get_all_studies(self) -> list[StudyInfo]:
+        def tx(conn: sa.Connection) -> list[StudyInfo]:
+            rows = conn.execute(
+                sa.select(_S.c.study_id, _S.c.study_name, _S.c.directions).order_by(_S.c.study_id)
+            )
+            return [
+                StudyInfo(
+                    r.study_id,
+                    r.study_name,
+                    tuple(StudyDirection(d) for d in json.loads(r.directions)),
+                )
+                for r in rows
+            ]
+
+        return self._tx(tx, write=False)
+
+    def _set_study_attr(self, study_id: int, column: str, key: str, value: Any) -> None:
+        text = _dumps(value)  # a non-JSON value raises TypeError here, before any write
+
+        def tx(conn: sa.Connection) -> None:
+            study = self._lock_study(conn, study_id)
+            attrs = json.loads(getattr(study, column))
+            attrs[key] = json.loads(text)
+            conn.execute(
+                sa.update(_S).where(_S.c.study_id == study_id).values({column: _dumps(attrs)})
+            )
+
+        self._tx(tx, write=True)
+
+    def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
+        self._set_study_attr(study_id, "user_attrs", key, value)
+
+    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
+        self._set_study_attr(study_id, "system_attrs", key, value)
+
+    def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
+        return dict(json.loads(self._study_column(study_id, _S.c.user_attrs)))
+
+    def get_study_system_attrs(self, study_id: int) -> dict[str, Any]:
+        return dict(json.loads(self._study_column(study_id, _S.c.system_attrs)))
+
+    def claim(self, study_id: int, key: str, value: str) -> str:
+        def tx(conn: sa.Connection) -> str:
+            self._lock_study(conn, study_id)
+            held = conn.execute(
+                sa.select(_C.c.value).where(_C.c.study_id == study_id, _C.c.key == key)
+            ).scalar()
+            if held is not None:
+                return str(held)
+            conn.execute(sa.insert(_C).values(study_id=study_id, key=key, value=value))
+            return value
+
+        return self._tx(tx, write=True)
+
+    def get_claims(self, study_id: int, prefix: str = "") -> dict[str, str]:
+        def tx(conn: sa.Connection) -> dict[str, str]:
+            self._require_study(conn, study_id)
+            query = sa.select(_C.c.key, _C.c.value).where(_C.c.study_id == study_id)
+            if prefix:  # a literal prefix: no LIKE, so "%" and "_" match only themselves
+                query = query.where(sa.func.substr(_C.c.key, 1, len(prefix)) == prefix)
+            return {k: v for k, v in conn.execute(query) if k.startswith(prefix)}
+
+        return self._tx(tx, write=False)
+
+    @staticmethod
+    def _require_study(conn: sa.Connection, study_id: int) -> int:
+        """The study's ``change_seq``; ``KeyError`` if there is no such study."""
+        seq = conn.execute(sa.select(_S.c.change_seq).where(_S.c.study_id == study_id)).scalar()
+        if seq is None:
+            raise KeyError(f"No study with id {study_id}.")
+        return int(seq)
+
+    # -- trials ---------------------------------------------------------------------------------
+    def _check_and_register_params(
+        self, conn: sa.Connection, study_id: int, dists: dict[str, BaseDistribution]
+    ) -> None:
+        if not dists:
+            return
+        known = {
+            r.name: r.distribution
+            for r in conn.execute(
+                sa.select(_P.c.name, _P.c.distribution).where(
+                    _P.c.study_id == study_id, _P.c.name.in_(list(dists))
+                )
+            )
+        }
+        for name, dist in dists.items():
+            if name in known:
+                check_distribution_compatibility(self._dist(known[name]), dist, name=name)
+        new = [
+            {"study_id": study_id, "name": n, "distribution": distribution_to_json(d)}
+            for n, d in dists.items()
+            if n not in known
+        ]
+        if new:
+            conn.execute(sa.insert(_P), new)
+
+    def create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> int:
+        t = template_trial
+        if t is None:
+            row: dict[str, Any] = {
+                "state": int(TrialState.RUNNING),
+                "values_json": None,
+                "params_json": "{}",
+                "user_attrs": "{}",
+                "system_attrs": "{}",
+                "intermediate_json": "{}",
+                "start_us": self._now,
+                "complete_us": None,
+            }
+        else:
+            state = TrialState(t.state)
+            start: Any = None if t.datetime_start is None else _to_us(t.datetime_start)
+            complete: Any = None if t.datetime_complete is None else _to_us(t.datetime_complete)
+            if state == TrialState.RUNNING or state.is_finished():
+                start = self._now if start is None else start
+            if state.is_finished():
+                complete = self._now if complete is None else complete
+            row = {
+                "state": int(state),
+                "values_json": None if t.values is None else _dumps(list(t.values)),
+                "params_json": _dumps(
+                    {
+                        name: [d.to_internal_repr(t.params[name]), distribution_to_json(d)]
+                        for name, d in t.distributions.items()
+                    }
+                ),
+                "user_attrs": _dumps(t.user_attrs),
+                "system_attrs": _dumps(t.system_attrs),
+                "intermediate_json": _dumps(
+                    {str(int(k)): float(v) for k, v in t.intermediate_values.items()}
+                ),
+                "start_us": start,
+                "complete_us": complete,
+            }
+        dists = {} if t is None else dict(t.distributions)
+
+        def tx(conn: sa.Connection) -> int:
+            study = self._lock_study(conn, study_id)
+            self._check_and_register_params(conn, study_id, dists)
+            seq = int(study.change_seq) + 1
+            number = int(study.next_number)
+            conn.execute(
+                sa.update(_S)
+                .where(_S.c.study_id == study_id)
+                .values(change_seq=seq, next_number=number + 1)
+            )
+            result = conn.execute(
+                sa.insert(_T_).values(study_id=study_id, number=number, change_seq=seq, **row)
+            )
+            pk = result.inserted_primary_key
+            assert pk is not None
+            return int(pk[0])
+
+        return self._tx(tx, write=True)
+
+    def set_trial_param(
+        self,
+        trial_id: int,
+        param_name: str,
+        param_value_internal: float,
+        distribution: BaseDistribution,
+    ) -> None:
+        dist_text = distribution_to_json(distribution)
+
+        def fn(conn: sa.Connection, row: sa.Row[Any], seq: int) -> None:
+            params = json.loads(row.params_json)
+            self._check_and_register_params(conn, row.study_id, {param_name: distribution})
+            if param_name in params:
+                raise ValueError(f"Trial {row.number} already has parameter {param_name!r}.")
+            if not distribution._contains(param_value_internal):
+                raise ValueError(
+                    f"Parameter {param_name!r}: internal value {param_value_internal!r} is not "
+                    f"in {distribution!r}."
+                )
+            params[param_name] = [float(param_value_internal), dist_text]
+            self._update_trial(conn, row, seq, params_json=_dumps(params))
+
+        self._write_trial(trial_id, fn)
+
+    @staticmethod
+    def _update_trial(conn: sa.Connection, row: sa.Row[Any], seq: int, **values: Any) -> None:
+        conn.execute(
+            sa.update(_T_).where(_T_.c.trial_id == row.trial_id).values(change_seq=seq, **values)
+        )
+
+    def set_trial_state_values(
+        self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
+    ) -> bool:
+        state = TrialState(state)
+        values_json = None if values is None else _dumps([float(v) for v in values])
+
+        def fn(conn: sa.Connection, row: sa.Row[Any], seq: int) -> bool:
+            if state == TrialState.WAITING:
+                raise ValueError(f"Trial {row.number} cannot go back to WAITING.")
+            if state == TrialState.RUNNING:
+                if row.state != TrialState.WAITING:
+                    return False
+                self._update_trial(conn, row, seq, state=int(state), start_us=self._now)
+                return True
+            self._update_trial(
+                conn,
+                row,
+                seq,
+                state=int(state),
+                values_json=values_json,
+                complete_us=self._now,
+                start_us=sa.func.coalesce(_T_.c.start_us, self._now),
+            )
+            return True
+
+        return self._write_trial(trial_id, fn)
+
+    def set_trial_intermediate_value(self, trial_id: int, step: int, value: float) -> None:
+        step, value = int(step), float(value)
+
+        def fn(conn: sa.Connection, row: sa.Row[Any], seq: int) -> None:
+            iv = json.loads(row.intermediate_json)
+            iv[str(step)] = value
+            self._update_trial(conn, row, seq, intermediate_json=_dumps(iv))
+
+        self._write_trial(trial_id, fn)
+
+    def _set_trial_attr(self, trial_id: int, column: str, key: str, value: Any) -> None:
+        text = _dumps(value)  # a non-JSON value raises TypeError here, before any write
+
+        def fn(conn: sa.Connection, row: sa.Row[Any], seq: int) -> None:
+            attrs = json.loads(getattr(row, column))
+            attrs[key] = json.loads(text)
+            self._update_trial(conn, row, seq, **{column: _dumps(attrs)})
+
+        self._write_trial(trial_id, fn)
+
+    def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
+        self._set_trial_attr(trial_id, "user_attrs", key, value)
+
+    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
+        self._set_trial_attr(trial_id, "system_attrs", key, value)
+
+    def get_trial(self, trial_id: int) -> FrozenTrial:
+        def tx(conn: sa.Connection) -> sa.Row[Any] | None:
+            return conn.execute(sa.select(_T_).where(_T_.c.trial_id == trial_id)).one_or_none()
+
+        row = self._tx(tx, write=False)
+        if row is None:
+            raise KeyError(f"No trial with id {trial_id}.")
+        return self._to_trial(row)
+
+    def _changes(self, study_id: int, mark: int) -> tuple[list[sa.Row[Any]], int]:
+        """Rows with ``mark < change_seq <= new mark``, and the new mark."""
+
+        def tx(conn: sa.Connection) -> tuple[list[sa.Row[Any]], int]:
+            # The study's counter first: every change numbered up to it has committed (the
+            # counter is bumped under the study's lock, held until commit), so none is missed.
+            seq = self._require_study(conn, study_id)
+            if seq <= mark:
+                return [], max(seq, mark)
+            rows = conn.execute(
+                sa.select(_T_)
+                .where(
+                    _T_.c.study_id == study_id,
+                    _T_.c.change_seq > mark,
+                    _T_.c.change_seq <= seq,
+                )
+                .order_by(_T_.c.number)
+            ).all()
+            return list(rows), seq
+
+        return self._tx(tx, write=False)
+
+    def get_trials_changed_since(self, study_id: int, mark: int) -> tuple[list[FrozenTrial], int]:
+        rows, new_mark = self._changes(study_id, mark)
+        return [self._to_trial(r) for r in rows], new_mark
+
+    def _synced(self, study_id: int) -> list[FrozenTrial]:
+        """Every trial of the study by number, from this process's cache brought up to date."""
+        with self._cache_lock:
+            cache = self._cache.get(study_id) or _StudyCache()
+            mark = cache.mark
+        rows, new_mark = self._changes(study_id, mark)
+        with self._cache_lock:
+            cache = self._cache.setdefault(study_id, cache)
+            for r in rows:
+                n = int(r.number)
+                if n >= len(cache.trials):
+                    cache.trials.extend([None] * (n + 1 - len(cache.trials)))
+                    cache.seqs.extend([-1] * (n + 1 - len(cache.seqs)))
+                if r.change_seq > cache.seqs[n]:  # a concurrent reader may be ahead
+                    cache.trials[n] = self._to_trial(r)
+                    cache.seqs[n] = int(r.change_seq)
+            cache.mark = max(cache.mark, new_mark)
+            return [t for t in cache.trials if t is not None]
+
+    def get_all_trials(
+        self,
+        study_id: int,
+        deepcopy: bool = True,
+        states: Container[TrialState] | None = None,
+    ) -> list[FrozenTrial]:
+        trials = self._synced(study_id)
+        if states is not None:
+            trials = [t for t in trials if t.state in states]
+        return copy.deepcopy(trials) if deepcopy else trials
+
+    def pop_waiting_trial(self, study_id: int) -> int | None:
+        def tx(conn: sa.Connection) -> int | None:
+            study = self._lock_study(conn, study_id)
+            tid = conn.execute(
+                sa.select(_T_.c.trial_id)
+                .where(_T_.c.study_id == study_id, _T_.c.state == int(TrialState.WAITING))
+                .order_by(_T_.c.number)
+                .limit(1)
+            ).scalar()
+            if tid is None:
+                return None
+            seq = self._bump(conn, study)
+            conn.execute(
+                sa.update(_T_)
+                .where(_T_.c.trial_id == tid)
+                .values(state=int(TrialState.RUNNING), start_us=self._now, change_seq=seq)
+            )
+            return int(tid)
+
+        return self._tx(tx, write=True)
+
+    def get_n_trials(self, study_id: int, states: Container[TrialState] | None = None) -> int:
+        def tx(conn: sa.Connection) -> list[int]:
+            self._require_study(conn, study_id)
+            return [
+                int(s)
+                for s in conn.execute(
+                    sa.select(_T_.c.state).where(_T_.c.study_id == study_id)
+                ).scalars()
+            ]
+
+        got = self._tx(tx, write=False)
+        if states is None:
+            return len(got)
+        return sum(1 for s in got if TrialState(s) in states)
+
+    def get_trial_id_from_study_id_trial_number(self, study_id: int, trial_number: int) -> int:
+        def tx(conn: sa.Connection) -> int | None:
+            self._require_study(conn, study_id)
+            return conn.execute(
+                sa.select(_T_.c.trial_id).where(
+                    _T_.c.study_id == study_id, _T_.c.number == trial_number
+                )
+            ).scalar()
+
+        tid = self._tx(tx, write=False)
+        if tid is None:
+            raise KeyError(f"No trial number {trial_number} in study {study_id}.")
+        return int(tid)
+
+    def get_trial_number_from_id(self, trial_id: int) -> int:
+        def tx(conn: sa.Connection) -> int | None:
+            return conn.execute(sa.select(_T_.c.number).where(_T_.c.trial_id == trial_id)).scalar()
+
+        number = self._tx(tx, write=False)
+        if number is None:
+            raise KeyError(f"No trial with id {trial_id}.")
+        return int(number)
+
+
+class _StudyCache:
+    """A process's copy of a study's trials, indexed by number, and the mark it is synced to."""
+
+    __slots__ = ("mark", "seqs", "trials")
+
+    def __init__(self) -> None:
+        self.mark = 0
+        self.trials: list[FrozenTrial | None] = []
+        self.seqs: list[int] = []
+
+
+def _check_version(version: int, url: str) -> None:
+    if version < schema.SCHEMA_VERSION:
+        raise schema.SchemaVersionError(
+            f"The database {url!r} has hyperdial schema version {version}, older than this "
+            f"hyperdial's {schema.SCHEMA_VERSION}. Back it up, then run "
+            f"hyperdial.storages.upgrade({url!r})."
+        )
+    if version > schema.SCHEMA_VERSION:
+        raise schema.SchemaVersionError(
+            f"The database {url!r} has hyperdial schema version {version}, newer than this "
+            f"hyperdial's {schema.SCHEMA_VERSION}: upgrade hyperdial to use it."
+        )
+
+
+def upgrade(url: str) -> int:
+    """Upgrades a database written by an older hyperdial to this version's schema.
+
+    Each step runs in its own transaction, so an interrupted upgrade can be run again.
+
+    Returns:
+        The schema version the database has afterwards.
+
+    Raises:
+        SchemaVersionError: the database is newer than this hyperdial, or has no hyperdial
+            schema at all.
+    """
+    engine = sa.create_engine(url)
+    try:
+        while True:
+            with engine.begin() as conn:
+                if not sa.inspect(conn).has_table(schema.schema_version.name):
+                    raise schema.SchemaVersionError(f"{url!r} holds no hyperdial schema.")
+                version = int(
+                    conn.execute(sa.select(schema.schema_version.c.version)).scalar_one()
+                )
+                if version > schema.SCHEMA_VERSION:
+                    _check_version(version, url)
+                if version == schema.SCHEMA_VERSION:
+                    return version
+                step = schema.MIGRATIONS.get(version)
+                if step is None:
+                    raise schema.SchemaVersionError(
+                        f"No migration from hyperdial schema version {version} in {url!r}."
+                    )
+                step(conn)
+                conn.execute(sa.update(schema.schema_version).values(version=version + 1))
+    finally:
+        engine.dispose()

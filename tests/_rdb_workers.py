@@ -1,0 +1,36 @@
+"""Worker processes for the RDBStorage tests (a module of its own so ``spawn`` can import it)."""
+
+from __future__ import annotations
+
+import logging
+
+import hyperdial
+from hyperdial.storages import RDBStorage
+from hyperdial.trial import Trial, TrialState
+
+
+def optimize(url: str, study_name: str, n_trials: int, worker: int) -> None:
+    """Runs ``n_trials`` trials of a small objective in the study."""
+    hyperdial.logging.set_verbosity(logging.WARNING)
+
+    def objective(trial: Trial) -> float:
+        x = trial.suggest_float("x", -1.0, 1.0)
+        trial.set_user_attr("worker", worker)
+        trial.report(x * x, 0)
+        return x * x
+
+    study = hyperdial.load_study(study_name=study_name, storage=url)
+    study.optimize(objective, n_trials=n_trials)
+
+
+def pop_all(url: str, study_name: str) -> list[int]:
+    """Pops WAITING trials until none is left, completes each; the ids it got."""
+    storage = RDBStorage(url)
+    sid = storage.get_study_id_from_name(study_name)
+    got: list[int] = []
+    while (tid := storage.pop_waiting_trial(sid)) is not None:
+        got.append(tid)
+        runs = storage.get_trial(tid).user_attrs.get("runs", 0)
+        storage.set_trial_user_attr(tid, "runs", runs + 1)
+        storage.set_trial_state_values(tid, TrialState.COMPLETE, [float(tid)])
+    return got

@@ -1,0 +1,352 @@
+"""RDBStorage: the storage contract on SQLite and PostgreSQL, schema versions, real processes.
+
+PostgreSQL tests need ``HYPERDIAL_TEST_POSTGRES_URL`` (``.ci/run`` starts a server and sets it).
+Without it they are skipped, except under CI (``CI=true``), where a missing server is an error.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sqlalchemy", reason="RDBStorage needs SQLAlchemy: pip install '.[test]'")
+
+import _rdb_workers as workers
+import sqlalchemy as sa
+
+import hyperdial
+from hyperdial.exceptions import StorageInternalError
+from hyperdial.storages import (
+    InMemoryStorage,
+    RDBStorage,
+    SchemaVersionError,
+    get_storage,
+    upgrade,
+)
+from hyperdial.storages import _rdb_schema as schema
+from hyperdial.testing import StorageContract
+from hyperdial.trial import FrozenTrial, TrialState
+
+POSTGRES_URL_VAR = "HYPERDIAL_TEST_POSTGRES_URL"
+
+
+def postgres_url() -> str:
+    """The test server's URL; skips the test without one (fails instead under CI)."""
+    url = os.environ.get(POSTGRES_URL_VAR)
+    if url:
+        return url
+    reason = (
+        f"{POSTGRES_URL_VAR} is not set: no PostgreSQL server to test against "
+        "(.ci/run starts one; or export e.g. postgresql+psycopg://user:pw@localhost/db)"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+def fresh_postgres() -> str:
+    """The PostgreSQL URL with every hyperdial table dropped (an empty storage)."""
+    url = postgres_url()
+    pytest.importorskip("psycopg", reason="PostgreSQL needs psycopg 3: pip install '.[test]'")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            schema.metadata.drop_all(conn)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'study.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'study.db'}"
+    return fresh_postgres()
+
+
+# == the contract ===================================================================================
+class TestSQLiteStorage(StorageContract):
+    @pytest.fixture
+    def storage(self, tmp_path: Path) -> Iterator[RDBStorage]:
+        s = RDBStorage(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+        yield s
+        s.remove_session()
+
+
+class TestSQLiteInMemoryStorage(StorageContract):
+    def make_storage(self) -> RDBStorage:
+        return RDBStorage("sqlite://")
+
+
+class TestPostgreSQLStorage(StorageContract):
+    @pytest.fixture
+    def storage(self) -> Iterator[RDBStorage]:
+        s = RDBStorage(fresh_postgres())
+        yield s
+        s.remove_session()
+
+
+# == URLs, engine, schema ===========================================================================
+def test_a_url_string_is_an_rdb_storage(sqlite_url: str) -> None:
+    study = hyperdial.create_study(storage=sqlite_url, study_name="s")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert isinstance(get_storage(sqlite_url), RDBStorage)
+    again = hyperdial.load_study(study_name="s", storage=sqlite_url)
+    assert [t.number for t in again.trials] == [0, 1, 2]
+    assert hyperdial.get_all_study_names(sqlite_url) == ["s"]
+
+
+def test_unsupported_url_is_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="supports sqlite"):
+        RDBStorage("mysql://u:p@localhost/db")
+    with pytest.raises(ValueError, match="`url`"):
+        RDBStorage("")
+
+
+def test_sqlite_is_in_wal_mode(sqlite_url: str) -> None:
+    storage = RDBStorage(sqlite_url)
+    with storage.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60_000
+
+
+def test_schema_has_unique_numbers_and_claims(url: str) -> None:
+    storage = RDBStorage(url)
+    sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE])
+    storage.create_new_trial(sid)
+    storage.claim(sid, "k", "v")
+    with storage.engine.begin() as conn:
+        with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
+            conn.execute(
+                sa.insert(schema.trials).values(
+                    study_id=sid,
+                    number=0,
+                    state=0,
+                    params_json="{}",
+                    user_attrs="{}",
+                    system_attrs="{}",
+                    intermediate_json="{}",
+                    change_seq=99,
+                )
+            )
+        with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
+            conn.execute(sa.insert(schema.claims).values(study_id=sid, key="k", value="w"))
+
+
+def _set_version(url: str, version: int) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.update(schema.schema_version).values(version=version))
+    engine.dispose()
+
+
+def test_newer_schema_is_refused(url: str) -> None:
+    RDBStorage(url).remove_session()
+    _set_version(url, schema.SCHEMA_VERSION + 1)
+    with pytest.raises(SchemaVersionError, match="newer than this hyperdial's"):
+        RDBStorage(url)
+    with pytest.raises(SchemaVersionError, match="newer"):
+        upgrade(url)
+
+
+def test_older_schema_is_refused_until_upgraded(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = RDBStorage(url)
+    sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE], "kept")
+    storage.set_trial_state_values(storage.create_new_trial(sid), TrialState.COMPLETE, [1.0])
+    storage.remove_session()
+    _set_version(url, schema.SCHEMA_VERSION - 1)
+    with pytest.raises(SchemaVersionError, match=r"older .* hyperdial\.storages\.upgrade"):
+        RDBStorage(url)
+    steps: list[int] = []
+    monkeypatch.setitem(schema.MIGRATIONS, schema.SCHEMA_VERSION - 1, lambda c: steps.append(1))
+    assert upgrade(url) == schema.SCHEMA_VERSION
+    assert steps == [1]
+    assert upgrade(url) == schema.SCHEMA_VERSION  # idempotent
+    reopened = RDBStorage(url)
+    assert [
+        t.values for t in reopened.get_all_trials(reopened.get_study_id_from_name("kept"))
+    ] == [[1.0]]
+
+
+def test_missing_migration_is_an_error(url: str) -> None:
+    RDBStorage(url).remove_session()
+    _set_version(url, schema.SCHEMA_VERSION - 1)
+    with pytest.raises(SchemaVersionError, match="No migration"):
+        upgrade(url)
+
+
+def test_times_come_from_the_database_clock(url: str) -> None:
+    """A trial's start time is the server's ``now``, not this process's clock."""
+    storage = RDBStorage(url)
+    sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE])
+    with storage.engine.connect() as conn:
+        db_now = conn.execute(sa.select(schema.now_us(storage.engine.dialect.name))).scalar()
+    start = storage.get_trial(storage.create_new_trial(sid)).datetime_start
+    assert start is not None and start.tzinfo is not None
+    assert abs(start.timestamp() * 1e6 - db_now) < 5e6
+
+
+def test_storage_pickles_and_reopens(sqlite_url: str) -> None:
+    import pickle
+
+    storage = RDBStorage(sqlite_url)
+    sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE], "p")
+    clone = pickle.loads(pickle.dumps(storage))
+    assert clone.get_study_id_from_name("p") == sid and clone.url == sqlite_url
+
+
+def test_lock_errors_are_retried_then_reported(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transient error re-runs the transaction; exactly one trial results."""
+    storage = RDBStorage(sqlite_url, max_retries=3)
+    sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE])
+    real_connect = storage._engine.connect
+    failures = [2]
+
+    def flaky_connect() -> sa.Connection:
+        if failures[0] > 0:
+            failures[0] -= 1
+            import sqlite3
+
+            raise sa.exc.OperationalError(
+                "BEGIN", {}, sqlite3.OperationalError("database is locked")
+            )
+        return real_connect()
+
+    monkeypatch.setattr(storage._engine, "connect", flaky_connect)
+    tid = storage.create_new_trial(sid)
+    assert failures == [0]
+    assert [t.trial_id for t in storage.get_all_trials(sid)] == [tid]
+    assert storage.get_trial(tid).number == 0
+
+    failures[0] = 10
+    with pytest.raises(StorageInternalError, match="gave up after 4 attempts"):
+        storage.create_new_trial(sid)
+
+
+def test_a_held_sqlite_write_lock_is_waited_for(sqlite_url: str) -> None:
+    """Another connection holding the write lock delays a write; it does not fail it."""
+    import sqlite3
+    import threading
+
+    storage = RDBStorage(sqlite_url)
+    sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE])
+    blocker = sqlite3.connect(
+        sqlite_url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False
+    )
+    blocker.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.5, blocker.rollback).start()
+    tid = storage.create_new_trial(sid)
+    assert storage.get_trial(tid).number == 0
+    blocker.close()
+
+
+def test_get_all_trials_reads_only_changes(sqlite_url: str) -> None:
+    """After the first read, a study's trials are fetched incrementally (few rows per call)."""
+    storage = RDBStorage(sqlite_url)
+    sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE])
+    for _ in range(50):
+        storage.set_trial_state_values(storage.create_new_trial(sid), TrialState.COMPLETE, [1.0])
+    assert len(storage.get_all_trials(sid, deepcopy=False)) == 50
+    rows_read: list[int] = []
+    real = storage._changes
+
+    def counting(study_id: int, mark: int):  # type: ignore[no-untyped-def]
+        rows, new_mark = real(study_id, mark)
+        rows_read.append(len(rows))
+        return rows, new_mark
+
+    storage._changes = counting  # type: ignore[method-assign]
+    storage.create_new_trial(sid)
+    assert len(storage.get_all_trials(sid, deepcopy=False)) == 51
+    assert len(storage.get_all_trials(sid, deepcopy=False)) == 51
+    assert rows_read == [1, 0]
+    # Another process's writes are seen too (a second storage object on the same file).
+    other = RDBStorage(sqlite_url)
+    other.set_trial_user_attr(other.get_trial_id_from_study_id_trial_number(sid, 50), "k", 1)
+    assert storage.get_all_trials(sid)[50].user_attrs == {"k": 1}
+    assert rows_read[-1] == 1
+
+
+# == real processes =================================================================================
+def _spawn() -> multiprocessing.context.SpawnContext:
+    return multiprocessing.get_context("spawn")
+
+
+def test_processes_share_one_study_without_gaps(url: str) -> None:
+    """8 processes x 25 trials: 200 COMPLETE trials numbered 0..199, none left RUNNING."""
+    n_procs, n_trials = 8, 25
+    hyperdial.create_study(storage=url, study_name="mp")
+    with _spawn().Pool(n_procs) as pool:
+        pool.starmap(workers.optimize, [(url, "mp", n_trials, i) for i in range(n_procs)])
+    trials = hyperdial.load_study(study_name="mp", storage=url).trials
+    assert sorted(t.number for t in trials) == list(range(n_procs * n_trials))
+    assert {t.state for t in trials} == {TrialState.COMPLETE}
+    assert all(t.user_attrs["worker"] in range(n_procs) for t in trials)
+    assert all(t.intermediate_values == {0: t.value} for t in trials)
+
+
+def test_processes_pop_each_enqueued_trial_once(url: str) -> None:
+    """8 processes pop 100 enqueued trials: each runs exactly once."""
+    n_procs, n_enqueued = 8, 100
+    study = hyperdial.create_study(storage=url, study_name="q")
+    for i in range(n_enqueued):
+        study.enqueue_trial({"i": i})
+    with _spawn().Pool(n_procs) as pool:
+        popped = pool.starmap(workers.pop_all, [(url, "q")] * n_procs)
+    flat = [tid for ids in popped for tid in ids]
+    assert len(flat) == n_enqueued and len(set(flat)) == n_enqueued
+    trials = study.get_trials(deepcopy=False)
+    assert {t.state for t in trials} == {TrialState.COMPLETE}
+    assert sorted(t.trial_id for t in trials) == sorted(flat)
+    assert sorted(t.user_attrs["runs"] for t in trials) == [1] * n_enqueued
+
+
+def test_a_resumed_study_continues_numbering(sqlite_url: str) -> None:
+    """A study reopened from disk (as after a crash) continues with no loss or duplication."""
+    hyperdial.create_study(storage=sqlite_url, study_name="r")
+    proc = _spawn().Process(target=workers.optimize, args=(sqlite_url, "r", 5, 0))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 0
+    study = hyperdial.load_study(study_name="r", storage=sqlite_url)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=5)
+    assert [t.number for t in study.trials] == list(range(10))
+    assert {t.state for t in study.trials} == {TrialState.COMPLETE}
+
+
+def test_threads_and_storage_object_reuse(sqlite_url: str) -> None:
+    study = hyperdial.create_study(storage=RDBStorage(sqlite_url))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=40, n_jobs=8)
+    assert sorted(t.number for t in study.trials) == list(range(40))
+
+
+def test_in_memory_and_rdb_agree_on_a_study(sqlite_url: str) -> None:
+    """The same seeded study gives the same records in both storages."""
+    from hyperdial.samplers import RandomSampler
+
+    def run(storage: object) -> list[FrozenTrial]:
+        study = hyperdial.create_study(storage=storage, sampler=RandomSampler(seed=3))  # type: ignore[arg-type]
+        study.optimize(
+            lambda t: (
+                t.suggest_float("x", -1, 1)
+                + t.suggest_int("n", 0, 3)
+                + len(t.suggest_categorical("c", ["a", "bb"]))
+            ),
+            n_trials=10,
+        )
+        return study.trials
+
+    a, b = run(InMemoryStorage()), run(sqlite_url)
+    assert [(t.params, t.values, t.state) for t in a] == [(t.params, t.values, t.state) for t in b]
