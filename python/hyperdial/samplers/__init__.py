@@ -6,5 +6,6 @@ from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._grid import GridSampler
 from hyperdial.samplers._qmc import QMCSampler
 from hyperdial.samplers._random import RandomSampler
+from hyperdial.samplers._tpe import TPESampler
 
-__all__ = ["BaseSampler", "GridSampler", "QMCSampler", "RandomSampler"]
+__all__ = ["BaseSampler", "GridSampler", "QMCSampler", "RandomSampler", "TPESampler"]

@@ -1,0 +1,126 @@
+"""The study's history as NumPy columns, kept up to date incrementally.
+
+Only trials that changed since the last update are read (``get_trials_changed_since``), and
+each is written into row ``trial.number``; so the Python work per trial is proportional to the
+number of its parameters, not to the size of the study.
+
+Columns (``cap`` rows, the first ``n`` used):
+    state: (cap,) int8, a :class:`TrialState` value, -1 for rows not seen yet.
+    values: (cap, n_objectives) float64 losses (values negated for maximised objectives).
+    violation: (cap,) float64, the sum of positive constraint values (0: feasible).
+    params[name]: (cap,) float64 internal values, NaN where the trial lacks the parameter.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hyperdial._direction import StudyDirection
+from hyperdial.distributions import BaseDistribution
+from hyperdial.trial._frozen import CONSTRAINTS_KEY
+from hyperdial.trial._state import TrialState
+
+if TYPE_CHECKING:
+    from hyperdial.study._study import Study
+    from hyperdial.trial._frozen import FrozenTrial
+
+__all__ = ["History"]
+
+_FINISHED_FOR_SPACE = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+class History:
+    """Columns of one study's trials plus the group decomposition of its search space."""
+
+    def __init__(self, study: Study) -> None:
+        self.study_key = (id(study._storage), study._study_id)
+        self.signs = np.array(
+            [-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in study.directions]
+        )
+        self.mark = 0
+        self.n = 0
+        self._cap = 64
+        self.state = np.full(self._cap, -1, dtype=np.int8)
+        self.values = np.full((self._cap, len(self.signs)), np.nan)
+        self.violation = np.zeros(self._cap)
+        self.params: dict[str, np.ndarray] = {}
+        #: The distribution each parameter had in the latest finished trial that used it.
+        self.dists: dict[str, BaseDistribution] = {}
+        #: Parameter sets that always appear together in finished trials (Optuna's "group").
+        self.groups: list[frozenset[str]] = []
+        #: Parameters every COMPLETE trial has (for group=False).
+        self.intersection: set[str] | None = None
+        self._grouped = np.zeros(self._cap, dtype=bool)
+        self.has_constraints = False
+
+    def _grow(self, need: int) -> None:
+        cap = self._cap
+        while cap < need:
+            cap *= 2
+        if cap == self._cap:
+            return
+
+        def grow(a: np.ndarray, fill: float) -> np.ndarray:
+            out = np.full((cap,) + a.shape[1:], fill, dtype=a.dtype)
+            out[: self._cap] = a
+            return out
+
+        self.state = grow(self.state, -1)
+        self.values = grow(self.values, np.nan)
+        self.violation = grow(self.violation, 0.0)
+        self._grouped = grow(self._grouped, False)
+        self.params = {k: grow(v, np.nan) for k, v in self.params.items()}
+        self._cap = cap
+
+    def update(self, study: Study) -> None:
+        changed, self.mark = study._storage.get_trials_changed_since(study._study_id, self.mark)
+        for t in changed:
+            self._write(t)
+
+    def _write(self, t: FrozenTrial) -> None:
+        row = t.number
+        if row >= self._cap:
+            self._grow(row + 1)
+        self.n = max(self.n, row + 1)
+        self.state[row] = int(t.state)
+        vals = t.values
+        if vals is not None and len(vals) == len(self.signs):
+            self.values[row] = np.asarray(vals, dtype=float) * self.signs
+        cons = t.system_attrs.get(CONSTRAINTS_KEY)
+        if cons:
+            self.has_constraints = True
+            self.violation[row] = float(sum(max(float(c), 0.0) for c in cons.values()))
+        dists = t.distributions
+        for name, value in t.params.items():
+            col = self.params.get(name)
+            if col is None:
+                col = self.params[name] = np.full(self._cap, np.nan)
+            dist = dists[name]
+            col[row] = dist.to_internal_repr(value)
+            if t.state in _FINISHED_FOR_SPACE:
+                self.dists[name] = dist
+        if t.state in _FINISHED_FOR_SPACE and not self._grouped[row]:
+            self._grouped[row] = True
+            self._decompose(frozenset(t.params))
+            if t.state == TrialState.COMPLETE:
+                names = set(t.params)
+                self.intersection = (
+                    names if self.intersection is None else self.intersection & names
+                )
+
+    def _decompose(self, names: frozenset[str]) -> None:
+        """Splits the groups so that each is either inside ``names`` or disjoint from it."""
+        new: list[frozenset[str]] = []
+        rest = set(names)
+        for g in self.groups:
+            inside, outside = g & names, g - names
+            rest -= g
+            new.extend(s for s in (inside, outside) if s)
+        if rest:
+            new.append(frozenset(rest))
+        self.groups = new
+
+    def count(self, state: TrialState) -> int:
+        return int(np.count_nonzero(self.state[: self.n] == int(state)))

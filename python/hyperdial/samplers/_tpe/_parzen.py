@@ -1,0 +1,214 @@
+"""Parzen estimators of TPE, vectorised in NumPy.
+
+Every numeric parameter lives in the unit interval ``[0, 1]`` of
+:func:`hyperdial.distributions.internal_to_unit` (log scales, steps and integer cells are already
+folded in); categorical parameters are choice indices. A Parzen estimator is the mixture
+
+    p(x) = sum_j w_j prod_d k_d(x_d | mu_jd)
+
+over the observations j plus one prior component, with
+
+* numeric parameters: a Gaussian of mean ``mu_jd`` and bandwidth ``sigma_d`` truncated to
+  ``[0, 1]``. On a coarse grid (integers, steps, log integers with wide cells) the kernel is
+  discretised: a value's probability is the kernel's mass over its cell. The prior component is
+  a truncated Gaussian with mean 0.5 and sigma 1 (nearly flat).
+* categorical parameters: ``(1[x == mu_j] + eps) / (1 + K eps)`` with ``eps = prior_weight /
+  (n + 1)`` (additive smoothing that fades as observations accumulate); the prior is uniform.
+
+Bandwidth (one per dimension, shared by every kernel of the estimator), following Scott's rule
+as Watanabe (2023, "Tree-Structured Parzen Estimator: Understanding Its Algorithm Components",
+Sec. 3 on bandwidth selection) recommends for multivariate TPE:
+``sigma = 0.2 * n ** (-1 / (d + 4))`` in unit width, clipped below at ``1 / min(100, n + 1)``
+(the "magic clip" of Bergstra et al. 2011 that keeps kernels from collapsing) and above at 1.
+
+Array names and shapes used below: ``n`` components (observations + prior), ``m`` candidates,
+``dn`` numeric and ``dc`` categorical dimensions; ``mu`` (n, dn), ``cat`` (n, dc) int,
+``x`` (m, dn), ``xc`` (m, dc) int, cell bounds ``lo``/``hi`` (m, dn).
+
+Because sigma is shared within a dimension, the Gaussian part of ``log p`` for every pair
+(candidate, component) is one matrix product, so scoring costs O(m n d) flops in BLAS and
+O(n d) elementwise work, instead of O(m n d) elementwise work.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["ParzenEstimator", "bandwidth", "log_ndtr_diff", "ndtr"]
+
+_SQRT2 = math.sqrt(2.0)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_TINY = 1e-300
+
+
+_ERFC_COEFS = (
+    0.17087277,
+    -0.82215223,
+    1.48851587,
+    -1.13520398,
+    0.27886807,
+    -0.18628806,
+    0.09678418,
+    0.37409196,
+    1.00002368,
+    -1.26551223,
+)
+
+
+def _erfc_pos(z: np.ndarray) -> np.ndarray:
+    """erfc(z) for z >= 0, relative error < 1.2e-7 (Chebyshev fit, Numerical Recipes
+    "erfcc")."""
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = np.full_like(t, _ERFC_COEFS[0])
+    for c in _ERFC_COEFS[1:]:
+        poly = poly * t + c
+    out: np.ndarray = t * np.exp(-z * z + poly)
+    return out
+
+
+def _upper(x: np.ndarray) -> np.ndarray:
+    """Upper tail Q(x) = 1 - Phi(x) of the standard normal, accurate in relative terms for
+    x >= 0."""
+    z = np.abs(x) / _SQRT2
+    e = 0.5 * _erfc_pos(z)
+    out: np.ndarray = np.where(x >= 0, e, 1.0 - e)
+    return out
+
+
+def ndtr(x: np.ndarray) -> np.ndarray:
+    """The standard normal CDF Phi(x), elementwise."""
+    return _upper(-np.asarray(x, dtype=float))
+
+
+def log_ndtr_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``log(Phi(b) - Phi(a))`` for ``a <= b`` without cancellation in either tail."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    right = a > 0  # both in the upper tail: Q(a) - Q(b)
+    mass = np.where(right, _upper(a) - _upper(b), _upper(-b) - _upper(-a))
+    out: np.ndarray = np.log(np.maximum(mass, _TINY))
+    return out
+
+
+_GRID = np.linspace(0.0, 1.0, 2049)
+
+
+def _log_mass(mu: np.ndarray, sigma: float) -> np.ndarray:
+    """log of the mass a Gaussian (mu, sigma) puts on [0, 1], for mu in [0, 1] (>= 0.34, so
+    ``1 - Q(mu / sigma) - Q((1 - mu) / sigma)`` has no cancellation)."""
+    q = _erfc_pos(np.concatenate([mu, 1.0 - mu]) / (sigma * _SQRT2)) * 0.5
+    out: np.ndarray = np.log1p(-(q[: mu.size] + q[mu.size :]))
+    return out
+
+
+def bandwidth(n: int, d: int) -> float:
+    """The kernel width in unit scale for ``n`` observations in ``d`` dimensions."""
+    n = max(n, 1)
+    sigma = 0.2 * n ** (-1.0 / (d + 4))
+    return float(min(max(sigma, 1.0 / min(100, n + 1)), 1.0))
+
+
+@dataclass
+class ParzenEstimator:
+    """A mixture of truncated Gaussians (numeric) and smoothed one-hot kernels (categorical).
+
+    Args:
+        mu: (n_obs, dn) observation positions in [0, 1].
+        cat: (n_obs, dc) observation choice indices.
+        n_choices: (dc,) number of choices per categorical dimension.
+        coarse: (dn,) True where the dimension is scored by cell mass (coarse grids).
+        prior_weight: weight of the prior component relative to one observation.
+        weights: (n_obs,) observation weights (None: all 1).
+    """
+
+    mu: np.ndarray
+    cat: np.ndarray
+    n_choices: np.ndarray
+    coarse: np.ndarray
+    prior_weight: float = 1.0
+    weights: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n_obs, dn = self.mu.shape
+        dc = self.cat.shape[1]
+        d = dn + dc
+        self.sigma = np.full(dn, bandwidth(n_obs, d))
+        w = np.ones(n_obs) if self.weights is None else np.asarray(self.weights, dtype=float)
+        w = np.append(w, self.prior_weight)
+        self.log_w = np.log(np.maximum(w / w.sum(), _TINY))
+        # Components: observations, then the prior (mu 0.5, sigma 1).
+        self.mu_all = np.vstack([self.mu, np.full((1, dn), 0.5)])
+        self.sig_all = np.vstack([np.broadcast_to(self.sigma, (n_obs, dn)), np.ones((1, dn))])
+        # log of the truncation mass of each kernel over [0, 1]; every observation kernel has
+        # the same sigma, so it is a smooth function of mu, tabulated once and interpolated.
+        self.log_z = np.empty((n_obs + 1, dn))
+        if dn:
+            self.log_z[:-1] = np.interp(self.mu, _GRID, _log_mass(_GRID, float(self.sigma[0])))
+            self.log_z[-1] = _log_mass(np.array([0.5]), 1.0)[0]
+        self.eps = self.prior_weight / (n_obs + 1)
+
+    @property
+    def n_obs(self) -> int:
+        return int(self.mu.shape[0])
+
+    def sample(self, rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """``m`` draws: (m, dn) unit positions and (m, dc) choice indices."""
+        n_obs = self.mu.shape[0]
+        dc = self.cat.shape[1]
+        comp = rng.choice(n_obs + 1, size=m, p=np.exp(self.log_w) / np.exp(self.log_w).sum())
+        mu = self.mu_all[comp]
+        sig = self.sig_all[comp]
+        x = rng.normal(mu, sig)
+        for _ in range(32):  # rejection onto [0, 1]; acceptance is >= 1/3 per draw
+            bad = (x < 0.0) | (x > 1.0)
+            if not bad.any():
+                break
+            x[bad] = rng.normal(mu[bad], sig[bad])
+        x = np.clip(x, 0.0, 1.0)
+        xc = np.empty((m, dc), dtype=np.int64)
+        is_prior = comp == n_obs
+        for k in range(dc):
+            kk = int(self.n_choices[k])
+            uniform = rng.integers(0, kk, size=m)
+            keep = rng.random(m) < 1.0 / (1.0 + kk * self.eps)
+            own = self.cat[np.minimum(comp, max(n_obs - 1, 0)), k] if n_obs else uniform
+            xc[:, k] = np.where(keep & ~is_prior, own, uniform)
+        return x, xc
+
+    def log_pdf(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, xc: np.ndarray) -> np.ndarray:
+        """(m,) log densities (log cell masses on coarse dimensions) of the candidates.
+
+        ``x`` holds cell centres on discretised dimensions; ``lo``/``hi`` the cell bounds
+        (used only where ``coarse``).
+        """
+        m = x.shape[0]
+        const = self.log_w - self.log_z.sum(axis=1)  # (n,)
+        fine = ~self.coarse
+        out = np.broadcast_to(const, (m, const.shape[0])).copy()
+        if fine.any():
+            s = self.sig_all[:, fine]  # (n, df); the observation rows share one sigma
+            sig_obs = self.sigma[fine]
+            a = x[:, fine] / sig_obs
+            b = self.mu[:, fine] / sig_obs
+            quad = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
+            out[:, :-1] -= 0.5 * np.maximum(quad, 0.0)
+            out[:, :-1] -= np.log(sig_obs).sum() + _LOG_SQRT_2PI * sig_obs.size
+            zp = (x[:, fine] - 0.5) / s[-1]
+            out[:, -1] -= 0.5 * (zp * zp).sum(1) + np.log(s[-1]).sum() + _LOG_SQRT_2PI * s.shape[1]
+        for k in np.flatnonzero(self.coarse).tolist():
+            mu_k = self.mu_all[:, k][None, :]
+            s_k = self.sig_all[:, k][None, :]
+            out += log_ndtr_diff((lo[:, k : k + 1] - mu_k) / s_k, (hi[:, k : k + 1] - mu_k) / s_k)
+        if self.cat.shape[1]:
+            log_norm = np.log1p(self.n_choices * self.eps)  # (dc,)
+            hit = np.log1p(self.eps) - log_norm
+            miss = np.log(self.eps) - log_norm
+            for k in range(self.cat.shape[1]):
+                same = xc[:, k : k + 1] == self.cat[None, :, k]
+                out[:, :-1] += np.where(same, hit[k], miss[k])
+                out[:, -1] -= math.log(int(self.n_choices[k]))
+        mx = out.max(axis=1, keepdims=True)
+        res: np.ndarray = mx[:, 0] + np.log(np.exp(out - mx).sum(axis=1))
+        return res

@@ -1,0 +1,295 @@
+"""TPESampler: the sampler contract, each distribution kind, conditional spaces, constant liar,
+constraints, several objectives, seeds, and that it beats random search."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import hyperdial
+from hyperdial.distributions import (
+    CategoricalDistribution,
+    FloatDistribution,
+    internal_to_unit,
+)
+from hyperdial.samplers import RandomSampler, TPESampler
+from hyperdial.samplers._tpe._parzen import ParzenEstimator, log_ndtr_diff, ndtr
+from hyperdial.samplers._tpe._space import cells, to_unit
+from hyperdial.testing import SamplerContract
+from hyperdial.testing.sampler import DISTRIBUTION_KINDS, assert_in_distribution, suggest
+from hyperdial.trial import TrialState
+
+
+class TestTPEContract(SamplerContract):
+    n_trials = 24
+    trials_per_example = 14  # past the start-up trials, so the model runs
+
+    def make_sampler(self, seed: int | None) -> TPESampler:
+        return TPESampler(seed=seed, n_startup_trials=5)
+
+
+class TestTPEUnivariateContract(SamplerContract):
+    n_trials = 16
+    max_examples = 10
+    trials_per_example = 10
+
+    def make_sampler(self, seed: int | None) -> TPESampler:
+        return TPESampler(seed=seed, n_startup_trials=3, multivariate=False)
+
+
+# -- numerics --------------------------------------------------------------------------------
+
+
+def test_ndtr_matches_math_erf() -> None:
+    x = np.linspace(-8, 8, 321)
+    ref = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in x])
+    np.testing.assert_allclose(ndtr(x), ref, rtol=2e-7, atol=1e-300)
+
+
+def test_log_ndtr_diff_in_the_tails() -> None:
+    a, b = np.array([6.0, -6.5]), np.array([6.5, -6.0])
+    ref = [math.log(0.5 * (math.erfc(6 / math.sqrt(2)) - math.erfc(6.5 / math.sqrt(2))))] * 2
+    np.testing.assert_allclose(log_ndtr_diff(a, b), ref, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kind", [k for k in DISTRIBUTION_KINDS if not k.startswith(("single", "cat"))]
+)
+def test_to_unit_agrees_with_internal_to_unit(kind: str) -> None:
+    dist = DISTRIBUTION_KINDS[kind]
+    rng = np.random.default_rng(0)
+    from hyperdial.distributions import unit_to_internal
+
+    vals = np.array([unit_to_internal(dist, u) for u in rng.random(50)])
+    ref = np.array([internal_to_unit(dist, v) for v in vals])
+    np.testing.assert_allclose(to_unit(dist, vals), ref, rtol=1e-12, atol=1e-12)
+    centre, lo, hi = cells(dist, ref)
+    np.testing.assert_allclose(centre, ref, rtol=1e-9, atol=1e-12)
+    assert np.all(lo <= centre) and np.all(centre <= hi)
+
+
+def test_to_unit_marks_values_outside_the_range() -> None:
+    u = to_unit(FloatDistribution(0.0, 1.0), np.array([-0.5, 0.5, 2.0, np.nan]))
+    assert np.isnan(u[[0, 2, 3]]).all() and u[1] == 0.5
+
+
+def test_parzen_density_integrates_to_one() -> None:
+    rng = np.random.default_rng(1)
+    est = ParzenEstimator(
+        rng.random((7, 2)), np.empty((7, 0), dtype=np.int64), np.empty(0), np.zeros(2, bool)
+    )
+    g = (np.arange(400) + 0.5) / 400
+    xx, yy = np.meshgrid(g, g)
+    x = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    p = np.exp(est.log_pdf(x, x, x, np.empty((x.shape[0], 0), dtype=np.int64)))
+    assert abs(p.mean() - 1.0) < 1e-3
+
+
+def test_parzen_discrete_and_categorical_masses_sum_to_one() -> None:
+    n_cells = 5
+    mu = (np.array([[0.0], [3.0], [3.0]]) + 0.5) / n_cells
+    cat = np.array([[0], [2], [2]])
+    est = ParzenEstimator(mu, cat, np.array([3.0]), np.array([True]))
+    k = np.arange(n_cells, dtype=float)
+    lo, hi = np.repeat(k / n_cells, 3)[:, None], np.repeat((k + 1) / n_cells, 3)[:, None]
+    xc = np.tile(np.arange(3), n_cells)[:, None]
+    p = np.exp(est.log_pdf((lo + hi) / 2, lo, hi, xc))
+    assert abs(p.sum() - 1.0) < 1e-6
+    assert p.argmax() == 3 * 3 + 2  # cell 3, choice 2: where two observations agree
+
+
+# -- behaviour -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind", sorted(k for k in DISTRIBUTION_KINDS if not k.startswith("single"))
+)
+def test_each_kind_concentrates_near_the_optimum(kind: str) -> None:
+    dist = DISTRIBUTION_KINDS[kind]
+    if isinstance(dist, CategoricalDistribution):
+        target = 3  # index of None
+
+        def loss(trial: hyperdial.Trial) -> float:
+            return 0.0 if dist.to_internal_repr(suggest(trial, "p", dist)) == target else 1.0
+
+        good = dist.choices[target]
+    else:
+        target_u = 0.8
+
+        def loss(trial: hyperdial.Trial) -> float:
+            v = suggest(trial, "p", dist)
+            return abs(internal_to_unit(dist, float(v)) - target_u)
+
+    study = hyperdial.create_study(sampler=TPESampler(seed=3))
+    study.optimize(loss, n_trials=60)
+    late = study.trials[30:]
+    for t in late:
+        assert_in_distribution(dist, t.params["p"])
+    random = hyperdial.create_study(sampler=RandomSampler(seed=3))
+    random.optimize(loss, n_trials=60)
+    tpe_mean = np.mean([t.value for t in late])
+    rnd_mean = np.mean([t.value for t in random.trials[30:]])
+    assert tpe_mean < 0.6 * rnd_mean, (tpe_mean, rnd_mean)
+    if isinstance(dist, CategoricalDistribution):
+        assert sum(t.params["p"] is good for t in late) >= 20
+
+
+def _conditional(trial: hyperdial.Trial) -> float:
+    model = trial.suggest_categorical("model", ["svm", "tree", "net"])
+    if model == "svm":
+        c = trial.suggest_float("c", 1e-3, 1e3, log=True)
+        return 1.0 + abs(math.log10(c) - 1)
+    if model == "tree":
+        depth = trial.suggest_int("depth", 1, 10)
+        if depth >= 5:
+            leaf = trial.suggest_categorical("leaf", ["a", "b", "c"])
+            return 0.5 * abs(depth - 7) + (0.0 if leaf == "b" else 0.5)
+        return 3.0
+    layers = trial.suggest_int("layers", 1, 4)
+    return 2.0 + sum(trial.suggest_float(f"w{i}", -1, 1) ** 2 for i in range(layers))
+
+
+def test_conditional_space_is_decomposed_into_groups() -> None:
+    sampler = TPESampler(seed=0)
+    study = hyperdial.create_study(sampler=sampler)
+    study.optimize(_conditional, n_trials=80)
+    (hist,) = sampler._history.values()
+    groups = {tuple(sorted(g)) for g in hist.groups}
+    assert ("model",) in groups and ("c",) in groups and ("leaf",) in groups
+    assert ("depth",) in groups
+    late = study.trials[40:]
+    assert sum(t.params["model"] == "tree" for t in late) >= 25
+    assert study.best_value <= 0.5
+
+
+def test_constant_liar_spreads_running_trials() -> None:
+    def spread(liar: bool) -> float:
+        study = hyperdial.create_study(sampler=TPESampler(seed=1, constant_liar=liar))
+        for _ in range(20):
+            t = study.ask()
+            study.tell(t, (t.suggest_float("x", 0, 1) - 0.3) ** 2)
+        running = [study.ask() for _ in range(8)]
+        xs = np.array([t.suggest_float("x", 0, 1) for t in running])
+        return float(np.std(xs))
+
+    assert spread(True) > 1.5 * spread(False)
+
+
+def test_constraints_steer_to_the_feasible_region() -> None:
+    def objective(trial: hyperdial.Trial) -> float:
+        x = trial.suggest_float("x", -3, 3)
+        trial.set_constraint("x_at_least_1", 1.0 - x)  # feasible when x >= 1
+        return x * x
+
+    study = hyperdial.create_study(sampler=TPESampler(seed=0))
+    study.optimize(objective, n_trials=60)
+    late = [t.params["x"] for t in study.trials[30:]]
+    # Unconstrained, TPE would crowd around x = 0; with the constraint it crowds around 1.
+    assert 0.8 < np.median(late) < 1.3
+    best = min(t.value for t in study.trials if t.is_feasible())
+    assert best < 1.1
+
+
+def test_multi_objective_approaches_the_front() -> None:
+    def objective(trial: hyperdial.Trial) -> tuple[float, float]:
+        x = trial.suggest_float("x", 0, 1)
+        y = trial.suggest_float("y", 0, 1)
+        return x + y**2, 1 - x + y**2  # front: y = 0
+
+    study = hyperdial.create_study(directions=["minimize", "minimize"], sampler=TPESampler(seed=0))
+    study.optimize(objective, n_trials=60)
+    rnd = hyperdial.create_study(
+        directions=["minimize", "minimize"], sampler=RandomSampler(seed=0)
+    )
+    rnd.optimize(objective, n_trials=60)
+    tpe_y = np.median([t.params["y"] for t in study.trials[30:]])
+    rnd_y = np.median([t.params["y"] for t in rnd.trials[30:]])
+    assert tpe_y < 0.5 * rnd_y
+
+
+def test_maximize_is_the_mirror_of_minimize() -> None:
+    def run(direction: str) -> list[float]:
+        study = hyperdial.create_study(direction=direction, sampler=TPESampler(seed=4))
+        sign = 1.0 if direction == "minimize" else -1.0
+        study.optimize(lambda t: sign * (t.suggest_float("x", -2, 2) - 0.5) ** 2, n_trials=25)
+        return [t.params["x"] for t in study.trials]
+
+    assert run("minimize") == run("maximize")
+
+
+def test_seed_reproducibility_and_seed_matters() -> None:
+    def run(seed: int) -> list[dict[str, object]]:
+        study = hyperdial.create_study(sampler=TPESampler(seed=seed))
+        study.optimize(_conditional, n_trials=30)
+        return [t.params for t in study.trials]
+
+    assert run(7) == run(7)
+    assert run(7) != run(8)
+
+
+def test_startup_trials_are_random() -> None:
+    study = hyperdial.create_study(sampler=TPESampler(seed=5, n_startup_trials=10))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=10)
+    ref = hyperdial.create_study(sampler=RandomSampler(seed=5))
+    ref.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=10)
+    assert [t.params for t in study.trials] == [t.params for t in ref.trials]
+
+
+def test_pruned_and_failed_trials_are_tolerated() -> None:
+    def objective(trial: hyperdial.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number % 3 == 1:
+            raise hyperdial.TrialPruned()
+        return x
+
+    study = hyperdial.create_study(sampler=TPESampler(seed=0, n_startup_trials=2))
+    study.optimize(objective, n_trials=30)
+    states = {t.state for t in study.trials}
+    assert states == {TrialState.COMPLETE, TrialState.PRUNED}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"n_startup_trials": -1},
+        {"n_ei_candidates": 0},
+        {"prior_weight": 0.0},
+        {"prior_weight": math.nan},
+        {"startup": "halton"},
+    ],
+)
+def test_bad_arguments(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        TPESampler(**kwargs)  # type: ignore[arg-type]
+
+
+def test_beats_random_on_a_smooth_problem() -> None:
+    def sphere(trial: hyperdial.Trial) -> float:
+        return sum((trial.suggest_float(f"x{i}", -5, 5) - 1.5) ** 2 for i in range(4))
+
+    tpe, rnd = [], []
+    for seed in range(5):
+        s = hyperdial.create_study(sampler=TPESampler(seed=seed))
+        s.optimize(sphere, n_trials=80)
+        tpe.append(s.best_value)
+        r = hyperdial.create_study(sampler=RandomSampler(seed=seed))
+        r.optimize(sphere, n_trials=80)
+        rnd.append(r.best_value)
+    assert np.median(tpe) < 0.3 * np.median(rnd), (tpe, rnd)
+
+
+def test_history_is_read_incrementally() -> None:
+    calls: list[int] = []
+    study = hyperdial.create_study(sampler=TPESampler(seed=0))
+    orig = study._storage.get_trials_changed_since
+
+    def spy(study_id: int, mark: int):  # type: ignore[no-untyped-def]
+        trials, new_mark = orig(study_id, mark)
+        calls.append(len(trials))
+        return trials, new_mark
+
+    study._storage.get_trials_changed_since = spy  # type: ignore[method-assign]
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=60)
+    assert max(calls[10:]) <= 3  # only the trials that changed, never the whole history
