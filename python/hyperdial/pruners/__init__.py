@@ -1,7 +1,27 @@
-"""Pruners stop unpromising trials early from their intermediate values."""
+"""Pruners stop unpromising trials early from their intermediate values.
+
+Every pruner reads only what is in storage, so a decision counts other workers' trials as
+soon as they report. Pruning applies to single-objective studies.
+"""
 
 from __future__ import annotations
 
 from hyperdial.pruners._base import BasePruner, NopPruner
+from hyperdial.pruners._hyperband import HyperbandPruner
+from hyperdial.pruners._patient import PatientPruner
+from hyperdial.pruners._percentile import MedianPruner, PercentilePruner
+from hyperdial.pruners._successive_halving import SuccessiveHalvingPruner
+from hyperdial.pruners._threshold import ThresholdPruner
+from hyperdial.pruners._wilcoxon import WilcoxonPruner
 
-__all__ = ["BasePruner", "NopPruner"]
+__all__ = [
+    "BasePruner",
+    "HyperbandPruner",
+    "MedianPruner",
+    "NopPruner",
+    "PatientPruner",
+    "PercentilePruner",
+    "SuccessiveHalvingPruner",
+    "ThresholdPruner",
+    "WilcoxonPruner",
+]

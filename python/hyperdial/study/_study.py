@@ -42,6 +42,14 @@ def _default_sampler() -> BaseSampler:
     return QMCSampler()
 
 
+def _better(t: FrozenTrial, b: FrozenTrial, sign: float) -> bool:
+    """True when COMPLETE trial ``t`` beats ``b`` (ties go to the earlier trial)."""
+    assert t.values is not None and b.values is not None
+    if sign * t.values[0] != sign * b.values[0]:
+        return sign * t.values[0] < sign * b.values[0]
+    return t.number < b.number
+
+
 class _BestTracker:
     """The best feasible COMPLETE trial of a single-objective study, updated incrementally.
 
@@ -68,15 +76,7 @@ class _BestTracker:
                 self._n_complete += 1
                 if not t.is_feasible():
                     continue
-                assert t.values is not None
-                b = self._best
-                if (
-                    b is None
-                    or sign * t.values[0] < sign * b.values[0]
-                    or (  # type: ignore[index]
-                        t.values[0] == b.values[0] and t.number < b.number  # type: ignore[index]
-                    )
-                ):
+                if self._best is None or _better(t, self._best, sign):
                     self._best = t
             return self._best, self._n_complete
 

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import math
+import threading
+from typing import TYPE_CHECKING
+
+from hyperdial.pruners._base import BasePruner
+from hyperdial.pruners._successive_halving import (
+    _check_resource,
+    asha_prune,
+    first_complete_last_step,
+)
+from hyperdial.pruners._utils import check_int
+from hyperdial.samplers._seeding import hash_to_unit
+
+if TYPE_CHECKING:
+    from hyperdial.study._study import Study
+    from hyperdial.trial._frozen import FrozenTrial
+
+__all__ = ["HyperbandPruner"]
+
+
+class HyperbandPruner(BasePruner):
+    """Hyperband (Li et al. 2018) over asynchronous successive halving.
+
+    Brackets ``b = 0 … B-1`` run successive halving with ``min_early_stopping_rate = b``:
+    bracket 0 stops trials earliest, bracket ``B-1`` lets every trial reach ``max_resource``.
+    With ``s_max = B - 1 = floor(log_η(max_resource / min_resource))``, bracket ``b`` gets a
+    share of trials proportional to Hyperband's ``ceil((s_max + 1) / (s_max - b + 1)) *
+    η**(s_max - b)``. A trial's bracket is a fixed function of its number (a hash), so every
+    worker agrees on it without coordination, and trials compete only within their bracket.
+
+    Args:
+        min_resource: Steps at the first rung of the most aggressive bracket (≥ 1).
+        max_resource: The number of steps of a full trial, or ``"auto"``: the last step of the
+            first completed trial (no pruning until a trial completes).
+        reduction_factor: η ≥ 2.
+        bootstrap_count: As in :class:`SuccessiveHalvingPruner`.
+
+    Example:
+        >>> import hyperdial
+        >>> pruner = hyperdial.pruners.HyperbandPruner(min_resource=1, max_resource=81)
+        >>> pruner.n_brackets
+        5
+    """
+
+    def __init__(
+        self,
+        min_resource: int = 1,
+        max_resource: int | str = "auto",
+        reduction_factor: int = 3,
+        bootstrap_count: int = 0,
+    ) -> None:
+        min_r = _check_resource("min_resource", min_resource)
+        if min_r is None:
+            raise ValueError("`min_resource` must be an integer >= 1 for HyperbandPruner.")
+        self._min_resource = min_r
+        self._max_resource = _check_resource("max_resource", max_resource)
+        self._eta: int = check_int("reduction_factor", reduction_factor, 2)
+        self._bootstrap: int = check_int("bootstrap_count", bootstrap_count, 0)
+        if self._max_resource is not None and self._max_resource < self._min_resource:
+            raise ValueError(
+                f"`max_resource` must be >= min_resource = {min_resource}, got {max_resource!r}."
+            )
+        self._lock = threading.Lock()
+
+    @property
+    def n_brackets(self) -> int | None:
+        """Number of brackets, or None while ``max_resource="auto"`` is not known yet."""
+        if self._max_resource is None:
+            return None
+        ratio = self._max_resource / self._min_resource
+        # floor(log_eta(ratio)) without floating-point surprises at exact powers
+        s_max = 0
+        while self._eta ** (s_max + 1) <= ratio:
+            s_max += 1
+        return s_max + 1
+
+    def _bracket_weights(self) -> list[float]:
+        n = self.n_brackets
+        assert n is not None
+        s_max = n - 1
+        return [
+            math.ceil((s_max + 1) / (s_max - b + 1)) * float(self._eta ** (s_max - b))
+            for b in range(n)
+        ]
+
+    def bracket_of(self, trial_number: int) -> int | None:
+        """The bracket of a trial number (None while ``max_resource`` is unknown)."""
+        if self.n_brackets is None:
+            return None
+        weights = self._bracket_weights()
+        u = hash_to_unit(0, trial_number, "hyperband:bracket") * sum(weights)
+        acc = 0.0
+        for b, w in enumerate(weights):
+            acc += w
+            if u < acc:
+                return b
+        return len(weights) - 1
+
+    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+        with self._lock:
+            if self._max_resource is None:
+                last = first_complete_last_step(study)
+                if last is None:
+                    return False
+                self._max_resource = max(last, self._min_resource)
+        bracket = self.bracket_of(trial.number)
+        assert bracket is not None
+        return asha_prune(
+            study,
+            trial,
+            self._min_resource,
+            self._eta,
+            bracket,
+            self._bootstrap,
+            same_bracket=lambda t: self.bracket_of(t.number) == bracket,
+        )

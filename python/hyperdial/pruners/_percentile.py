@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import math
+import numbers
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hyperdial.pruners._base import BasePruner
+from hyperdial.pruners._utils import (
+    best_loss_until,
+    check_int,
+    check_interval,
+    comparable_trials,
+    loss_sign,
+    n_complete,
+)
+
+if TYPE_CHECKING:
+    from hyperdial.study._study import Study
+    from hyperdial.trial._frozen import FrozenTrial
+
+__all__ = ["MedianPruner", "PercentilePruner"]
+
+
+class PercentilePruner(BasePruner):
+    """Prunes a trial whose best value so far is worse than a percentile of the other trials'.
+
+    At a check step ``s`` the trial's best intermediate value over steps ≤ ``s`` is compared with
+    the ``percentile``-th percentile (in the "good" direction: 25 keeps the best quarter) of the
+    other trials' best values over steps ≤ ``s``. Other trials count as soon as they have
+    reported at or before ``s`` — running trials of other workers included — and failed trials
+    never count. A trial whose values so far are all NaN is pruned; NaN values of other trials
+    are ignored.
+
+    Args:
+        percentile: In ``[0, 100]``; a trial worse than this percentile is pruned.
+        n_startup_trials: No pruning until this many trials are COMPLETE.
+        n_warmup_steps: No pruning before this step.
+        interval_steps: Decide only every this many steps after the warm-up.
+        n_min_trials: No pruning at a step until this many other trials reported by then.
+
+    Example:
+        >>> import hyperdial
+        >>> pruner = hyperdial.pruners.PercentilePruner(25.0, n_startup_trials=5)
+        >>> study = hyperdial.create_study(pruner=pruner)
+    """
+
+    def __init__(
+        self,
+        percentile: float,
+        n_startup_trials: int = 5,
+        n_warmup_steps: int = 0,
+        interval_steps: int = 1,
+        *,
+        n_min_trials: int = 1,
+    ) -> None:
+        if (
+            isinstance(percentile, bool)
+            or not isinstance(percentile, numbers.Real)
+            or not 0.0 <= float(percentile) <= 100.0
+        ):
+            raise ValueError(f"`percentile` must be in [0, 100], got {percentile!r}.")
+        self._percentile: float = float(percentile)
+        self._n_startup_trials: int = check_int("n_startup_trials", n_startup_trials, 0)
+        self._n_warmup_steps: int = check_int("n_warmup_steps", n_warmup_steps, 0)
+        self._interval_steps: int = check_int("interval_steps", interval_steps, 1)
+        self._n_min_trials: int = check_int("n_min_trials", n_min_trials, 1)
+
+    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+        step = trial.last_step
+        if step is None:
+            return False
+        sign = loss_sign(study)
+        if not check_interval(step, self._n_warmup_steps, self._interval_steps):
+            return False
+        if n_complete(study) < self._n_startup_trials:
+            return False
+        mine = best_loss_until(trial, step, sign)
+        if math.isnan(mine):
+            return True
+        others = [best_loss_until(t, step, sign) for t in comparable_trials(study, trial)]
+        others_arr = np.array([v for v in others if not math.isnan(v)])
+        if len(others_arr) < self._n_min_trials:
+            return False
+        threshold = float(np.percentile(others_arr, self._percentile))
+        return mine > threshold
+
+
+class MedianPruner(PercentilePruner):
+    """Prunes a trial whose best value so far is worse than the median of the other trials'.
+
+    :class:`PercentilePruner` with ``percentile=50``.
+
+    Example:
+        >>> import hyperdial
+        >>> study = hyperdial.create_study(pruner=hyperdial.pruners.MedianPruner())
+    """
+
+    def __init__(
+        self,
+        n_startup_trials: int = 5,
+        n_warmup_steps: int = 0,
+        interval_steps: int = 1,
+        *,
+        n_min_trials: int = 1,
+    ) -> None:
+        super().__init__(
+            50.0, n_startup_trials, n_warmup_steps, interval_steps, n_min_trials=n_min_trials
+        )

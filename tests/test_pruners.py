@@ -1,0 +1,471 @@
+"""Pruners: each rule on constructed histories with known decisions."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hyperdial
+from hyperdial import TrialState
+from hyperdial.pruners import (
+    BasePruner,
+    HyperbandPruner,
+    MedianPruner,
+    NopPruner,
+    PatientPruner,
+    PercentilePruner,
+    SuccessiveHalvingPruner,
+    ThresholdPruner,
+    WilcoxonPruner,
+)
+from hyperdial.pruners._wilcoxon import signed_rank_pvalue_greater
+from hyperdial.storages import InMemoryStorage
+from hyperdial.trial import FrozenTrial
+
+
+def _study(direction: str = "minimize", pruner: BasePruner | None = None) -> hyperdial.Study:
+    return hyperdial.create_study(
+        direction=direction,
+        pruner=pruner,
+        sampler=hyperdial.samplers.RandomSampler(seed=0),
+    )
+
+
+def _add(
+    study: hyperdial.Study,
+    curve: dict[int, float],
+    state: TrialState = TrialState.COMPLETE,
+) -> None:
+    value = curve[max(curve)] if state == TrialState.COMPLETE and curve else None
+    study.add_trial(FrozenTrial(state=state, value=value, intermediate_values=curve))
+
+
+def _decide(study: hyperdial.Study, pruner: BasePruner, curve: dict[int, float]) -> bool:
+    """Reports `curve` in a new trial and asks `pruner` at its last report."""
+    trial = study.ask()
+    for step, v in curve.items():
+        trial.report(v, step)
+    decision = pruner.prune(study, study._storage.get_trial(trial._trial_id))
+    study.tell(trial, state=TrialState.FAIL)  # leave nothing RUNNING; FAIL never counts
+    return decision
+
+
+# -- Percentile / Median ---------------------------------------------------------------------------
+def _five(study: hyperdial.Study) -> None:
+    for v in (1.0, 2.0, 3.0, 4.0, 5.0):
+        _add(study, {0: v + 10, 1: v})
+
+
+@pytest.mark.parametrize(("value", "pruned"), [(3.5, True), (3.0, False), (2.5, False)])
+def test_median_against_the_median_of_best_so_far(value: float, pruned: bool) -> None:
+    study = _study()
+    _five(study)
+    assert _decide(study, MedianPruner(n_startup_trials=5), {0: 20.0, 1: value}) is pruned
+
+
+@pytest.mark.parametrize(("value", "pruned"), [(2.5, True), (3.0, False), (3.5, False)])
+def test_median_maximize_flips_the_comparison(value: float, pruned: bool) -> None:
+    study = _study("maximize")
+    for v in (1.0, 2.0, 3.0, 4.0, 5.0):
+        _add(study, {0: v - 10, 1: v})
+    assert _decide(study, MedianPruner(n_startup_trials=0), {0: -20.0, 1: value}) is pruned
+
+
+def test_percentile_uses_the_given_percentile() -> None:
+    study = _study()
+    _five(study)
+    pruner = PercentilePruner(25.0, n_startup_trials=0)  # threshold = 2.0
+    assert _decide(study, pruner, {1: 2.5}) is True
+    assert _decide(study, pruner, {1: 2.0}) is False
+
+
+def test_the_trials_best_so_far_counts_not_its_last_value() -> None:
+    study = _study()
+    _five(study)
+    # last value 9 is bad, but 1.5 at step 0 is the best so far and beats the median 3
+    assert _decide(study, MedianPruner(n_startup_trials=0), {0: 1.5, 1: 9.0}) is False
+
+
+def test_no_pruning_before_enough_complete_trials() -> None:
+    study = _study()
+    _five(study)
+    assert _decide(study, MedianPruner(n_startup_trials=6), {1: 100.0}) is False
+    assert _decide(study, MedianPruner(n_startup_trials=5), {1: 100.0}) is True
+
+
+@pytest.mark.parametrize(
+    ("warmup", "interval", "step", "checked"),
+    [(2, 1, 1, False), (2, 1, 2, True), (0, 3, 2, False), (0, 3, 3, True), (1, 2, 3, True)],
+)
+def test_warmup_and_interval(warmup: int, interval: int, step: int, checked: bool) -> None:
+    study = _study()
+    for v in (1.0, 2.0, 3.0):
+        _add(study, {s: v for s in range(6)})
+    pruner = MedianPruner(n_startup_trials=0, n_warmup_steps=warmup, interval_steps=interval)
+    assert _decide(study, pruner, {step: 100.0}) is checked
+
+
+def test_n_min_trials_needs_enough_reports_at_the_step() -> None:
+    study = _study()
+    _add(study, {0: 1.0})
+    _add(study, {5: 1.0})  # reported only later: does not count at step 0
+    assert _decide(study, MedianPruner(n_startup_trials=0, n_min_trials=2), {0: 9.0}) is False
+    assert _decide(study, MedianPruner(n_startup_trials=0, n_min_trials=1), {0: 9.0}) is True
+
+
+def test_nan_values() -> None:
+    study = _study()
+    _five(study)
+    _add(study, {1: math.nan}, TrialState.PRUNED)  # ignored: the median of the others stays 3
+    pruner = MedianPruner(n_startup_trials=0)
+    assert _decide(study, pruner, {1: 2.9}) is False
+    assert _decide(study, pruner, {1: math.nan}) is True  # nothing but NaN so far
+
+
+def test_failed_trials_do_not_count_and_running_trials_of_other_workers_do() -> None:
+    storage = InMemoryStorage()
+    worker_a = hyperdial.create_study(storage=storage, study_name="s")
+    worker_b = hyperdial.load_study(study_name="s", storage=storage)
+    _add(worker_a, {0: 10.0}, TrialState.FAIL)
+    pruner = MedianPruner(n_startup_trials=0)
+    assert _decide(worker_b, pruner, {0: 50.0}) is False  # nobody to compare with
+    running = worker_a.ask()
+    running.report(1.0, 0)  # another worker's running trial, reported just now
+    assert _decide(worker_b, pruner, {0: 50.0}) is True
+    worker_a.tell(running, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"percentile": -1.0}, "percentile"),
+        ({"percentile": 101.0}, "percentile"),
+        ({"percentile": math.nan}, "percentile"),
+        ({"percentile": 50.0, "n_startup_trials": -1}, "n_startup_trials"),
+        ({"percentile": 50.0, "n_warmup_steps": -1}, "n_warmup_steps"),
+        ({"percentile": 50.0, "interval_steps": 0}, "interval_steps"),
+        ({"percentile": 50.0, "n_min_trials": 0}, "n_min_trials"),
+        ({"percentile": 50.0, "interval_steps": 1.5}, "interval_steps"),
+    ],
+)
+def test_percentile_validation(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        PercentilePruner(**kwargs)
+
+
+def test_multi_objective_is_rejected() -> None:
+    study = hyperdial.create_study(directions=["minimize", "minimize"])
+    with pytest.raises(NotImplementedError):
+        MedianPruner().prune(study, FrozenTrial(intermediate_values={0: 1.0}))
+
+
+# -- Successive halving ----------------------------------------------------------------------------
+@pytest.mark.parametrize(("value", "pruned"), [(2.5, True), (2.0, False), (1.5, False)])
+def test_asha_keeps_the_best_fraction_at_a_rung(value: float, pruned: bool) -> None:
+    study = _study()
+    for v in (1.0, 2.0, 3.0):
+        _add(study, {1: v})
+    pruner = SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
+    # rung at step 1 holds [1, 2, 3, value]: the best 4 // 2 = 2 go on
+    assert _decide(study, pruner, {0: 0.0, 1: value}) is pruned
+
+
+def test_asha_judges_each_rung_once_at_the_report_that_reaches_it() -> None:
+    study = _study()
+    for v in (1.0, 2.0, 3.0):
+        _add(study, {1: v, 2: v, 3: v})
+    pruner = SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
+    assert _decide(study, pruner, {1: 1.0, 2: 9.0}) is True  # rung at 2: [1, 2, 3, 9]
+    assert _decide(study, pruner, {1: 1.0, 2: 1.0, 3: 9.0}) is False  # 3 is not a rung
+    # skipping from step 0 to step 4 crosses the rungs 1, 2 and 4 at once, judged on 4's value
+    assert _decide(study, pruner, {0: 0.0, 4: 9.0}) is True
+
+
+def test_asha_with_fewer_trials_than_the_reduction_factor_keeps_only_the_best() -> None:
+    study = _study()
+    _add(study, {1: 2.0})
+    pruner = SuccessiveHalvingPruner(min_resource=1, reduction_factor=4)
+    assert _decide(study, pruner, {1: 1.0}) is False
+    assert _decide(study, pruner, {1: 3.0}) is True
+
+
+def test_asha_bootstrap_count() -> None:
+    study = _study()
+    _add(study, {1: 1.0})
+    assert _decide(study, SuccessiveHalvingPruner(1, 2, bootstrap_count=3), {1: 9.0}) is False
+    assert _decide(study, SuccessiveHalvingPruner(1, 2, bootstrap_count=2), {1: 9.0}) is True
+
+
+def test_asha_min_early_stopping_rate_moves_the_first_rung() -> None:
+    study = _study()
+    _add(study, {1: 1.0, 2: 1.0})
+    pruner = SuccessiveHalvingPruner(min_resource=1, reduction_factor=2, min_early_stopping_rate=1)
+    assert _decide(study, pruner, {1: 9.0}) is False  # first rung is at 2
+    assert _decide(study, pruner, {1: 1.0, 2: 9.0}) is True
+
+
+def test_asha_auto_min_resource_waits_for_a_complete_trial() -> None:
+    study = _study()
+    _add(study, {1: 1.0, 4: 1.0}, TrialState.PRUNED)
+    pruner = SuccessiveHalvingPruner(reduction_factor=2)
+    assert _decide(study, pruner, {1: 9.0}) is False  # no complete trial yet
+    _add(study, {s: 1.0 for s in range(0, 401, 4)})  # 400 steps: min_resource = 4
+    assert _decide(study, pruner, {1: 9.0}) is False  # step 1 is below the first rung
+    assert _decide(study, pruner, {1: 1.0, 4: 9.0}) is True
+
+
+def test_asha_nan_at_a_rung_is_the_worst() -> None:
+    study = _study()
+    _add(study, {1: math.nan}, TrialState.PRUNED)
+    pruner = SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
+    assert _decide(study, pruner, {1: 1e300}) is False  # NaN loses to anything
+    assert _decide(study, pruner, {1: math.nan}) is True
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"min_resource": 0}, "min_resource"),
+        ({"min_resource": "soon"}, "min_resource"),
+        ({"reduction_factor": 1}, "reduction_factor"),
+        ({"min_early_stopping_rate": -1}, "min_early_stopping_rate"),
+        ({"bootstrap_count": -1}, "bootstrap_count"),
+    ],
+)
+def test_asha_validation(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        SuccessiveHalvingPruner(**kwargs)
+
+
+# -- Hyperband -------------------------------------------------------------------------------------
+def test_hyperband_brackets_and_their_shares() -> None:
+    pruner = HyperbandPruner(min_resource=1, max_resource=81, reduction_factor=3)
+    assert pruner.n_brackets == 5
+    counts = Counter(pruner.bracket_of(n) for n in range(30000))
+    weights = np.array([81.0, 54.0, 18.0, 9.0, 5.0])  # ceil(5 / (5 - b)) * 3 ** (4 - b)
+    expected = weights / weights.sum()
+    observed = np.array([counts[b] for b in range(5)]) / 30000
+    assert np.allclose(observed, expected, atol=0.015)
+    assert [pruner.bracket_of(n) for n in range(50)] == [pruner.bracket_of(n) for n in range(50)]
+
+
+def test_hyperband_isolates_brackets_with_a_constructed_history() -> None:
+    pruner = HyperbandPruner(min_resource=1, max_resource=9, reduction_factor=3)
+    study = _study()
+    numbers = range(200)
+    in_zero = [n for n in numbers if pruner.bracket_of(n) == 0]
+    elsewhere = [n for n in numbers if pruner.bracket_of(n) != 0]
+    assert in_zero and elsewhere
+    target = next(n for n in in_zero if n > 0 and all(m in elsewhere for m in range(n)))
+    for _ in range(target):
+        _add(study, {1: 0.0}, TrialState.PRUNED)
+    assert _decide(study, pruner, {1: 5.0}) is False  # alone in its bracket
+
+
+def test_hyperband_auto_max_resource() -> None:
+    pruner = HyperbandPruner(min_resource=1, reduction_factor=3)
+    assert pruner.n_brackets is None and pruner.bracket_of(0) is None
+    study = _study()
+    assert _decide(study, pruner, {1: 1.0}) is False
+    _add(study, {s: 1.0 for s in range(28)})  # last step 27 -> 4 brackets
+    _decide(study, pruner, {1: 1.0})
+    assert pruner.n_brackets == 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"min_resource": 0}, "min_resource"),
+        ({"min_resource": "auto"}, "min_resource"),
+        ({"max_resource": 0}, "max_resource"),
+        ({"min_resource": 10, "max_resource": 5}, "max_resource"),
+        ({"reduction_factor": 1}, "reduction_factor"),
+    ],
+)
+def test_hyperband_validation(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        HyperbandPruner(**kwargs)
+
+
+# -- Threshold -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "pruned"), [(-0.5, True), (0.0, False), (5.0, False), (10.0, False), (10.5, True)]
+)
+def test_threshold(value: float, pruned: bool) -> None:
+    assert _decide(_study(), ThresholdPruner(lower=0.0, upper=10.0), {0: value}) is pruned
+
+
+def test_threshold_nan_warmup_interval() -> None:
+    study = _study()
+    assert _decide(study, ThresholdPruner(upper=1.0), {0: math.nan}) is True
+    assert _decide(study, ThresholdPruner(upper=1.0, n_warmup_steps=3), {2: 9.0}) is False
+    assert _decide(study, ThresholdPruner(upper=1.0, interval_steps=2), {3: 9.0}) is False
+    assert _decide(study, ThresholdPruner(upper=1.0, interval_steps=2), {4: 9.0}) is True
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"lower": 2.0, "upper": 1.0}, {"lower": math.nan}, {"upper": "1"}]
+)
+def test_threshold_validation(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        ThresholdPruner(**kwargs)
+
+
+# -- Patient ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("values", "min_delta", "pruned"),
+    [
+        ([5.0, 4.0, 3.0, 3.5, 3.2], 0.0, True),  # no new best in the last 2
+        ([5.0, 4.0, 3.0, 2.9, 3.5], 0.0, False),  # 2.9 improved
+        ([5.0, 4.0, 3.0, 2.9, 3.5], 0.2, True),  # ... but by less than min_delta
+        ([5.0, 4.0], 0.0, False),  # not enough reports yet
+        ([5.0, 4.0, math.nan, math.nan], 0.0, True),  # NaN is no improvement
+    ],
+)
+def test_patient_alone(values: list[float], min_delta: float, pruned: bool) -> None:
+    curve = dict(enumerate(values))
+    assert _decide(_study(), PatientPruner(None, patience=2, min_delta=min_delta), curve) is pruned
+
+
+def test_patient_defers_to_the_wrapped_pruner_once_stale() -> None:
+    curve = {0: 5.0, 1: 6.0, 2: 7.0}
+    assert _decide(_study(), PatientPruner(NopPruner(), patience=1), curve) is False
+    assert _decide(_study(), PatientPruner(ThresholdPruner(upper=6.5), patience=1), curve) is True
+    # not stale: the wrapped pruner is not asked
+    improving = {0: 7.0, 1: 6.0, 2: 5.0}
+    assert (
+        _decide(_study(), PatientPruner(ThresholdPruner(upper=1), patience=1), improving) is False
+    )
+
+
+def test_patient_maximize() -> None:
+    study = _study("maximize")
+    assert _decide(study, PatientPruner(None, patience=1), {0: 1.0, 1: 2.0}) is False
+    assert _decide(study, PatientPruner(None, patience=1), {0: 2.0, 1: 1.0}) is True
+
+
+def test_patient_validation() -> None:
+    with pytest.raises(ValueError, match="patience"):
+        PatientPruner(None, patience=-1)
+    with pytest.raises(ValueError, match="min_delta"):
+        PatientPruner(None, patience=1, min_delta=-0.1)
+    with pytest.raises(TypeError, match="wrapped_pruner"):
+        PatientPruner(object(), patience=1)  # type: ignore[arg-type]
+
+
+# -- Wilcoxon --------------------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-5, 5, allow_nan=False), min_size=1, max_size=70))
+def test_signed_rank_pvalue_matches_scipy_without_ties(d: list[float]) -> None:
+    stats = pytest.importorskip("scipy.stats")
+    arr = np.array(d)
+    arr = arr[arr != 0]
+    if len(arr) == 0 or len(np.unique(np.abs(arr))) < len(arr):
+        assert len(arr) > 0 or signed_rank_pvalue_greater(np.array(d)) == 1.0
+        return
+    expected = stats.wilcoxon(arr, alternative="greater", zero_method="wilcox").pvalue
+    assert signed_rank_pvalue_greater(arr) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-3, 3).map(float), min_size=1, max_size=11))
+def test_signed_rank_pvalue_with_ties_is_the_exact_permutation_probability(d: list[float]) -> None:
+    import itertools
+
+    arr = np.array(d)
+    nz = arr[arr != 0]
+    if len(nz) == 0:
+        assert signed_rank_pvalue_greater(arr) == 1.0
+        return
+    absd = np.abs(nz)
+    ranks = np.array([np.mean(np.where(np.sort(absd) == a)[0] + 1) for a in absd])
+    observed = ranks[nz > 0].sum()
+    sums = [
+        sum(r for r, s in zip(ranks, signs, strict=False) if s)
+        for signs in itertools.product([0, 1], repeat=len(nz))
+    ]
+    brute = np.mean([s >= observed - 1e-9 for s in sums])
+    assert signed_rank_pvalue_greater(arr) == pytest.approx(brute, abs=1e-12)
+
+
+def test_signed_rank_pvalue_normal_approximation_beyond_50() -> None:
+    stats = pytest.importorskip("scipy.stats")
+    arr = np.round(np.random.default_rng(1).normal(0.2, 1.0, 80), 1)  # ties, n > 50
+    expected = stats.wilcoxon(arr, alternative="greater", method="approx").pvalue
+    assert signed_rank_pvalue_greater(arr) == pytest.approx(expected, rel=1e-9)
+
+
+def _wilcoxon_study() -> hyperdial.Study:
+    study = _study()
+    _add(study, {i: 1.0 + 0.01 * i for i in range(10)})  # the best trial, per instance
+    return study
+
+
+def test_wilcoxon_prunes_a_trial_worse_on_every_instance() -> None:
+    pruner = WilcoxonPruner(p_threshold=0.1)
+    worse = {i: 1.5 + 0.02 * i for i in range(4)}  # p = 1/16 after 4 instances
+    assert _decide(_wilcoxon_study(), pruner, worse) is True
+    assert _decide(_wilcoxon_study(), pruner, dict(list(worse.items())[:3])) is False  # p = 1/8
+
+
+def test_wilcoxon_keeps_better_and_mixed_trials() -> None:
+    pruner = WilcoxonPruner(p_threshold=0.1)
+    better = {i: 0.5 for i in range(10)}
+    mixed = {i: 1.0 + 0.01 * i + (0.1 if i % 2 else -0.2) for i in range(10)}
+    assert _decide(_wilcoxon_study(), pruner, better) is False
+    assert _decide(_wilcoxon_study(), pruner, mixed) is False
+
+
+def test_wilcoxon_startup_nan_and_no_best() -> None:
+    assert _decide(_study(), WilcoxonPruner(), {0: 9.0, 1: 9.0}) is False  # no best trial
+    pruner = WilcoxonPruner(p_threshold=0.1, n_startup_steps=5)
+    assert _decide(_wilcoxon_study(), pruner, {i: 9.0 for i in range(4)}) is False
+    nan_curve = {i: math.nan for i in range(5)}
+    assert _decide(_wilcoxon_study(), pruner, nan_curve) is True  # NaN is the worst outcome
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0, -0.1, math.nan])
+def test_wilcoxon_validation(p: float) -> None:
+    with pytest.raises(ValueError, match="p_threshold"):
+        WilcoxonPruner(p_threshold=p)
+
+
+# -- through optimize ------------------------------------------------------------------------------
+def _curve_objective(trial: hyperdial.Trial) -> float:
+    x = trial.suggest_float("x", 0.0, 1.0)
+    value = 0.0
+    for step in range(20):
+        value = (x - 0.3) ** 2 + max(0.0, 0.5 - 0.05 * step)  # improves, then plateaus
+        trial.report(value, step)
+        if trial.should_prune():
+            raise hyperdial.TrialPruned()
+    return value
+
+
+@pytest.mark.parametrize(
+    "pruner",
+    [
+        MedianPruner(n_startup_trials=3),
+        SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
+        HyperbandPruner(min_resource=1, max_resource=20, reduction_factor=3),
+        PatientPruner(MedianPruner(n_startup_trials=3), patience=2),
+        ThresholdPruner(upper=0.5, n_warmup_steps=5),
+    ],
+    ids=lambda p: type(p).__name__,
+)
+@pytest.mark.parametrize("n_jobs", [1, 4])
+def test_pruners_in_optimize(pruner: BasePruner, n_jobs: int) -> None:
+    study = _study(pruner=pruner)
+    study.optimize(_curve_objective, n_trials=40, n_jobs=n_jobs)
+    states = Counter(t.state for t in study.trials)
+    assert states[TrialState.RUNNING] == 0 and states[TrialState.FAIL] == 0
+    assert states[TrialState.PRUNED] > 0 and states[TrialState.COMPLETE] > 0
+    for t in study.trials:
+        if t.state == TrialState.PRUNED:  # the value is the last reported one
+            assert t.value == t.intermediate_values[max(t.intermediate_values)]
