@@ -34,3 +34,19 @@ def pop_all(url: str, study_name: str) -> list[int]:
         storage.set_trial_user_attr(tid, "runs", runs + 1)
         storage.set_trial_state_values(tid, TrialState.COMPLETE, [float(tid)])
     return got
+
+
+def hang(url: str, study_name: str, heartbeat_interval: float) -> None:
+    """Starts one trial that never ends (the test SIGKILLs this process)."""
+    import time
+
+    hyperdial.logging.set_verbosity(logging.WARNING)
+    storage = RDBStorage(url, heartbeat_interval=heartbeat_interval, max_retry=1)
+    study = hyperdial.load_study(study_name=study_name, storage=storage)
+
+    def objective(trial: Trial) -> float:
+        trial.suggest_float("x", -1.0, 1.0)
+        time.sleep(600)
+        return 0.0
+
+    study.optimize(objective, n_trials=1)

@@ -350,3 +350,128 @@ def test_in_memory_and_rdb_agree_on_a_study(sqlite_url: str) -> None:
 
     a, b = run(InMemoryStorage()), run(sqlite_url)
     assert [(t.params, t.values, t.state) for t in a] == [(t.params, t.values, t.state) for t in b]
+
+
+# == heartbeats =====================================================================================
+def _wait_for(predicate, timeout: float, what: str) -> float:  # type: ignore[no-untyped-def]
+    """Polls ``predicate`` until it is true; the seconds it took."""
+    import time
+
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+def test_a_killed_workers_trial_fails_within_two_intervals_and_is_retried_once(url: str) -> None:
+    import signal
+
+    interval = 1.0
+    study = hyperdial.create_study(storage=url, study_name="hb")
+    # This process is another worker: its storage's heartbeat thread is the reaper.
+    watcher = RDBStorage(url, heartbeat_interval=interval, max_retry=1)
+    sid = watcher.get_study_id_from_name("hb")
+    proc = _spawn().Process(target=workers.hang, args=(url, "hb", interval))
+    proc.start()
+    try:
+        _wait_for(
+            lambda: (
+                watcher.get_all_trials(sid, deepcopy=False)
+                and watcher.get_all_trials(sid, deepcopy=False)[0].params
+            ),
+            60,
+            "the worker's trial to start",
+        )
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+    took = _wait_for(
+        lambda: (
+            watcher.get_trial(watcher.get_trial_id_from_study_id_trial_number(sid, 0)).state
+            == TrialState.FAIL
+        ),
+        10,
+        "the killed trial to fail",
+    )
+    assert took < 2 * interval + 0.5
+    failed, retry = watcher.get_all_trials(sid)
+    assert "heartbeat" in failed.system_attrs["fail_reason"]
+    assert retry.state == TrialState.WAITING
+    assert retry.system_attrs["failed_trial"] == 0
+    assert retry.system_attrs["retry_history"] == [0]
+    # The retry runs with the failed trial's parameters, in whichever worker asks next.
+    study.optimize(lambda t: t.suggest_float("x", -1.0, 1.0), n_trials=1)
+    trials = study.trials
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.COMPLETE]
+    assert trials[1].params == failed.params
+    watcher.remove_session()
+
+
+def test_a_slow_live_worker_is_not_failed(sqlite_url: str) -> None:
+    import time
+
+    reaper = RDBStorage(sqlite_url, heartbeat_interval=0.2)  # another process's view
+    storage = RDBStorage(sqlite_url, heartbeat_interval=0.2)
+    study = hyperdial.create_study(storage=storage)
+
+    def slow(trial: object) -> float:
+        time.sleep(1.2)  # six heartbeat intervals
+        return 1.0
+
+    study.optimize(slow, n_trials=1)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE]
+    assert reaper.fail_stale_trials() == []
+
+
+def test_racing_reapers_fail_a_stale_trial_once(url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    owner = RDBStorage(url, heartbeat_interval=100.0, max_retry=1)
+    sid = owner.create_new_study([hyperdial.StudyDirection.MINIMIZE])
+    tid = owner.create_new_trial(sid)
+    owner._disown(tid)  # as if its process died
+    with owner.engine.begin() as conn:
+        conn.execute(sa.update(schema.trials).values(heartbeat_us=0))
+    reapers = [RDBStorage(url, heartbeat_interval=100.0, max_retry=1) for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda r: r.fail_stale_trials(), reapers))
+    assert sorted(map(len, results)) == [0, 0, 0, 1]
+    states = [t.state for t in owner.get_all_trials(sid)]
+    assert states == [TrialState.FAIL, TrialState.WAITING]  # one retry, not four
+    for r in [owner, *reapers]:
+        r.remove_session()
+
+
+def test_retries_stop_at_max_retry(sqlite_url: str) -> None:
+    storage = RDBStorage(sqlite_url, heartbeat_interval=100.0, max_retry=1)
+    sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE])
+    storage.create_new_trial(sid)
+    for _ in range(2):
+        tid = storage.pop_waiting_trial(sid) or storage.get_trial_id_from_study_id_trial_number(
+            sid, 0
+        )
+        storage._disown(tid)
+        with storage.engine.begin() as conn:
+            conn.execute(sa.update(schema.trials).values(heartbeat_us=0))
+        assert storage.fail_stale_trials() == [tid]
+    trials = storage.get_all_trials(sid)
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.FAIL]
+    assert trials[1].system_attrs["retry_history"] == [0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"heartbeat_interval": 0.0}, "heartbeat_interval"),
+        ({"grace_period": 1.0}, "needs `heartbeat_interval`"),
+        ({"heartbeat_interval": 2.0, "grace_period": 1.0}, "grace_period"),
+        ({"max_retry": 1}, "max_retry"),
+    ],
+)
+def test_heartbeat_arguments_are_checked(
+    sqlite_url: str, kwargs: dict[str, float], match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        RDBStorage(sqlite_url, **kwargs)  # type: ignore[arg-type]

@@ -107,6 +107,14 @@ class RDBStorage(BaseStorage):
             "database is locked" (after which the transaction is retried anyway).
         max_retries: How many times a transaction that hit a transient error (a lock, a
             deadlock, a dropped connection) is re-run before the error is raised.
+        heartbeat_interval: Seconds between heartbeats. When set, a background thread of this
+            storage records a heartbeat (database clock) for every RUNNING trial this process
+            runs, and fails RUNNING trials of any process whose heartbeat is older than
+            ``grace_period`` (see :meth:`fail_stale_trials`). None: no heartbeats.
+        grace_period: Seconds without a heartbeat after which a RUNNING trial is failed;
+            default ``1.5 * heartbeat_interval``, so a dead worker's trial is failed within
+            about ``2 * heartbeat_interval`` (the thread checks every half interval).
+        max_retry: Enqueue a failed stale trial's parameters again, at most this many times.
 
     SQLite databases are opened in WAL mode with ``synchronous=NORMAL``: a crash of the
     process or of the machine never corrupts the file, a power loss may lose the last commits.
@@ -132,6 +140,9 @@ class RDBStorage(BaseStorage):
         engine_kwargs: dict[str, Any] | None = None,
         busy_timeout: float = 60.0,
         max_retries: int = 20,
+        heartbeat_interval: float | None = None,
+        grace_period: float | None = None,
+        max_retry: int = 0,
     ) -> None:
         if not isinstance(url, str) or not url:
             raise ValueError(f"`url` must be a database URL string, got {url!r}.")
@@ -139,10 +150,35 @@ class RDBStorage(BaseStorage):
             raise ValueError(f"`busy_timeout` must be a finite number >= 0, got {busy_timeout}.")
         if max_retries < 0:
             raise ValueError(f"`max_retries` must be >= 0, got {max_retries}.")
+        if heartbeat_interval is not None and not (0 < heartbeat_interval < math.inf):
+            raise ValueError(
+                f"`heartbeat_interval` must be None or a number of seconds > 0, got "
+                f"{heartbeat_interval}."
+            )
+        if grace_period is not None and heartbeat_interval is None:
+            raise ValueError("`grace_period` needs `heartbeat_interval`.")
+        if heartbeat_interval is not None and grace_period is None:
+            grace_period = 1.5 * heartbeat_interval
+        if (
+            grace_period is not None
+            and heartbeat_interval is not None
+            and not heartbeat_interval <= grace_period < math.inf
+        ):
+            raise ValueError(
+                f"`grace_period` must be >= heartbeat_interval ({heartbeat_interval}), "
+                f"got {grace_period}."
+            )
+        if max_retry < 0 or (max_retry > 0 and heartbeat_interval is None):
+            raise ValueError(
+                f"`max_retry` must be >= 0 and needs `heartbeat_interval`, got {max_retry}."
+            )
         self.url = url
         self._engine_kwargs = dict(engine_kwargs or {})
         self._busy_timeout = float(busy_timeout)
         self._max_retries = int(max_retries)
+        self._heartbeat = None if heartbeat_interval is None else float(heartbeat_interval)
+        self._grace = None if grace_period is None else float(grace_period)
+        self._max_retry = int(max_retry)
         self._setup()
 
     # -- engine ---------------------------------------------------------------------------------
@@ -179,6 +215,17 @@ class RDBStorage(BaseStorage):
         self._cache: dict[int, _StudyCache] = {}
         self._dists: dict[str, BaseDistribution] = {}
         self._check_schema()
+        self._owned: set[int] = set()  # RUNNING trials this process beats for
+        if self._heartbeat is not None:
+            stop = threading.Event()
+            thread = threading.Thread(
+                target=_heartbeat_loop,
+                args=(weakref.ref(self), stop, self._heartbeat / 2),
+                name="hyperdial-heartbeat",
+                daemon=True,
+            )
+            thread.start()
+            weakref.finalize(self, stop.set)
 
     def _install_sqlite_hooks(self, engine: sa.Engine) -> None:
         busy_ms = int(self._busy_timeout * 1000)
@@ -214,6 +261,7 @@ class RDBStorage(BaseStorage):
             "engine_kwargs": self._engine_kwargs,
             "busy_timeout": self._busy_timeout,
             "max_retries": self._max_retries,
+            "heartbeat": (self._heartbeat, self._grace, self._max_retry),
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -221,6 +269,7 @@ class RDBStorage(BaseStorage):
         self._engine_kwargs = state["engine_kwargs"]
         self._busy_timeout = state["busy_timeout"]
         self._max_retries = state["max_retries"]
+        self._heartbeat, self._grace, self._max_retry = state["heartbeat"]
         self._setup()
 
     def remove_session(self) -> None:
@@ -355,6 +404,124 @@ class RDBStorage(BaseStorage):
                     "and cannot be changed."
                 )
             return fn(conn, row, self._bump(conn, study))
+
+        return self._tx(tx, write=True)
+
+    # -- heartbeats -----------------------------------------------------------------------------
+    def _beat_now(self) -> dict[str, Any]:
+        return {} if self._heartbeat is None else {"heartbeat_us": self._now}
+
+    def _own(self, trial_id: int) -> None:
+        if self._heartbeat is not None:
+            with self._cache_lock:
+                self._owned.add(trial_id)
+
+    def _disown(self, trial_id: int) -> None:
+        with self._cache_lock:
+            self._owned.discard(trial_id)
+
+    def _beat(self) -> None:
+        """Records a heartbeat (database clock) for every RUNNING trial this process runs."""
+        with self._cache_lock:
+            owned = sorted(self._owned)
+        if not owned:
+            return
+
+        def tx(conn: sa.Connection) -> None:
+            conn.execute(
+                sa.update(_T_)
+                .where(_T_.c.trial_id.in_(owned), _T_.c.state == int(TrialState.RUNNING))
+                .values(heartbeat_us=self._now)
+            )
+
+        self._tx(tx, write=True)
+
+    def fail_stale_trials(self) -> list[int]:
+        """Fails RUNNING trials whose heartbeat is older than ``grace_period``; their ids.
+
+        Runs every ``heartbeat_interval / 2`` seconds in a background thread of every process
+        with a heartbeat; callable by hand too. Staleness is judged by the database clock. With
+        ``max_retry > 0`` each failed trial's parameters are enqueued again as a WAITING trial
+        whose ``system_attrs`` hold ``failed_trial`` (the failed trial's number) and
+        ``retry_history`` (all earlier attempts), at most ``max_retry`` times per chain.
+        Two processes racing on one trial fail it once (the state is re-checked under the
+        study's lock).
+        """
+        if self._grace is None:
+            return []
+        grace_us = int(self._grace * 1e6)
+        with self._cache_lock:
+            owned = set(self._owned)
+
+        def find(conn: sa.Connection) -> list[tuple[int, int]]:
+            rows = conn.execute(
+                sa.select(_T_.c.trial_id, _T_.c.study_id).where(
+                    _T_.c.state == int(TrialState.RUNNING),
+                    _T_.c.heartbeat_us.is_not(None),
+                    _T_.c.heartbeat_us < self._now - grace_us,
+                )
+            )
+            return [(int(r.trial_id), int(r.study_id)) for r in rows]
+
+        failed = []
+        for trial_id, study_id in self._tx(find, write=False):
+            if trial_id not in owned and self._fail_if_stale(trial_id, study_id, grace_us):
+                failed.append(trial_id)
+        return failed
+
+    def _fail_if_stale(self, trial_id: int, study_id: int, grace_us: int) -> bool:
+        from hyperdial.trial._frozen import FAIL_REASON_KEY
+        from hyperdial.trial._trial import FIXED_PARAMS_KEY
+
+        def tx(conn: sa.Connection) -> bool:
+            try:
+                study = self._lock_study(conn, study_id)
+            except KeyError:  # the study was deleted meanwhile
+                return False
+            row = conn.execute(
+                sa.select(_T_).where(
+                    _T_.c.trial_id == trial_id,
+                    _T_.c.state == int(TrialState.RUNNING),
+                    _T_.c.heartbeat_us < self._now - grace_us,
+                )
+            ).one_or_none()
+            if row is None:  # finished, or beat again, or failed by another process
+                return False
+            attrs = json.loads(row.system_attrs)
+            attrs[FAIL_REASON_KEY] = (
+                f"no heartbeat for more than {self._grace} s (the worker died or hung)"
+            )
+            self._update_trial(
+                conn,
+                row,
+                self._bump(conn, study),
+                state=int(TrialState.FAIL),
+                complete_us=self._now,
+                system_attrs=_dumps(attrs),
+            )
+            history = [*attrs.get("retry_history", []), int(row.number)]
+            if len(history) <= self._max_retry:
+                failed = self._to_trial(row)
+                retry_attrs = {
+                    FIXED_PARAMS_KEY: failed.params,
+                    "failed_trial": int(row.number),
+                    "retry_history": history,
+                }
+                self._insert_trial(
+                    conn,
+                    self._lock_study(conn, study_id),
+                    {
+                        "state": int(TrialState.WAITING),
+                        "values_json": None,
+                        "params_json": "{}",
+                        "user_attrs": row.user_attrs,
+                        "system_attrs": _dumps(retry_attrs),
+                        "intermediate_json": "{}",
+                        "start_us": None,
+                        "complete_us": None,
+                    },
+                )
+            return True
 
         return self._tx(tx, write=True)
 
@@ -565,24 +732,34 @@ class RDBStorage(BaseStorage):
             }
         dists = {} if t is None else dict(t.distributions)
 
-        def tx(conn: sa.Connection) -> int:
-            study = self._lock_study(conn, study_id)
-            self._check_and_register_params(conn, study_id, dists)
-            seq = int(study.change_seq) + 1
-            number = int(study.next_number)
-            conn.execute(
-                sa.update(_S)
-                .where(_S.c.study_id == study_id)
-                .values(change_seq=seq, next_number=number + 1)
-            )
-            result = conn.execute(
-                sa.insert(_T_).values(study_id=study_id, number=number, change_seq=seq, **row)
-            )
-            pk = result.inserted_primary_key
-            assert pk is not None
-            return int(pk[0])
+        running = row["state"] == TrialState.RUNNING
+        if running and self._heartbeat is not None:
+            row["heartbeat_us"] = self._now
 
-        return self._tx(tx, write=True)
+        def tx(conn: sa.Connection) -> int:
+            self._check_and_register_params(conn, study_id, dists)
+            return self._insert_trial(conn, self._lock_study(conn, study_id), row)
+
+        tid = self._tx(tx, write=True)
+        if running:
+            self._own(tid)
+        return tid
+
+    def _insert_trial(self, conn: sa.Connection, study: Any, row: dict[str, Any]) -> int:
+        """Inserts a trial with the study's next number (the study row is locked)."""
+        seq = int(study.change_seq) + 1
+        number = int(study.next_number)
+        conn.execute(
+            sa.update(_S)
+            .where(_S.c.study_id == study.study_id)
+            .values(change_seq=seq, next_number=number + 1)
+        )
+        result = conn.execute(
+            sa.insert(_T_).values(study_id=study.study_id, number=number, change_seq=seq, **row)
+        )
+        pk = result.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
 
     def set_trial_param(
         self,
@@ -626,7 +803,9 @@ class RDBStorage(BaseStorage):
             if state == TrialState.RUNNING:
                 if row.state != TrialState.WAITING:
                     return False
-                self._update_trial(conn, row, seq, state=int(state), start_us=self._now)
+                self._update_trial(
+                    conn, row, seq, state=int(state), start_us=self._now, **self._beat_now()
+                )
                 return True
             self._update_trial(
                 conn,
@@ -639,7 +818,12 @@ class RDBStorage(BaseStorage):
             )
             return True
 
-        return self._write_trial(trial_id, fn)
+        done = self._write_trial(trial_id, fn)
+        if done and state == TrialState.RUNNING:
+            self._own(trial_id)
+        elif state.is_finished():
+            self._disown(trial_id)
+        return done
 
     def set_trial_intermediate_value(self, trial_id: int, step: int, value: float) -> None:
         step, value = int(step), float(value)
@@ -747,11 +931,19 @@ class RDBStorage(BaseStorage):
             conn.execute(
                 sa.update(_T_)
                 .where(_T_.c.trial_id == tid)
-                .values(state=int(TrialState.RUNNING), start_us=self._now, change_seq=seq)
+                .values(
+                    state=int(TrialState.RUNNING),
+                    start_us=self._now,
+                    change_seq=seq,
+                    **self._beat_now(),
+                )
             )
             return int(tid)
 
-        return self._tx(tx, write=True)
+        tid = self._tx(tx, write=True)
+        if tid is not None:
+            self._own(tid)
+        return tid
 
     def get_n_trials(self, study_id: int, states: Container[TrialState] | None = None) -> int:
         def tx(conn: sa.Connection) -> list[int]:
@@ -790,6 +982,24 @@ class RDBStorage(BaseStorage):
         if number is None:
             raise KeyError(f"No trial with id {trial_id}.")
         return int(number)
+
+
+def _heartbeat_loop(ref: weakref.ref[RDBStorage], stop: threading.Event, tick: float) -> None:
+    """Beats for this process's RUNNING trials and fails stale ones, until the storage goes."""
+    import logging
+
+    logger = logging.getLogger("hyperdial")
+    while not stop.wait(tick):
+        storage = ref()
+        if storage is None:
+            return
+        try:
+            storage._beat()
+            for tid in storage.fail_stale_trials():
+                logger.warning(f"Trial id {tid} failed: its worker stopped sending heartbeats.")
+        except Exception as e:  # noqa: BLE001 (a database hiccup must not kill the thread)
+            logger.warning(f"Heartbeat of {storage!r} failed (will retry): {e!r}")
+        del storage
 
 
 class _StudyCache:
