@@ -13,12 +13,13 @@ Columns (``cap`` rows, the first ``n`` used):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hyperdial._direction import StudyDirection
 from hyperdial.distributions import BaseDistribution
+from hyperdial.samplers._tpe._space import to_unit
 from hyperdial.trial._frozen import CONSTRAINTS_KEY
 from hyperdial.trial._state import TrialState
 
@@ -54,6 +55,11 @@ class History:
         self.intersection: set[str] | None = None
         self._grouped = np.zeros(self._cap, dtype=bool)
         self.has_constraints = False
+        #: Rows written per parameter, in order, so that derived columns update incrementally.
+        self._written: dict[str, list[int]] = {}
+        #: (name, distribution) -> [unit positions (cap,), how many of _written[name] applied]
+        self._units: dict[tuple[str, BaseDistribution], list[Any]] = {}
+        self._last_units: dict[str, tuple[BaseDistribution, list[Any]]] = {}
 
     def _grow(self, need: int) -> None:
         cap = self._cap
@@ -98,7 +104,10 @@ class History:
             if col is None:
                 col = self.params[name] = np.full(self._cap, np.nan)
             dist = dists[name]
-            col[row] = dist.to_internal_repr(value)
+            internal = dist.to_internal_repr(value)
+            if col[row] != internal:  # NaN (not yet written) differs from everything
+                col[row] = internal
+                self._written.setdefault(name, []).append(row)
             if t.state in _FINISHED_FOR_SPACE:
                 self.dists[name] = dist
         if t.state in _FINISHED_FOR_SPACE and not self._grouped[row]:
@@ -121,6 +130,33 @@ class History:
         if rest:
             new.append(frozenset(rest))
         self.groups = new
+
+    def units(self, name: str, dist: BaseDistribution) -> np.ndarray:
+        """(n,) unit positions of parameter ``name`` under ``dist`` (NaN: missing/outside).
+
+        Only rows written since the previous call with the same distribution are converted.
+        """
+        last = self._last_units.get(name)
+        entry: list[Any] | None
+        # Distributions hash slowly; the common case is the same one as last time.
+        if last is not None and (last[0] is dist or last[0] == dist):
+            entry = last[1]
+        else:
+            entry = self._units.get((name, dist))
+        if entry is None:
+            entry = self._units[(name, dist)] = [np.full(self._cap, np.nan), 0]
+        if entry[0].shape[0] < self._cap:
+            grown = np.full(self._cap, np.nan)
+            grown[: entry[0].shape[0]] = entry[0]
+            entry[0] = grown
+        written = self._written.get(name, [])
+        if entry[1] < len(written):
+            rows = np.asarray(written[entry[1] :], dtype=np.int64)
+            entry[0][rows] = to_unit(dist, self.params[name][rows])
+            entry[1] = len(written)
+        self._last_units[name] = (dist, entry)
+        out: np.ndarray = entry[0][: self.n]
+        return out
 
     def count(self, state: TrialState) -> int:
         return int(np.count_nonzero(self.state[: self.n] == int(state)))

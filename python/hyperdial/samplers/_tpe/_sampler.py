@@ -13,7 +13,7 @@ from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._seeding import blake2b, check_seed
 from hyperdial.samplers._tpe._history import History
 from hyperdial.samplers._tpe._parzen import ParzenEstimator
-from hyperdial.samplers._tpe._space import COARSE_CELL, cells, max_cell_width, to_unit
+from hyperdial.samplers._tpe._space import COARSE_CELL, cells, max_cell_width
 from hyperdial.trial._state import TrialState
 
 if TYPE_CHECKING:
@@ -73,9 +73,11 @@ class TPESampler(BaseSampler):
         constant_liar: Count RUNNING trials as bad observations.
         gamma: ``n -> size of the good group``; None is :func:`default_gamma`.
         prior_weight: Weight of the prior component relative to one observation.
-        consider_endpoints: Accepted for compatibility with Optuna's signature. It widens
-            Optuna's neighbour-distance bandwidths at the ends of the range; hyperdial's
-            bandwidths follow Scott's rule and have no neighbour distances, so it has no effect.
+        consider_endpoints: Let the ends of the range count as neighbours of the outermost
+            observations when kernel widths are set from neighbour distances.
+        max_bad_observations: Above this many bad observations, ``g(x)`` is fitted to the most
+            recent half of this number plus an evenly strided subset of the older ones (their
+            weights scaled up to keep their total), so the cost per trial stops growing.
         startup: ``"random"`` (independent uniform) or ``"sobol"`` (scrambled Sobol points)
             for the start-up trials and for parameters with no history.
 
@@ -101,6 +103,7 @@ class TPESampler(BaseSampler):
         prior_weight: float = 1.0,
         consider_endpoints: bool = False,
         startup: str = "random",
+        max_bad_observations: int = 1024,
     ) -> None:
         if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int):
             raise ValueError(f"`n_startup_trials` must be an int >= 0, got {n_startup_trials!r}.")
@@ -128,6 +131,15 @@ class TPESampler(BaseSampler):
         self._prior_weight = float(prior_weight)
         self._consider_endpoints = bool(consider_endpoints)
         self._startup_kind = startup
+        if isinstance(max_bad_observations, bool) or not isinstance(max_bad_observations, int):
+            raise ValueError(
+                f"`max_bad_observations` must be an int >= 2, got {max_bad_observations!r}."
+            )
+        if max_bad_observations < 2:
+            raise ValueError(
+                f"`max_bad_observations` must be an int >= 2, got {max_bad_observations!r}."
+            )
+        self._max_bad = max_bad_observations
         self._startup = self._make_startup()
         self._lock = threading.Lock()
         self._history: dict[tuple[int, int], History] = {}
@@ -221,10 +233,9 @@ class TPESampler(BaseSampler):
         cat_idx = [i for i, d in enumerate(dists) if isinstance(d, CategoricalDistribution)]
         units = []
         for i in num_idx:
-            col = hist.params.get(names[i])
-            if col is None:
+            if names[i] not in hist.params:
                 return None
-            u = to_unit(dists[i], col[:n])
+            u = hist.units(names[i], dists[i])
             ok &= ~np.isnan(u)
             units.append(u)
         cats = []
@@ -255,9 +266,10 @@ class TPESampler(BaseSampler):
             dtype=np.float64,
         )
         coarse = np.array([max_cell_width(dists[i]) >= COARSE_CELL for i in num_idx], dtype=bool)
-        pw = self._prior_weight
-        l_est = ParzenEstimator(mu[below], cat[below], n_choices, coarse, pw)
-        g_est = ParzenEstimator(mu[above], cat[above], n_choices, coarse, pw)
+        pw, ends = self._prior_weight, self._consider_endpoints
+        above, g_weights = self._thin(above)
+        l_est = ParzenEstimator(mu[below], cat[below], n_choices, coarse, pw, None, ends)
+        g_est = ParzenEstimator(mu[above], cat[above], n_choices, coarse, pw, g_weights, ends)
 
         rng = self._rng(number, tuple(names))
         x, xc = l_est.sample(rng, self._n_candidates)
@@ -277,12 +289,39 @@ class TPESampler(BaseSampler):
             out[names[i]] = dists[i].to_external_repr(float(xc[best, k]))
         return out
 
+    def _thin(self, above: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bad rows (by trial number) and their weights.
+
+        Weights ramp up linearly from ``1/n`` for the oldest to 1 for the 25 newest, as in
+        Optuna's TPE; beyond ``max_bad_observations`` rows, the newest half is kept and the
+        older rows are strided, each kept row standing for the ones it skips.
+        """
+        n = above.size
+        w = np.ones(n)
+        if n >= 25:
+            w[: n - 25] = np.linspace(1.0 / n, 1.0, n - 25)
+        if n <= self._max_bad:
+            return above, w
+        recent = self._max_bad // 2
+        old = n - recent
+        stride = int(math.ceil(old / (self._max_bad - recent)))
+        keep_old = np.arange(0, old, stride)
+        idx = np.concatenate([keep_old, np.arange(old, n)])
+        w_old = np.add.reduceat(w[:old], keep_old)
+        weights = np.concatenate([w_old, w[old:]])
+        return above[idx], weights
+
     def _below(self, hist: History, complete: np.ndarray) -> np.ndarray:
         """Rows of the good group among the COMPLETE rows ``complete``."""
         n_below = min(max(int(self._gamma(complete.size)), 1), complete.size)
         loss = hist.values[complete]
         viol = hist.violation[complete] if hist.has_constraints else np.zeros(complete.size)
         if loss.shape[1] == 1:
+            if not hist.has_constraints:
+                if n_below < complete.size:
+                    part = np.argpartition(loss[:, 0], n_below - 1)[:n_below]
+                    return complete[part[np.argsort(loss[part, 0], kind="stable")]]
+                return complete[np.argsort(loss[:, 0], kind="stable")]
             order = np.lexsort((loss[:, 0], viol))
             return complete[order[:n_below]]
         feasible = np.flatnonzero(viol == 0)
