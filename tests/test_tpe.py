@@ -347,3 +347,24 @@ def test_model_size_is_capped_in_large_studies(monkeypatch: pytest.MonkeyPatch) 
     )
     study.optimize(lambda t: sum(t.suggest_float(k, 0, 1) for k in dists), n_trials=3)
     assert sizes == [25, 64] * 3  # good group: the cap of gamma; bad group: thinned
+
+
+def test_pareto_pick_takes_whole_fronts_first() -> None:
+    from hyperdial.samplers._tpe._sampler import _pareto_pick
+
+    loss = np.array([[0.0, 3.0], [1.0, 1.0], [3.0, 0.0], [2.0, 2.0], [4.0, 4.0], [1.5, 3.5]])
+    assert sorted(_pareto_pick(loss, 3).tolist()) == [0, 1, 2]  # the first front
+    assert sorted(_pareto_pick(loss, 5).tolist()) == [0, 1, 2, 3, 5]  # plus the second
+    assert _pareto_pick(loss, 2).size == 2
+
+
+def test_infeasible_trials_rank_by_violation_in_multi_objective_studies() -> None:
+    def objective(trial: hyperdial.Trial) -> tuple[float, float]:
+        x = trial.suggest_float("x", 0, 1)
+        trial.set_constraint("c", 0.5 - x)  # feasible when x >= 0.5
+        return x, 1 - x
+
+    study = hyperdial.create_study(directions=["minimize", "minimize"], sampler=TPESampler(seed=2))
+    study.optimize(objective, n_trials=50)
+    late = [t.params["x"] for t in study.trials[25:]]
+    assert np.mean([x >= 0.45 for x in late]) > 0.7
