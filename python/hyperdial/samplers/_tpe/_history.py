@@ -13,12 +13,13 @@ Columns (``cap`` rows, the first ``n`` used):
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hyperdial._direction import StudyDirection
-from hyperdial.distributions import BaseDistribution
+from hyperdial.distributions import BaseDistribution, internal_to_unit
 from hyperdial.samplers._tpe._space import to_unit
 from hyperdial.trial._frozen import CONSTRAINTS_KEY
 from hyperdial.trial._state import TrialState
@@ -30,6 +31,13 @@ if TYPE_CHECKING:
 __all__ = ["History"]
 
 _FINISHED_FOR_SPACE = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+def _scalar_unit(dist: BaseDistribution, v: float) -> float:
+    """:func:`to_unit` for one value."""
+    if math.isnan(v) or not (dist.low <= v <= dist.high):  # type: ignore[attr-defined]
+        return math.nan
+    return min(max(internal_to_unit(dist, v), 0.0), 1.0)
 
 
 class History:
@@ -139,7 +147,11 @@ class History:
         last = self._last_units.get(name)
         entry: list[Any] | None
         # Distributions hash slowly; the common case is the same one as last time.
-        if last is not None and (last[0] is dist or last[0] == dist):
+        # (Numeric distributions hold only finite floats/ints and flags: comparing their
+        # attributes is exact, and much faster than BaseDistribution.__eq__.)
+        if last is not None and (
+            last[0] is dist or (type(last[0]) is type(dist) and vars(last[0]) == vars(dist))
+        ):
             entry = last[1]
         else:
             entry = self._units.get((name, dist))
@@ -151,8 +163,13 @@ class History:
             entry[0] = grown
         written = self._written.get(name, [])
         if entry[1] < len(written):
-            rows = np.asarray(written[entry[1] :], dtype=np.int64)
-            entry[0][rows] = to_unit(dist, self.params[name][rows])
+            col, unit = self.params[name], entry[0]
+            if len(written) - entry[1] <= 16:  # a few new rows: scalar code is faster
+                for row in written[entry[1] :]:
+                    unit[row] = _scalar_unit(dist, float(col[row]))
+            else:
+                rows = np.asarray(written[entry[1] :], dtype=np.int64)
+                unit[rows] = to_unit(dist, col[rows])
             entry[1] = len(written)
         self._last_units[name] = (dist, entry)
         out: np.ndarray = entry[0][: self.n]
