@@ -1,0 +1,166 @@
+"""Test problems for the TPE quality benchmark, written once for any sampler whose trials have
+Optuna-style ``suggest_float`` / ``suggest_int`` / ``suggest_categorical`` (hyperdial and
+Optuna both do). All are minimised; ``PROBLEMS[name] = (objective, optimum or None)``.
+
+Definitions follow the Virtual Library of Simulation Experiments (Surjanovic & Bingham,
+https://www.sfu.ca/~ssurjano/optimization.html), with the usual domains.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Objective = Callable[[Any], float]
+
+
+def _floats(trial: Any, d: int, low: float, high: float) -> np.ndarray:
+    return np.array([trial.suggest_float(f"x{i}", low, high) for i in range(d)])
+
+
+def branin(trial: Any) -> float:
+    x1 = trial.suggest_float("x0", -5.0, 10.0)
+    x2 = trial.suggest_float("x1", 0.0, 15.0)
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+_H_A = np.array(
+    [
+        [10, 3, 17, 3.5, 1.7, 8],
+        [0.05, 10, 17, 0.1, 8, 14],
+        [3, 3.5, 1.7, 10, 17, 8],
+        [17, 8, 0.05, 10, 0.1, 14],
+    ]
+)
+_H_P = 1e-4 * np.array(
+    [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ]
+)
+_H_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+
+
+def hartmann6(trial: Any) -> float:
+    x = _floats(trial, 6, 0.0, 1.0)
+    return float(-(_H_ALPHA * np.exp(-(_H_A * (x - _H_P) ** 2).sum(1))).sum())
+
+
+def rosenbrock(d: int) -> Objective:
+    def f(trial: Any) -> float:
+        x = _floats(trial, d, -5.0, 10.0)
+        return float((100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum())
+
+    return f
+
+
+def ackley(d: int) -> Objective:
+    def f(trial: Any) -> float:
+        x = _floats(trial, d, -32.768, 32.768)
+        a = -20 * math.exp(-0.2 * math.sqrt(float((x**2).mean())))
+        return a - math.exp(float(np.cos(2 * math.pi * x).mean())) + 20 + math.e
+
+    return f
+
+
+def levy(d: int) -> Objective:
+    def f(trial: Any) -> float:
+        w = 1 + (_floats(trial, d, -10.0, 10.0) - 1) / 4
+        head = math.sin(math.pi * w[0]) ** 2
+        mid = ((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(math.pi * w[:-1] + 1) ** 2)).sum()
+        tail = (w[-1] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[-1]) ** 2)
+        return float(head + mid + tail)
+
+    return f
+
+
+def styblinski_tang(d: int) -> Objective:
+    def f(trial: Any) -> float:
+        x = _floats(trial, d, -5.0, 5.0)
+        return float(0.5 * (x**4 - 16 * x**2 + 5 * x).sum())
+
+    return f
+
+
+def rastrigin(d: int) -> Objective:
+    def f(trial: Any) -> float:
+        x = _floats(trial, d, -5.12, 5.12)
+        return float(10 * d + (x**2 - 10 * np.cos(2 * math.pi * x)).sum())
+
+    return f
+
+
+_OFFSET = {"a": 1.0, "b": 0.0, "c": 0.5, "d": 2.0}
+
+
+def mixed(trial: Any) -> float:
+    """3 floats, 2 ints, 2 categoricals and a log float; optimum 0."""
+    x = _floats(trial, 3, -5.0, 5.0)
+    i0 = trial.suggest_int("i0", -10, 10)
+    i1 = trial.suggest_int("i1", 0, 40, step=4)
+    c0 = trial.suggest_categorical("c0", ["a", "b", "c", "d"])
+    c1 = trial.suggest_categorical("c1", ["a", "b", "c", "d"])
+    lr = trial.suggest_float("lr", 1e-5, 1.0, log=True)
+    return float(
+        (x**2).sum()
+        + (i0 - 3) ** 2 / 10
+        + (i1 - 12) ** 2 / 40
+        + _OFFSET[c0]
+        + _OFFSET[c1] * 0.5
+        + (math.log10(lr) + 2.5) ** 2
+    )
+
+
+def conditional(trial: Any) -> float:
+    """A 4-level define-by-run space (model -> options -> sub-options -> per-layer values);
+    the optimum (0) lies in the deepest branch."""
+    model = trial.suggest_categorical("model", ["linear", "tree", "net"])
+    if model == "linear":
+        reg = trial.suggest_categorical("reg", ["l1", "l2"])
+        if reg == "l1":
+            alpha = trial.suggest_float("alpha_l1", 1e-6, 1.0, log=True)
+            return 2.0 + (math.log10(alpha) + 3) ** 2 / 4
+        alpha = trial.suggest_float("alpha_l2", 0.0, 10.0)
+        solver = trial.suggest_categorical("solver", ["lbfgs", "sag", "saga"])
+        return 1.5 + (alpha - 2.0) ** 2 / 10 + (0.0 if solver == "saga" else 0.3)
+    if model == "tree":
+        depth = trial.suggest_int("depth", 1, 12)
+        value = 1.0 + abs(depth - 8) / 4
+        if depth > 5:
+            split = trial.suggest_categorical("split", ["gini", "entropy"])
+            leaf = trial.suggest_int("min_leaf", 1, 50, log=True)
+            value += (0.0 if split == "entropy" else 0.2) + (math.log(leaf) - math.log(5)) ** 2 / 8
+        return value
+    layers = trial.suggest_int("layers", 1, 3)
+    act = trial.suggest_categorical("act", ["relu", "tanh"])
+    value = 0.5 * abs(layers - 2)
+    for i in range(layers):
+        units = trial.suggest_int(f"units{i}", 8, 512, log=True)
+        value += (math.log2(units) - 6 + i) ** 2 / 8
+    if act == "relu":
+        dropout = trial.suggest_float("dropout", 0.0, 0.8)
+        value += (dropout - 0.2) ** 2 * 4
+    else:
+        value += 0.5
+    return value
+
+
+PROBLEMS: dict[str, tuple[Objective, float | None]] = {
+    "branin_2d": (branin, 0.397887),
+    "hartmann_6d": (hartmann6, -3.32237),
+    "rosenbrock_5d": (rosenbrock(5), 0.0),
+    "ackley_10d": (ackley(10), 0.0),
+    "levy_10d": (levy(10), 0.0),
+    "styblinski_tang_20d": (styblinski_tang(20), -39.16617 * 20),
+    "rastrigin_2d": (rastrigin(2), 0.0),
+    "rastrigin_20d": (rastrigin(20), 0.0),
+    "mixed_int_cat_8d": (mixed, 0.0),
+    "conditional_4level": (conditional, 0.0),
+    "levy_30d": (levy(30), 0.0),
+}
