@@ -395,7 +395,7 @@ def test_a_killed_workers_trial_fails_within_two_intervals_and_is_retried_once(u
         10,
         "the killed trial to fail",
     )
-    assert took < 2 * interval + 0.5
+    assert took < 2 * interval + 1.0  # + slack for a loaded CI machine
     failed, retry = watcher.get_all_trials(sid)
     assert "heartbeat" in failed.system_attrs["fail_reason"]
     assert retry.state == TrialState.WAITING
