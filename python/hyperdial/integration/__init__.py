@@ -2,4 +2,5 @@
 
 * ``hyperdial.integration.xgboost``: :class:`XGBoostPruningCallback`
 * ``hyperdial.integration.lightgbm``: :class:`LightGBMPruningCallback`
+* ``hyperdial.integration.dask``: :func:`optimize` runs a study's trials on a Dask cluster
 """
