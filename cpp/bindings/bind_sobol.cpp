@@ -6,7 +6,6 @@
 #include "pybind.hpp"
 
 namespace hyperdial::bindings {
-namespace {
 
 // Any Python integer (int, numpy integer, anything with __index__) in [0, 2**64) -> uint64.
 // Done here rather than by pybind11's uint64_t caster so that a negative or too large seed is a
@@ -26,6 +25,8 @@ std::uint64_t seed_from_python(const py::handle& seed) {
     }
     return static_cast<std::uint64_t>(value);
 }
+
+namespace {
 
 RowMatrixXd sobol_sample_py(int n_dims, std::int64_t start_index, std::int64_t n, bool scramble,
                             const py::object& seed, int n_threads) {

@@ -66,10 +66,14 @@ def _parameters(function: ast.FunctionDef) -> list[tuple[str, object]]:
 def test_stubs_name_exactly_the_module_contents() -> None:
     names = set()
     for node in _stub_tree().body:
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             names.add(node.name)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and not (isinstance(node.annotation, ast.Name) and node.annotation.id == "TypeAlias")
+        ):
+            names.add(node.target.id)  # type aliases exist only in the stub
     runtime = {name for name in vars(_core) if not name.startswith("__")} | {"__version__"}
     assert names == runtime
 
@@ -83,3 +87,30 @@ def test_stub_signatures_match_the_bindings() -> None:
             runtime = ast.parse(f"def {first_line}: ...").body[0]
             assert isinstance(runtime, ast.FunctionDef)
             assert _parameters(node) == _parameters(runtime), node.name
+        elif isinstance(node, ast.ClassDef):
+            for method in node.body:
+                is_property = isinstance(method, ast.FunctionDef) and any(
+                    isinstance(dec, ast.Name) and dec.id == "property"
+                    for dec in method.decorator_list
+                )
+                if not isinstance(method, ast.FunctionDef) or is_property:
+                    continue
+                doc = getattr(getattr(_core, node.name), method.name).__doc__
+                runtime = ast.parse(f"def {doc.lstrip().splitlines()[0]}: ...").body[0]
+                assert isinstance(runtime, ast.FunctionDef)
+                assert _parameters(method) == _parameters(runtime), f"{node.name}.{method.name}"
+
+
+def test_stubtest_agrees_with_the_module() -> None:
+    pytest.importorskip("mypy")
+    import subprocess
+    import sys
+
+    allowlist = pathlib.Path(__file__).with_name("stubtest_allowlist.txt")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "hyperdial._core", "--allowlist", str(allowlist)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

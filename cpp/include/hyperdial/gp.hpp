@@ -1,0 +1,82 @@
+// Exact Gaussian-process regression with fixed hyperparameters.
+//
+// Arrays: x (n, d) training inputs in the normalised space, y (n,) targets (the caller
+// standardises them; the prior mean is zero), mask (n, d) activity mask or empty, theta (d + 2,)
+// log hyperparameters as in kernels.hpp, the last entry log sigma^2 (homoscedastic noise).
+//     K = k(x, x) + sigma^2 I,   L L^T = K + jitter I (linalg.hpp),   alpha = (L L^T)^-1 y.
+// For a query q (active in every dimension), with k_q = k(x, q):
+//     mean(q) = k_q^T alpha,   var(q) = s2 - |L^-1 k_q|^2   (latent f, no noise; clamped >= 0)
+//     dmean/dq_j = (dk_q/dq_j)^T alpha,   dvar/dq_j = -2 (K^-1 k_q)^T dk_q/dq_j.
+// Memory is O(n^2 + n d): L and, per block of 64 queries, an (n, 64) block.
+//
+// append() adds one observation in O(n^2) with the hyperparameters fixed: the new row of L is
+// l = L^-1 k(x, x_new), pivot sqrt(s2 + sigma^2 + jitter - |l|^2); if that pivot is not safely
+// positive (e.g. a duplicate with no noise), the whole factorisation is redone with jitter
+// escalation instead.
+#pragma once
+
+#include <vector>
+
+#include "hyperdial/kernels.hpp"
+#include "hyperdial/types.hpp"
+
+namespace hyperdial {
+
+struct Prediction {
+    VectorXd mean;     // (m,)
+    VectorXd var;      // (m,)
+    RowMatrixXd dmean; // (m, d), empty unless gradients were asked for
+    RowMatrixXd dvar;  // (m, d)
+};
+
+class ExactGP {
+public:
+    ExactGP(int kernel_kind, const std::vector<int>& dim_kinds, const VectorXd& log_params,
+            const Eigen::Ref<const RowMatrixXd>& x, const Eigen::Ref<const VectorXd>& y,
+            const Eigen::Ref<const RowMatrixXd>& mask, int n_threads);
+
+    // Adds observation (x_new, y_new) with activity mask mask_new (empty: all active).
+    void append(const Eigen::Ref<const VectorXd>& x_new, double y_new,
+                const Eigen::Ref<const VectorXd>& mask_new, int n_threads);
+
+    Prediction predict(const Eigen::Ref<const RowMatrixXd>& xq, bool with_grad,
+                       int n_threads) const;
+
+    // log p(y | x, theta) = -1/2 y^T alpha - sum log L_ii - n/2 log(2 pi).
+    double log_marginal_likelihood() const;
+
+    Index n() const noexcept { return x_.rows(); }
+    Index dims() const noexcept { return kernel_.dims(); }
+    double jitter() const noexcept { return jitter_; }
+    double noise() const noexcept { return noise_; }
+    const Kernel& kernel() const noexcept { return kernel_; }
+    const VectorXd& log_params() const noexcept { return log_params_; }
+    const RowMatrixXd& x() const noexcept { return x_; }
+    const VectorXd& y() const noexcept { return y_; }
+    const RowMatrixXd& mask() const noexcept { return mask_; }
+    const Eigen::MatrixXd& cholesky() const noexcept { return chol_; }
+    const VectorXd& alpha() const noexcept { return alpha_; }
+
+private:
+    void refactor(int n_threads);
+    void solve_alpha();
+
+    Kernel kernel_;
+    VectorXd log_params_;
+    double noise_ = 0.0;
+    RowMatrixXd x_;
+    VectorXd y_;
+    RowMatrixXd mask_;       // (n, d) or (0, 0)
+    Eigen::MatrixXd chol_;   // lower triangular, (n, n)
+    VectorXd alpha_;
+    double jitter_ = 0.0;
+};
+
+// Kriging believer (Ginsbourger et al. 2010): a copy of gp with each pending point (row of
+// x_pending, all dims active) appended in turn with its current posterior mean as the target, so
+// the variance collapses there and an acquisition stops favouring points already being
+// evaluated. O(p n^2) for p pending points.
+ExactGP with_fantasies(const ExactGP& gp, const Eigen::Ref<const RowMatrixXd>& x_pending,
+                       int n_threads);
+
+}  // namespace hyperdial

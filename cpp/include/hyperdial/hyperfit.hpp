@@ -1,0 +1,62 @@
+// Kernel hyperparameters by maximum a posteriori: the log marginal likelihood plus log priors,
+// its analytic gradient, and a bounded L-BFGS fit in log space.
+//
+// With K = k(x, x) + sigma^2 I and one factorisation L L^T = K + jitter I per evaluation:
+//     log p(y | theta) = -1/2 y^T alpha - sum_i log L_ii - n/2 log 2 pi,   alpha = K^-1 y
+//     d log p / d theta_p = 1/2 sum_{ik} W_ik dK_ik/d theta_p,   W = alpha alpha^T - K^-1,
+// where dK/dtheta_p is contracted with W pair by pair (kernels.hpp: gram_grad_contract), so no
+// n x n x d tensor is formed, and d K / d log sigma^2 = sigma^2 I gives sigma^2 tr(W) / 2.
+// O(n^3) for K^-1, O(n^2 d) for the contraction.
+//
+// Priors: independent normal priors on theta (that is, log-normal on lengthscales, signal and
+// noise): log prior = sum_p -1/2 ((theta_p - mu_p) / sd_p)^2 - log(sd_p sqrt(2 pi)), skipped
+// where sd_p is 0 or infinite. The Python facade's defaults (hyperdial/gp/_priors.py) follow
+// Hvarfner et al. (ICML 2024): log l ~ N(sqrt(2) + log(d) / 2, sqrt(3)). The prior median of the
+// lengthscale grows like sqrt(d), so the expected squared distance between random points in
+// units of lengthscales stays roughly constant as d grows; a fixed prior instead makes every pair
+// of points look uncorrelated in high dimensions, which is what makes vanilla BO fail there.
+//
+// Fit: maximise log p + log prior with lbfgsb.hpp from theta0 (warm start: pass the previous
+// fit), then from n_restarts further starts drawn from the prior clipped to the bounds with
+// Xoshiro256ss(seed, restart); the best wins (ties: the earliest). Restarts run one after the
+// other, each evaluation parallel inside, so the result does not depend on n_threads.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "hyperdial/types.hpp"
+
+namespace hyperdial {
+
+struct MllProblem {
+    int kernel_kind = 0;
+    std::vector<int> dim_kinds;
+    RowMatrixXd x;      // (n, d)
+    RowMatrixXd mask;   // (n, d) or empty
+    VectorXd y;         // (n,)
+    VectorXd prior_mean;  // (d + 2,) or empty (no priors)
+    VectorXd prior_std;   // (d + 2,) or empty
+};
+
+struct MllValue {
+    double value = 0.0;  // log p(y | theta) + log prior
+    VectorXd grad;       // (d + 2,)
+    double jitter = 0.0;
+};
+
+MllValue log_posterior_and_grad(const MllProblem& problem, const VectorXd& theta, int n_threads);
+
+struct FitResult {
+    VectorXd theta;
+    double value = 0.0;  // log p + log prior at theta
+    int n_iter = 0;      // L-BFGS iterations, all starts
+    int n_evals = 0;     // objective evaluations, all starts
+    double jitter = 0.0;
+};
+
+FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
+                              const VectorXd& lower, const VectorXd& upper, int n_restarts,
+                              std::uint64_t seed, int max_iter, int n_threads);
+
+}  // namespace hyperdial

@@ -1,0 +1,164 @@
+// Bound-constrained limited-memory BFGS: minimise f(x) subject to lower <= x <= upper.
+//
+// A projected L-BFGS (in the spirit of Byrd, Lu, Nocedal & Zhu 1995, but simpler: no generalised
+// Cauchy point or subspace minimisation). Each iteration
+//   1. marks as fixed the variables at a bound whose gradient points outward, and stops when the
+//      projected gradient's largest entry is below pgtol;
+//   2. takes the L-BFGS two-loop direction on the free variables (memory m pairs (s, y), kept
+//      only when s^T y > 1e-10 |s| |y|), falling back to steepest descent when it is not a
+//      descent direction;
+//   3. backtracks (halving, at most 40 times) along the projected path x(t) = clip(x + t p)
+//      until the Armijo condition f(x(t)) <= f(x) + 1e-4 g^T (x(t) - x) holds; a non-finite
+//      f(x(t)) counts as a failure. If backtracking fails with memory, the memory is dropped and
+//      the step retried as steepest descent; if it fails again, the run stops.
+//   4. stops when the relative decrease of f is below ftol or after max_iter iterations.
+// Everything is deterministic: the same inputs give the same iterates.
+//
+// The objective has one signature: double f(const VectorXd& x, VectorXd& grad), returning f(x)
+// and writing its gradient into grad (already sized).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <stdexcept>
+
+#include "hyperdial/types.hpp"
+
+namespace hyperdial {
+
+struct LbfgsbOptions {
+    int max_iter = 100;
+    int memory = 10;
+    double pgtol = 1e-6;
+    double ftol = 1e-10;
+};
+
+struct LbfgsbResult {
+    VectorXd x;
+    double f = 0.0;
+    int n_iter = 0;
+    int n_evals = 0;
+};
+
+template <class Objective>
+LbfgsbResult lbfgsb_minimize(Objective&& objective, const VectorXd& x0, const VectorXd& lower,
+                             const VectorXd& upper, const LbfgsbOptions& options = {}) {
+    const Index d = x0.size();
+    if (lower.size() != d || upper.size() != d) {
+        throw std::invalid_argument("lbfgsb: bounds must have the size of x0");
+    }
+    if ((lower.array() > upper.array()).any()) {
+        throw std::invalid_argument("lbfgsb: every lower bound must be <= its upper bound");
+    }
+    auto clip = [&](const VectorXd& v) -> VectorXd {
+        return v.cwiseMax(lower).cwiseMin(upper);
+    };
+    LbfgsbResult result;
+    VectorXd x = clip(x0);
+    VectorXd g(d);
+    double f = objective(x, g);
+    ++result.n_evals;
+    if (!std::isfinite(f) || !g.allFinite()) {
+        throw std::invalid_argument("lbfgsb: the objective is not finite at the starting point");
+    }
+    std::deque<VectorXd> s_hist;
+    std::deque<VectorXd> y_hist;
+    VectorXd g_new(d);
+    for (int iter = 0; iter < options.max_iter; ++iter) {
+        VectorXd free = VectorXd::Ones(d);
+        for (Index i = 0; i < d; ++i) {
+            if ((x[i] <= lower[i] && g[i] > 0.0) || (x[i] >= upper[i] && g[i] < 0.0)) {
+                free[i] = 0.0;
+            }
+        }
+        const VectorXd pg = g.cwiseProduct(free);
+        if (pg.lpNorm<Eigen::Infinity>() < options.pgtol) {
+            break;
+        }
+        bool accepted = false;
+        for (int attempt = 0; attempt < 2 && !accepted; ++attempt) {
+            VectorXd p = -pg;
+            if (!s_hist.empty()) {
+                // Two-loop recursion on the free variables.
+                const std::size_t k = s_hist.size();
+                std::vector<double> a(k);
+                VectorXd q = pg;
+                for (std::size_t r = k; r-- > 0;) {
+                    const VectorXd s = s_hist[r].cwiseProduct(free);
+                    const VectorXd yv = y_hist[r].cwiseProduct(free);
+                    const double sy = s.dot(yv);
+                    a[r] = sy > 0.0 ? s.dot(q) / sy : 0.0;
+                    q -= a[r] * yv;
+                }
+                const VectorXd s_last = s_hist.back().cwiseProduct(free);
+                const VectorXd y_last = y_hist.back().cwiseProduct(free);
+                const double yy = y_last.squaredNorm();
+                q *= yy > 0.0 ? std::max(s_last.dot(y_last), 0.0) / yy : 1.0;
+                for (std::size_t r = 0; r < k; ++r) {
+                    const VectorXd s = s_hist[r].cwiseProduct(free);
+                    const VectorXd yv = y_hist[r].cwiseProduct(free);
+                    const double sy = s.dot(yv);
+                    const double b = sy > 0.0 ? yv.dot(q) / sy : 0.0;
+                    q += (a[r] - b) * s;
+                }
+                p = -q.cwiseProduct(free);
+                if (!(p.dot(g) < 0.0) || !p.allFinite()) {
+                    p = -pg;
+                    s_hist.clear();
+                    y_hist.clear();
+                }
+            }
+            double t = s_hist.empty() ? std::min(1.0, 1.0 / pg.lpNorm<Eigen::Infinity>()) : 1.0;
+            for (int k = 0; k < 40; ++k, t *= 0.5) {
+                const VectorXd x_new = clip(x + t * p);
+                const VectorXd step = x_new - x;
+                if (step.lpNorm<Eigen::Infinity>() == 0.0) {
+                    break;
+                }
+                const double f_new = objective(x_new, g_new);
+                ++result.n_evals;
+                if (std::isfinite(f_new) && g_new.allFinite() &&
+                    f_new <= f + 1e-4 * g.dot(step)) {
+                    const VectorXd yv = g_new - g;
+                    if (step.dot(yv) > 1e-10 * step.norm() * yv.norm()) {
+                        s_hist.push_back(step);
+                        y_hist.push_back(yv);
+                        if (static_cast<int>(s_hist.size()) > options.memory) {
+                            s_hist.pop_front();
+                            y_hist.pop_front();
+                        }
+                    }
+                    const double decrease = f - f_new;
+                    x = x_new;
+                    g = g_new;
+                    f = f_new;
+                    accepted = true;
+                    if (decrease <= options.ftol * std::max({std::abs(f), std::abs(f_new), 1.0})) {
+                        result.n_iter = iter + 1;
+                        result.x = x;
+                        result.f = f;
+                        return result;
+                    }
+                    break;
+                }
+            }
+            if (!accepted) {
+                if (s_hist.empty()) {
+                    break;
+                }
+                s_hist.clear();
+                y_hist.clear();
+            }
+        }
+        result.n_iter = iter + 1;
+        if (!accepted) {
+            break;
+        }
+    }
+    result.x = x;
+    result.f = f;
+    return result;
+}
+
+}  // namespace hyperdial

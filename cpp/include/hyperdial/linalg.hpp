@@ -1,0 +1,29 @@
+// Cholesky factorisation with jitter escalation.
+//
+// K + sigma^2 I can be numerically singular (duplicate points, a noise fixed at ~0, very long
+// lengthscales). cholesky_with_jitter first tries the matrix as given; if the factorisation fails
+// or gives a non-finite or non-positive pivot, it adds jitter * I with
+// jitter = 1e-10 * s, 1e-9 * s, ..., 1e-2 * s, s = the mean of the diagonal, and reports the
+// jitter that worked (0 if none was needed). Only a matrix with non-finite entries or one that is
+// not positive semi-definite even after 1e-2 * s fails, with std::invalid_argument.
+#pragma once
+
+#include <Eigen/Core>
+
+#include "hyperdial/types.hpp"
+
+namespace hyperdial {
+
+struct Cholesky {
+    Eigen::MatrixXd lower;  // L with L L^T = A + jitter I; strict upper triangle is zero
+    double jitter = 0.0;
+};
+
+// a is a symmetric matrix (only its lower triangle is read).
+Cholesky cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& a);
+
+// The diagonal pivot a new row appended to L would get: sqrt(c - |l|^2), or 0 when that is not a
+// safe positive number (the caller then refactorises).
+double appended_pivot(double c, const VectorXd& l);
+
+}  // namespace hyperdial

@@ -1,0 +1,246 @@
+#include "hyperdial/acq_optimize.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include "hyperdial/lbfgsb.hpp"
+#include "hyperdial/parallel.hpp"
+#include "hyperdial/rng.hpp"
+#include "hyperdial/sobol.hpp"
+
+namespace hyperdial {
+namespace {
+
+constexpr int kContinuous = static_cast<int>(DimKind::continuous);
+constexpr int kInteger = static_cast<int>(DimKind::integer);
+constexpr int kCategorical = static_cast<int>(DimKind::categorical);
+
+double grid_value(int k, int c) { return (static_cast<double>(k) + 0.5) / static_cast<double>(c); }
+
+int grid_index(double v, int c) {
+    const auto k = static_cast<int>(std::floor(v * static_cast<double>(c)));
+    return std::clamp(k, 0, c - 1);
+}
+
+double standard_normal(Xoshiro256ss& rng) {
+    const double u1 = 1.0 - rng.uniform();
+    const double u2 = rng.uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586476925286766559 * u2);
+}
+
+struct Searcher {
+    const ExactGP& gp;
+    const AcqSpec& spec;
+    const std::vector<const ExactGP*>& constraints;
+    const std::vector<int>& kinds;
+    const std::vector<int>& n_choices;
+    const AcqOptimizeOptions& options;
+
+    double value(const RowMatrixXd& x) const {
+        return evaluate_acquisition(gp, spec, constraints, x, false, 1).value[0];
+    }
+
+    // Improves x in place; returns its acquisition value.
+    double local_search(RowMatrixXd& x, double fx) const {
+        const auto d = static_cast<Index>(kinds.size());
+        std::vector<Index> cont;
+        for (Index j = 0; j < d; ++j) {
+            if (kinds[static_cast<std::size_t>(j)] == kContinuous) {
+                cont.push_back(j);
+            }
+        }
+        const auto nc = static_cast<Index>(cont.size());
+        LbfgsbOptions lopt;
+        lopt.max_iter = options.max_iter;
+        lopt.pgtol = 1e-9;
+        lopt.ftol = 1e-12;
+        for (int round = 0; round < options.n_rounds; ++round) {
+            const double before = fx;
+            if (nc > 0) {
+                RowMatrixXd trial = x;
+                auto objective = [&](const VectorXd& z, VectorXd& grad) {
+                    for (Index i = 0; i < nc; ++i) {
+                        trial(0, cont[static_cast<std::size_t>(i)]) = z[i];
+                    }
+                    const AcqValues v = evaluate_acquisition(gp, spec, constraints, trial, true, 1);
+                    for (Index i = 0; i < nc; ++i) {
+                        grad[i] = -v.grad(0, cont[static_cast<std::size_t>(i)]);
+                    }
+                    return -v.value[0];
+                };
+                VectorXd z0(nc);
+                for (Index i = 0; i < nc; ++i) {
+                    z0[i] = x(0, cont[static_cast<std::size_t>(i)]);
+                }
+                const LbfgsbResult r = lbfgsb_minimize(objective, z0, VectorXd::Zero(nc),
+                                                       VectorXd::Ones(nc), lopt);
+                if (-r.f > fx) {
+                    fx = -r.f;
+                    for (Index i = 0; i < nc; ++i) {
+                        x(0, cont[static_cast<std::size_t>(i)]) = r.x[i];
+                    }
+                }
+            }
+            for (Index j = 0; j < d; ++j) {
+                const int kind = kinds[static_cast<std::size_t>(j)];
+                const int c = n_choices[static_cast<std::size_t>(j)];
+                if (kind == kContinuous || c < 2) {
+                    continue;
+                }
+                std::vector<double> options_j;
+                if (kind == kInteger) {
+                    const int k = grid_index(x(0, j), c);
+                    if (k > 0) {
+                        options_j.push_back(grid_value(k - 1, c));
+                    }
+                    if (k + 1 < c) {
+                        options_j.push_back(grid_value(k + 1, c));
+                    }
+                } else {
+                    for (int k = 0; k < c; ++k) {
+                        if (static_cast<double>(k) != x(0, j)) {
+                            options_j.push_back(static_cast<double>(k));
+                        }
+                    }
+                }
+                if (options_j.empty()) {
+                    continue;
+                }
+                RowMatrixXd batch = x.replicate(static_cast<Index>(options_j.size()), 1);
+                for (std::size_t o = 0; o < options_j.size(); ++o) {
+                    batch(static_cast<Index>(o), j) = options_j[o];
+                }
+                const VectorXd v =
+                    evaluate_acquisition(gp, spec, constraints, batch, false, 1).value;
+                Index arg = 0;
+                const double vmax = v.maxCoeff(&arg);
+                if (vmax > fx) {
+                    fx = vmax;
+                    x(0, j) = options_j[static_cast<std::size_t>(arg)];
+                }
+            }
+            if (!(fx > before)) {
+                break;
+            }
+        }
+        return fx;
+    }
+};
+
+}  // namespace
+
+AcqOptimum maximize_acquisition(const ExactGP& gp, const AcqSpec& spec,
+                                const std::vector<const ExactGP*>& constraints,
+                                const std::vector<int>& n_choices,
+                                const Eigen::Ref<const RowMatrixXd>& x_best,
+                                const AcqOptimizeOptions& options, std::uint64_t seed,
+                                int n_threads) {
+    check_n_threads(n_threads);
+    const Index d = gp.dims();
+    const std::vector<int>& kinds = gp.kernel().dim_kinds;
+    if (static_cast<Index>(n_choices.size()) != d) {
+        throw std::invalid_argument("n_choices must have d = " + std::to_string(d) + " entries");
+    }
+    for (Index j = 0; j < d; ++j) {
+        if (kinds[static_cast<std::size_t>(j)] != kContinuous &&
+            n_choices[static_cast<std::size_t>(j)] < 1) {
+            throw std::invalid_argument("n_choices[" + std::to_string(j) +
+                                        "] must be >= 1 for integer and categorical dims");
+        }
+    }
+    if (x_best.size() != 0 && (x_best.cols() != d || !x_best.allFinite())) {
+        throw std::invalid_argument("x_best must be empty or (k, d) and finite");
+    }
+    if (options.n_pool < 1 || options.n_starts < 1 || options.n_perturb < 0 ||
+        options.n_rounds < 1 || options.max_iter < 1) {
+        throw std::invalid_argument(
+            "n_pool, n_starts, n_rounds and max_iter must be >= 1 and n_perturb >= 0");
+    }
+    if (d > kSobolMaxDims) {
+        throw std::invalid_argument("too many dimensions for the Sobol' pool");
+    }
+    // 1. The pool.
+    const Index n_best = x_best.size() == 0 ? 0 : x_best.rows();
+    const Index n_pool = options.n_pool + n_best * (1 + options.n_perturb);
+    RowMatrixXd pool(n_pool, d);
+    pool.topRows(options.n_pool) =
+        sobol_sample(static_cast<int>(d), 0, options.n_pool, true, seed, n_threads);
+    for (Index i = 0; i < options.n_pool; ++i) {
+        for (Index j = 0; j < d; ++j) {
+            const int kind = kinds[static_cast<std::size_t>(j)];
+            const int c = n_choices[static_cast<std::size_t>(j)];
+            if (kind == kInteger) {
+                pool(i, j) = grid_value(grid_index(pool(i, j), c), c);
+            } else if (kind == kCategorical) {
+                pool(i, j) = static_cast<double>(grid_index(pool(i, j), c));
+            }
+        }
+    }
+    Index row = options.n_pool;
+    for (Index b = 0; b < n_best; ++b) {
+        Xoshiro256ss rng(seed, static_cast<std::uint64_t>(1 + b));
+        pool.row(row++) = x_best.row(b);
+        for (int p = 0; p < options.n_perturb; ++p, ++row) {
+            for (Index j = 0; j < d; ++j) {
+                const int kind = kinds[static_cast<std::size_t>(j)];
+                const int c = n_choices[static_cast<std::size_t>(j)];
+                const double v = x_best(b, j);
+                if (kind == kContinuous) {
+                    pool(row, j) = std::clamp(v + 0.1 * standard_normal(rng), 0.0, 1.0);
+                } else if (kind == kInteger) {
+                    int k = grid_index(v, c);
+                    if (rng.uniform() < 0.5) {
+                        k = std::clamp(k + (rng.uniform() < 0.5 ? -1 : 1), 0, c - 1);
+                    }
+                    pool(row, j) = grid_value(k, c);
+                } else {
+                    pool(row, j) = rng.uniform() * static_cast<double>(d) < 1.0
+                                       ? static_cast<double>(grid_index(rng.uniform(), c))
+                                       : v;
+                }
+            }
+        }
+    }
+    // 2. Score and pick the starts.
+    const VectorXd scores = evaluate_acquisition(gp, spec, constraints, pool, false, n_threads).value;
+    std::vector<Index> order(static_cast<std::size_t>(n_pool));
+    std::iota(order.begin(), order.end(), Index{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](Index a, Index b) { return scores[a] > scores[b]; });
+    std::vector<Index> starts;
+    for (Index idx : order) {
+        if (static_cast<int>(starts.size()) >= options.n_starts) {
+            break;
+        }
+        bool duplicate = false;
+        for (Index s : starts) {
+            duplicate = duplicate || pool.row(s) == pool.row(idx);
+        }
+        if (!duplicate) {
+            starts.push_back(idx);
+        }
+    }
+    // 3. Local searches, one per start.
+    const Searcher searcher{gp, spec, constraints, kinds, n_choices, options};
+    const auto n_starts = static_cast<Index>(starts.size());
+    RowMatrixXd results(n_starts, d);
+    VectorXd values(n_starts);
+    parallel_for(n_starts, n_threads, [&](std::ptrdiff_t s) {
+        RowMatrixXd x = pool.row(starts[static_cast<std::size_t>(s)]);
+        values[s] = searcher.local_search(x, scores[starts[static_cast<std::size_t>(s)]]);
+        results.row(s) = x;
+    });
+    // 4. The best.
+    Index arg = 0;
+    for (Index s = 1; s < n_starts; ++s) {
+        if (values[s] > values[arg]) {
+            arg = s;
+        }
+    }
+    return AcqOptimum{results.row(arg).transpose(), values[arg]};
+}
+
+}  // namespace hyperdial

@@ -1,0 +1,160 @@
+#include "hyperdial/hyperfit.hpp"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "hyperdial/kernels.hpp"
+#include "hyperdial/lbfgsb.hpp"
+#include "hyperdial/linalg.hpp"
+#include "hyperdial/parallel.hpp"
+#include "hyperdial/rng.hpp"
+
+namespace hyperdial {
+namespace {
+
+constexpr double kHalfLog2Pi = 0.91893853320467274178032973640562;
+
+void check_problem(const MllProblem& p) {
+    const auto d = static_cast<Index>(p.dim_kinds.size());
+    if (p.x.rows() < 1) {
+        throw std::invalid_argument("x must have at least one row");
+    }
+    if (p.y.size() != p.x.rows()) {
+        throw std::invalid_argument("y must have n = " + std::to_string(p.x.rows()) +
+                                    " entries, got " + std::to_string(p.y.size()));
+    }
+    if (!p.y.allFinite()) {
+        throw std::invalid_argument("y must be finite");
+    }
+    const bool has_prior = p.prior_mean.size() != 0 || p.prior_std.size() != 0;
+    if (has_prior && (p.prior_mean.size() != d + 2 || p.prior_std.size() != d + 2)) {
+        throw std::invalid_argument("prior_mean and prior_std must both be empty or have d + 2 = " +
+                                    std::to_string(d + 2) + " entries");
+    }
+    if (has_prior && (!p.prior_mean.allFinite() || (p.prior_std.array() < 0.0).any() ||
+                      p.prior_std.hasNaN())) {
+        throw std::invalid_argument(
+            "prior_mean must be finite and prior_std >= 0 (0 or inf: no prior)");
+    }
+}
+
+bool has_prior_on(const MllProblem& p, Index i) {
+    return p.prior_std.size() != 0 && p.prior_std[i] > 0.0 && std::isfinite(p.prior_std[i]);
+}
+
+}  // namespace
+
+MllValue log_posterior_and_grad(const MllProblem& problem, const VectorXd& theta, int n_threads) {
+    check_problem(problem);
+    check_n_threads(n_threads);
+    const Kernel kernel = make_kernel(problem.kernel_kind, problem.dim_kinds, theta);
+    const Index d = kernel.dims();
+    if (theta.size() != d + 2) {
+        throw std::invalid_argument("theta must have d + 2 = " + std::to_string(d + 2) +
+                                    " entries, got " + std::to_string(theta.size()));
+    }
+    check_inputs(kernel, problem.x, problem.mask, "x");
+    const Index n = problem.x.rows();
+    const double noise = std::exp(theta[d + 1]);
+    Eigen::MatrixXd k = kernel_matrix(kernel, problem.x, problem.mask, problem.x, problem.mask,
+                                      n_threads);
+    k.diagonal().array() += noise;
+    const Cholesky chol = cholesky_with_jitter(k);
+    const auto lower = chol.lower.triangularView<Eigen::Lower>();
+    VectorXd alpha = lower.solve(problem.y);
+    lower.transpose().solveInPlace(alpha);
+
+    MllValue out;
+    out.jitter = chol.jitter;
+    out.value = -0.5 * problem.y.dot(alpha) - chol.lower.diagonal().array().log().sum() -
+                static_cast<double>(n) * kHalfLog2Pi;
+    // W = alpha alpha^T - K^-1, K^-1 = L^-T L^-1 (reusing k's storage).
+    k.setIdentity();
+    lower.solveInPlace(k);
+    Eigen::MatrixXd w = -(k.transpose() * k);
+    w.noalias() += alpha * alpha.transpose();
+    out.grad.resize(d + 2);
+    out.grad.head(d + 1) = 0.5 * gram_grad_contract(kernel, problem.x, problem.mask, w, n_threads);
+    out.grad[d + 1] = 0.5 * noise * w.trace();
+    for (Index i = 0; i < d + 2; ++i) {
+        if (has_prior_on(problem, i)) {
+            const double sd = problem.prior_std[i];
+            const double z = (theta[i] - problem.prior_mean[i]) / sd;
+            out.value += -0.5 * z * z - std::log(sd) - kHalfLog2Pi;
+            out.grad[i] -= z / sd;
+        }
+    }
+    return out;
+}
+
+FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
+                              const VectorXd& lower, const VectorXd& upper, int n_restarts,
+                              std::uint64_t seed, int max_iter, int n_threads) {
+    check_problem(problem);
+    check_n_threads(n_threads);
+    const auto p = static_cast<Index>(problem.dim_kinds.size()) + 2;
+    if (theta0.size() != p || lower.size() != p || upper.size() != p) {
+        throw std::invalid_argument("theta0, lower and upper must have d + 2 = " +
+                                    std::to_string(p) + " entries");
+    }
+    if (!lower.allFinite() || !upper.allFinite() || (lower.array() > upper.array()).any()) {
+        throw std::invalid_argument("bounds must be finite with lower <= upper");
+    }
+    if (n_restarts < 0 || max_iter < 1) {
+        throw std::invalid_argument("n_restarts must be >= 0 and max_iter >= 1");
+    }
+    LbfgsbOptions options;
+    options.max_iter = max_iter;
+    options.pgtol = 1e-5;
+    options.ftol = 1e-9;
+    FitResult best;
+    best.value = -std::numeric_limits<double>::infinity();
+    auto negated = [&](const VectorXd& theta, VectorXd& grad) {
+        try {
+            const MllValue v = log_posterior_and_grad(problem, theta, n_threads);
+            grad = -v.grad;
+            return -v.value;
+        } catch (const std::invalid_argument&) {
+            grad.setZero();
+            return std::numeric_limits<double>::infinity();  // e.g. not PD even with jitter
+        }
+    };
+    for (int r = 0; r <= n_restarts; ++r) {
+        VectorXd start = theta0;
+        if (r > 0) {
+            Xoshiro256ss rng(seed, static_cast<std::uint64_t>(r));
+            for (Index i = 0; i < p; ++i) {
+                if (has_prior_on(problem, i)) {
+                    // Box-Muller from two uniforms; (0, 1] for the logarithm.
+                    const double u1 = 1.0 - rng.uniform();
+                    const double u2 = rng.uniform();
+                    const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586476925286766559 * u2);
+                    start[i] = problem.prior_mean[i] + problem.prior_std[i] * z;
+                } else {
+                    start[i] = lower[i] + (upper[i] - lower[i]) * rng.uniform();
+                }
+            }
+        }
+        start = start.cwiseMax(lower).cwiseMin(upper);
+        VectorXd g(p);
+        if (!std::isfinite(negated(start, g))) {
+            continue;
+        }
+        const LbfgsbResult res = lbfgsb_minimize(negated, start, lower, upper, options);
+        best.n_iter += res.n_iter;
+        best.n_evals += res.n_evals + 1;
+        if (-res.f > best.value) {
+            best.value = -res.f;
+            best.theta = res.x;
+        }
+    }
+    if (best.theta.size() == 0) {
+        throw std::invalid_argument("the marginal likelihood is not finite at any start");
+    }
+    best.jitter = log_posterior_and_grad(problem, best.theta, n_threads).jitter;
+    return best;
+}
+
+}  // namespace hyperdial

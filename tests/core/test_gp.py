@@ -1,0 +1,480 @@
+"""The compiled GP core (kernels, exact GP, marginal likelihood, acquisitions) against the NumPy
+reference in ``hyperdial._reference.gp``, finite differences and its edge cases."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hyperdial import _core
+from hyperdial._reference import gp as ref
+
+RTOL = 1e-10
+KIND_SETS = {
+    "continuous": [0, 0, 0],
+    "mixed": [0, 1, 2, 0],
+    "d1": [0],
+    "categorical": [2, 2],
+}
+
+
+def make_data(
+    kinds: list[int], n: int, seed: int = 0, masked: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    rng = np.random.default_rng(seed)
+    d = len(kinds)
+    x = rng.random((n, d))
+    for j, kind in enumerate(kinds):
+        if kind == 2:
+            x[:, j] = rng.integers(0, 3, n)
+        elif kind == 1:
+            x[:, j] = (rng.integers(0, 5, n) + 0.5) / 5
+    y = np.sin(3 * x.sum(1)) + 0.1 * rng.standard_normal(n)
+    theta = np.concatenate([rng.normal(-0.5, 0.3, d), [0.2, -4.0]])
+    mask = (rng.random((n, d)) > 0.25).astype(float) if masked else None
+    return x, y, theta, mask
+
+
+def queries(kinds: list[int], m: int, seed: int = 1) -> np.ndarray:
+    xq, _, _, _ = make_data(kinds, m, seed)
+    return xq
+
+
+@pytest.mark.parametrize("kernel", [0, 1])
+@pytest.mark.parametrize("name", list(KIND_SETS))
+@pytest.mark.parametrize("masked", [False, True])
+def test_kernel_matrix_matches_reference(kernel: int, name: str, masked: bool) -> None:
+    kinds = KIND_SETS[name]
+    x, _, theta, mask = make_data(kinds, 9, masked=masked)
+    x2 = queries(kinds, 4)
+    got = _core.kernel_matrix(kernel, kinds, theta, x, x2, mask, None)
+    want = ref.kernel_matrix(kernel, kinds, theta, x, x2, mask, None)
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=1e-15)
+    sym = _core.kernel_matrix(kernel, kinds, theta, x, x, mask, mask)
+    np.testing.assert_array_equal(sym, sym.T)
+    assert np.linalg.eigvalsh(sym).min() > -1e-12  # masks keep the kernel PSD
+
+
+def test_mask_semantics() -> None:
+    # Two points that both lack a dimension do not differ in it.
+    kinds = [0, 2]
+    theta = np.zeros(4)
+    x = np.array([[0.1, 0.0], [0.9, 1.0]])
+    mask = np.array([[0.0, 0.0], [0.0, 0.0]])
+    k = _core.kernel_matrix(0, kinds, theta, x, x, mask, mask)
+    np.testing.assert_allclose(k, np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("kernel", [0, 1])
+@pytest.mark.parametrize("name", list(KIND_SETS))
+def test_gram_gradient_by_finite_differences(kernel: int, name: str) -> None:
+    kinds = KIND_SETS[name]
+    x, _, theta, mask = make_data(kinds, 7, masked=True)
+    w = np.random.default_rng(5).standard_normal((7, 7))
+    w = w + w.T
+    got = _core.gram_grad_contract(kernel, kinds, theta, x, w, mask)
+    h = 1e-6
+    for p in range(len(kinds) + 1):
+        tp, tm = theta.copy(), theta.copy()
+        tp[p] += h
+        tm[p] -= h
+        kp = _core.kernel_matrix(kernel, kinds, tp, x, x, mask, mask)
+        km = _core.kernel_matrix(kernel, kinds, tm, x, x, mask, mask)
+        fd = np.sum(w * (kp - km)) / (2 * h)
+        np.testing.assert_allclose(got[p], fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("kernel", [0, 1])
+@pytest.mark.parametrize("name", list(KIND_SETS))
+@pytest.mark.parametrize("masked", [False, True])
+def test_log_posterior_matches_reference_and_finite_differences(
+    kernel: int, name: str, masked: bool
+) -> None:
+    kinds = KIND_SETS[name]
+    d = len(kinds)
+    x, y, theta, mask = make_data(kinds, 15, masked=masked)
+    prior_mean = np.concatenate([np.full(d, 0.5), [0.0, -4.0]])
+    prior_std = np.concatenate([np.full(d, 1.7), [0.0, 1.0]])
+    value, grad, jitter = _core.log_posterior(
+        kernel, kinds, x, y, theta, mask, prior_mean, prior_std
+    )
+    want, want_grad = ref.log_posterior(
+        kernel, kinds, x, y, theta, mask, prior_mean, prior_std, jitter
+    )
+    np.testing.assert_allclose(value, want, rtol=RTOL)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-8, atol=1e-9)
+    h = 1e-6
+    for p in range(d + 2):
+        tp, tm = theta.copy(), theta.copy()
+        tp[p] += h
+        tm[p] -= h
+        fp = _core.log_posterior(kernel, kinds, x, y, tp, mask, prior_mean, prior_std)[0]
+        fm = _core.log_posterior(kernel, kinds, x, y, tm, mask, prior_mean, prior_std)[0]
+        np.testing.assert_allclose(grad[p], (fp - fm) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kernel", [0, 1])
+@pytest.mark.parametrize("name", list(KIND_SETS))
+@pytest.mark.parametrize("masked", [False, True])
+def test_predict_matches_reference(kernel: int, name: str, masked: bool) -> None:
+    kinds = KIND_SETS[name]
+    x, y, theta, mask = make_data(kinds, 20, masked=masked)
+    gp = _core.ExactGP(kernel, kinds, theta, x, y, mask)
+    xq = queries(kinds, 70)  # more than one block of 64 queries
+    mean, var = gp.predict(xq)
+    want_mean, want_var = ref.predict(kernel, kinds, theta, x, y, xq, mask, gp.jitter)
+    np.testing.assert_allclose(mean, want_mean, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(var, want_var, rtol=1e-8, atol=1e-12)
+    value, _, _ = _core.log_posterior(kernel, kinds, x, y, theta, mask)
+    np.testing.assert_allclose(gp.log_marginal_likelihood(), value, rtol=RTOL)
+
+
+@pytest.mark.parametrize("kernel", [0, 1])
+@pytest.mark.parametrize("name", ["continuous", "mixed", "d1"])
+def test_predict_gradients_by_finite_differences(kernel: int, name: str) -> None:
+    kinds = KIND_SETS[name]
+    x, y, theta, mask = make_data(kinds, 12, masked=True)
+    gp = _core.ExactGP(kernel, kinds, theta, x, y, mask)
+    xq = queries(kinds, 5, seed=3)
+    mean, _var, dmean, dvar = gp.predict_with_grad(xq)
+    np.testing.assert_array_equal(mean, gp.predict(xq)[0])
+    h = 1e-6
+    for j, kind in enumerate(kinds):
+        if kind == 2:
+            assert np.all(dmean[:, j] == 0) and np.all(dvar[:, j] == 0)
+            continue
+        xp, xm = xq.copy(), xq.copy()
+        xp[:, j] += h
+        xm[:, j] -= h
+        (mp, vp), (mm, vm) = gp.predict(xp), gp.predict(xm)
+        np.testing.assert_allclose(dmean[:, j], (mp - mm) / (2 * h), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(dvar[:, j], (vp - vm) / (2 * h), rtol=1e-5, atol=1e-7)
+
+
+def test_append_equals_refit() -> None:
+    kinds = KIND_SETS["mixed"]
+    x, y, theta, mask = make_data(kinds, 30, masked=True)
+    assert mask is not None
+    gp = _core.ExactGP(0, kinds, theta, x[:20], y[:20], mask[:20])
+    for i in range(20, 30):
+        gp.append(x[i], float(y[i]), mask[i])
+    full = _core.ExactGP(0, kinds, theta, x, y, mask)
+    assert gp.n == 30
+    xq = queries(kinds, 10)
+    for a, b in zip(gp.predict(xq), full.predict(xq), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gp.cholesky, full.cholesky, rtol=1e-9, atol=1e-12)
+
+
+def test_append_a_duplicate_without_noise_refactorises_with_jitter() -> None:
+    kinds = [0, 0]
+    theta = np.array([0.0, 0.0, 0.0, math.log(1e-300)])
+    x = np.array([[0.2, 0.3], [0.7, 0.1]])
+    gp = _core.ExactGP(0, kinds, theta, x, np.array([1.0, 2.0]))
+    assert gp.jitter == 0.0
+    gp.append(np.array([0.2, 0.3]), 1.0)
+    assert gp.n == 3 and gp.jitter > 0
+    assert np.all(np.isfinite(gp.predict(x)[0]))
+
+
+@pytest.mark.parametrize(
+    "case", ["n1", "duplicates", "constant_y", "scaled_up", "scaled_down", "long_lengthscales"]
+)
+def test_edge_cases_are_finite(case: str) -> None:
+    kinds = [0, 1, 2]
+    x, y, theta, _ = make_data(kinds, 10)
+    if case == "n1":
+        x, y = x[:1], y[:1]
+    elif case == "duplicates":
+        x, y = np.vstack([x, x]), np.concatenate([y, y + 0.01])
+        theta[-1] = math.log(1e-12)
+    elif case == "constant_y":
+        y = np.full_like(y, 3.0)
+    elif case == "scaled_up":
+        y = y * 1e8
+    elif case == "scaled_down":
+        y = y * 1e-8
+    else:
+        theta[:3] = 8.0
+        theta[-1] = math.log(1e-12)
+    value, grad, jitter = _core.log_posterior(0, kinds, x, y, theta)
+    assert np.isfinite(value) and np.all(np.isfinite(grad)) and jitter >= 0
+    gp = _core.ExactGP(0, kinds, theta, x, y)
+    mean, var, dmean, dvar = gp.predict_with_grad(queries(kinds, 5))
+    for a in (mean, var, dmean, dvar):
+        assert np.all(np.isfinite(a))
+    assert np.all(var >= 0)
+
+
+def test_inputs_in_any_layout_and_float32() -> None:
+    kinds = KIND_SETS["continuous"]
+    x, y, theta, _ = make_data(kinds, 10)
+    xq = queries(kinds, 6)
+    want = _core.ExactGP(0, kinds, theta, x, y).predict(xq)
+    for xa, qa in [(np.asfortranarray(x), np.asfortranarray(xq)), (x.astype(np.float32), xq)]:
+        got = _core.ExactGP(0, kinds, theta, xa, y).predict(qa)
+        tol = 1e-12 if xa.dtype == np.float64 else 1e-3
+        np.testing.assert_allclose(got[0], want[0], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kernel": 3}, "kernel must be"),
+        ({"dim_kinds": [0, 5, 0]}, "dim_kinds"),
+        ({"log_params": np.zeros(2)}, "log_params"),
+        ({"y": np.zeros(3)}, "y must have"),
+        ({"y": np.full(10, np.nan)}, "y must be finite"),
+        ({"mask": np.full((10, 3), 0.5)}, "only 0 and 1"),
+        ({"mask": np.ones((2, 3))}, "mask"),
+        ({"n_threads": -1}, "n_threads"),
+    ],
+)
+def test_bad_arguments_are_value_errors(kwargs: dict[str, Any], message: str) -> None:
+    kinds = KIND_SETS["continuous"]
+    x, y, theta, _ = make_data(kinds, 10)
+    args: dict[str, Any] = {"kernel": 0, "dim_kinds": kinds, "log_params": theta, "x": x, "y": y}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        _core.ExactGP(**args)
+
+
+def test_results_do_not_depend_on_the_thread_count() -> None:
+    kinds = KIND_SETS["mixed"]
+    x, y, theta, mask = make_data(kinds, 150, masked=True)
+    xq = queries(kinds, 300)
+    lp1 = _core.log_posterior(0, kinds, x, y, theta, mask, n_threads=1)
+    gp1 = _core.ExactGP(0, kinds, theta, x, y, mask, n_threads=1)
+    p1 = gp1.predict_with_grad(xq, n_threads=1)
+    for threads in (2, 3, 0):
+        lp = _core.log_posterior(0, kinds, x, y, theta, mask, n_threads=threads)
+        assert lp[0] == lp1[0]
+        np.testing.assert_array_equal(lp[1], lp1[1])
+        gp = _core.ExactGP(0, kinds, theta, x, y, mask, n_threads=threads)
+        for a, b in zip(gp.predict_with_grad(xq, n_threads=threads), p1, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_two_python_threads_predict_concurrently() -> None:
+    # With the GIL held, two threads would take twice as long as one; released, they overlap.
+    if _core.max_threads() < 2:
+        pytest.skip("needs two cores")
+    kinds = [0] * 5
+    x, y, theta, _ = make_data(kinds, 800)
+    gp = _core.ExactGP(0, kinds, theta, x, y)
+    xq = queries(kinds, 1500)
+
+    def work() -> None:
+        gp.predict_with_grad(xq, n_threads=1)
+
+    start = time.perf_counter()
+    work()
+    one = time.perf_counter() - start
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    two = time.perf_counter() - start
+    assert two < 1.6 * one, (one, two)
+
+
+@pytest.mark.parametrize("kind", [0, 1, 2, 3])
+def test_acquisitions_match_reference_and_finite_differences(kind: int) -> None:
+    kinds = KIND_SETS["mixed"]
+    x, y, theta, mask = make_data(kinds, 20, masked=True)
+    gp = _core.ExactGP(0, kinds, theta, x, y, mask)
+    xq = queries(kinds, 8, seed=4)
+    best = float(y.max())
+    values = _core.acquisition(gp, kind, xq, best, 1.5)
+    mean, var = gp.predict(xq)
+    np.testing.assert_allclose(values, ref.acquisition(kind, mean, var, best, 1.5), rtol=1e-9)
+    got, grad = _core.acquisition_with_grad(gp, kind, xq, best, 1.5)
+    np.testing.assert_array_equal(got, values)
+    h = 1e-6
+    for j in (0, 1, 3):
+        xp, xm = xq.copy(), xq.copy()
+        xp[:, j] += h
+        xm[:, j] -= h
+        fd = _core.acquisition(gp, kind, xp, best, 1.5) - _core.acquisition(
+            gp, kind, xm, best, 1.5
+        )
+        np.testing.assert_allclose(grad[:, j], fd / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+def test_constrained_log_ei_adds_log_probability_of_feasibility() -> None:
+    kinds = KIND_SETS["continuous"]
+    x, y, theta, _ = make_data(kinds, 20)
+    gp = _core.ExactGP(0, kinds, theta, x, y)
+    c = _core.ExactGP(0, kinds, theta, x, x[:, 0] - 0.5)
+    xq = queries(kinds, 6)
+    plain = _core.acquisition(gp, 0, xq, 0.5)
+    cm, cv = c.predict(xq)
+    want = plain + ref.acquisition(3, -cm, cv, 0.0)
+    np.testing.assert_allclose(
+        _core.acquisition(gp, 0, xq, 0.5, constraints=[c]), want, rtol=1e-10
+    )
+    _got, grad = _core.acquisition_with_grad(gp, 0, xq, 0.5, constraints=[c])
+    h = 1e-6
+    xp, xm = xq.copy(), xq.copy()
+    xp[:, 0] += h
+    xm[:, 0] -= h
+    fd = _core.acquisition(gp, 0, xp, 0.5, constraints=[c]) - _core.acquisition(
+        gp, 0, xm, 0.5, constraints=[c]
+    )
+    np.testing.assert_allclose(grad[:, 0], fd / (2 * h), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="log_ei only"):
+        _core.acquisition(gp, 1, xq, constraints=[c])
+
+
+def test_log_h_and_log_ndtr_are_accurate_far_in_the_tail() -> None:
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 50
+    z = np.array([-1e4, -1e3, -100.0, -40.0, -10.0, -5.0001, -5.0, -4.9999, -3.0, -1.0, 0.0, 3.0])
+    value, grad = _core.log_h(z)
+    lvalue, lgrad = _core.log_ndtr(z)
+    for i, zi in enumerate(z):
+        h = mpmath.npdf(zi) + zi * mpmath.ncdf(zi)
+        assert abs(value[i] - float(mpmath.log(h))) <= 1e-14 * abs(float(mpmath.log(h))) + 1e-15
+        assert abs(grad[i] / float(mpmath.ncdf(zi) / h) - 1) < 1e-13
+        lc = mpmath.log(mpmath.ncdf(zi))
+        assert abs(lvalue[i] - float(lc)) <= 1e-14 * abs(float(lc)) + 1e-15
+        assert abs(lgrad[i] / float(mpmath.npdf(zi) / mpmath.ncdf(zi)) - 1) < 1e-13
+    np.testing.assert_allclose(value[4:], ref.log_h(z[4:]), rtol=1e-12)
+
+
+def test_fantasies_collapse_the_variance_at_pending_points() -> None:
+    kinds = KIND_SETS["continuous"]
+    x, y, theta, _ = make_data(kinds, 15)
+    gp = _core.ExactGP(0, kinds, theta, x, y)
+    pending = queries(kinds, 3)
+    fantasy = gp.with_fantasies(pending)
+    assert gp.n == 15 and fantasy.n == 18
+    mean, var = gp.predict(pending)
+    fmean, fvar = fantasy.predict(pending)
+    np.testing.assert_allclose(fmean, mean, rtol=1e-6, atol=1e-8)  # believer: mean unchanged
+    assert np.all(fvar < 0.2 * var)
+    assert np.all(fvar <= math.exp(theta[-1]))  # no smaller than a noisy observation allows
+    best = float(y.max())
+    assert np.all(
+        _core.acquisition(fantasy, 0, pending, best) < _core.acquisition(gp, 0, pending, best)
+    )
+
+
+def _mixed_problem() -> tuple[Any, list[int], np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    kinds, n_choices = [0, 0, 1, 2], [0, 0, 5, 3]
+    n = 40
+    x = rng.random((n, 4))
+    x[:, 2] = (rng.integers(0, 5, n) + 0.5) / 5
+    x[:, 3] = rng.integers(0, 3, n)
+    y = -((x[:, 0] - 0.3) ** 2 + (x[:, 1] - 0.7) ** 2) + 0.1 * (x[:, 3] == 1)
+    gp = _core.ExactGP(0, kinds, np.array([-1, -1, -1, 0, 0, -6.0]), x, y)
+    return gp, n_choices, x, y
+
+
+@pytest.mark.parametrize("kind", [0, 1, 3])
+def test_maximize_acquisition_beats_the_pool_and_respects_the_space(kind: int) -> None:
+    gp, n_choices, x, y = _mixed_problem()
+    best = float(y.max())
+    top = x[np.argsort(-y)[:3]]
+    xo, value = _core.maximize_acquisition(gp, kind, n_choices, best, x_best=top, seed=3)
+    assert value == pytest.approx(float(_core.acquisition(gp, kind, xo[None, :], best)[0]))
+    assert np.all((xo >= 0) & (xo <= 1) | (np.arange(4) == 3))
+    assert xo[2] * 5 - 0.5 == pytest.approx(round(xo[2] * 5 - 0.5))  # on the integer grid
+    assert xo[3] in (0.0, 1.0, 2.0)
+    pool = _core.sobol_sample(4, 0, 2048, True, 3)
+    pool[:, 2] = (np.floor(pool[:, 2] * 5) + 0.5) / 5
+    pool[:, 3] = np.floor(pool[:, 3] * 3)
+    assert value >= _core.acquisition(gp, kind, np.vstack([pool, top]), best).max()
+
+
+def test_maximize_acquisition_is_deterministic_whatever_the_thread_count() -> None:
+    gp, n_choices, x, y = _mixed_problem()
+    results = [
+        _core.maximize_acquisition(
+            gp, 0, n_choices, float(y.max()), x_best=x[:2], seed=9, n_threads=t
+        )
+        for t in (1, 2, 3, 0)
+    ]
+    for xo, value in results[1:]:
+        np.testing.assert_array_equal(xo, results[0][0])
+        assert value == results[0][1]
+    other = _core.maximize_acquisition(gp, 0, n_choices, float(y.max()), x_best=x[:2], seed=10)
+    assert other[1] == pytest.approx(results[0][1], rel=1e-3)  # same optimum from another pool
+
+
+def test_maximize_acquisition_all_categorical() -> None:
+    kinds = KIND_SETS["categorical"]
+    x, y, theta, _ = make_data(kinds, 8)
+    gp = _core.ExactGP(0, kinds, theta, x, y)
+    xo, value = _core.maximize_acquisition(gp, 1, [3, 3], n_pool=16)
+    grid = np.array([[a, b] for a in range(3) for b in range(3)], dtype=float)
+    assert value == pytest.approx(_core.acquisition(gp, 1, grid).max())
+    assert set(xo.tolist()) <= {0.0, 1.0, 2.0}
+
+
+def _fit_args(kinds: list[int], n: int = 40) -> dict[str, Any]:
+    d = len(kinds)
+    x, y, _, _ = make_data(kinds, n, seed=7)
+    return {
+        "kernel": 0,
+        "dim_kinds": kinds,
+        "x": x,
+        "y": (y - y.mean()) / y.std(),
+        "theta0": np.concatenate([np.zeros(d), [0.0, -2.0]]),
+        "lower": np.concatenate([np.full(d, -5.0), [-5.0, math.log(1e-6)]]),
+        "upper": np.concatenate([np.full(d, 5.0), [5.0, 0.0]]),
+        "prior_mean": np.concatenate([np.full(d, math.sqrt(2) + 0.5 * math.log(d)), [0.0, -4.0]]),
+        "prior_std": np.concatenate([np.full(d, math.sqrt(3)), [2.0, 1.0]]),
+    }
+
+
+@pytest.mark.parametrize("name", list(KIND_SETS))
+def test_fit_finds_a_stationary_point_inside_the_bounds(name: str) -> None:
+    args = _fit_args(KIND_SETS[name])
+    theta, value, n_iter, n_evals, jitter = _core.fit_hyperparameters(**args)
+    assert n_iter >= 1 and n_evals >= n_iter and jitter >= 0
+    assert np.all(theta >= args["lower"]) and np.all(theta <= args["upper"])
+    v0, _, _ = _core.log_posterior(
+        0,
+        args["dim_kinds"],
+        args["x"],
+        args["y"],
+        args["theta0"],
+        prior_mean=args["prior_mean"],
+        prior_std=args["prior_std"],
+    )
+    v, grad, _ = _core.log_posterior(
+        0,
+        args["dim_kinds"],
+        args["x"],
+        args["y"],
+        theta,
+        prior_mean=args["prior_mean"],
+        prior_std=args["prior_std"],
+    )
+    assert v == pytest.approx(value) and value > v0
+    inside = (theta > args["lower"] + 1e-6) & (theta < args["upper"] - 1e-6)
+    assert np.all(np.abs(grad[inside]) < 1e-3 * max(1.0, abs(value)))
+
+
+def test_fit_warm_start_restarts_and_determinism() -> None:
+    args = _fit_args(KIND_SETS["mixed"])
+    cold = _core.fit_hyperparameters(**args, n_threads=1)
+    warm = _core.fit_hyperparameters(**{**args, "theta0": cold[0]})
+    assert warm[3] < cold[3]  # fewer evaluations from the previous optimum
+    assert warm[1] >= cold[1] - 1e-9
+    restarted = [
+        _core.fit_hyperparameters(**args, n_restarts=3, seed=5, n_threads=t) for t in (1, 2)
+    ]
+    np.testing.assert_array_equal(restarted[0][0], restarted[1][0])
+    assert restarted[0][1] >= cold[1] - 1e-9
+    again = _core.fit_hyperparameters(**args, n_threads=2)
+    np.testing.assert_array_equal(again[0], cold[0])
