@@ -152,6 +152,7 @@ def main() -> None:
             ax.plot(budgets, np.median(np.array(best[(lib, p)]), axis=0), "o-", label=lib)
         ax.set_title(p, fontsize=9)
         ax.set_xscale("log")
+        ax.minorticks_off()
         ax.set_xticks(budgets, [str(b) for b in budgets])
     for ax in axes.ravel()[k:]:
         ax.axis("off")
