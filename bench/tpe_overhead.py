@@ -139,8 +139,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    ap.add_argument("--ns", default="", help="comma-separated n values (default: all)")
+    ap.add_argument(
+        "--hyperopt-max-n",
+        type=int,
+        default=1000,
+        help="largest n for Hyperopt, whose pre-fill evaluates points one by one (~n^2)",
+    )
+    ap.add_argument("--name", default="", help="result file name (default tpe_overhead)")
     args = ap.parse_args()
     ns = [10, 100, 500, 1000] if args.quick else [10, 100, 500, 1000, 2000, 5000, 10000]
+    if args.ns:
+        ns = [int(v) for v in args.ns.split(",")]
     rows = []
     print(
         f"{'n':>6} {'hyperdial ms':>13} {'optuna ms':>10} {'hyperopt ms':>12} "
@@ -150,7 +160,11 @@ def main() -> None:
         k = 20 if n <= 1000 else 5
         hd = statistics.median(time_hyperdial(n, k))
         op = statistics.median(time_optuna(n, max(3, k // 4) if n > 1000 else k))
-        ho = statistics.median(time_hyperopt(n, 3 if n > 1000 else 10)) if n <= 5000 else None
+        ho = (
+            statistics.median(time_hyperopt(n, 3 if n > 1000 else 10))
+            if n <= args.hyperopt_max_n
+            else None
+        )
         rows.append({"n": n, "hyperdial_s": hd, "optuna_s": op, "hyperopt_s": ho})
         ho_ms = f"{ho * 1e3:12.2f}" if ho is not None else f"{'skipped':>12}"
         ho_ratio = f"{ho / hd:12.1f}" if ho is not None else f"{'-':>12}"
@@ -158,7 +172,10 @@ def main() -> None:
             f"{n:6d} {hd * 1e3:13.3f} {op * 1e3:10.2f} {ho_ms} {op / hd:10.1f} {ho_ratio}",
             flush=True,
         )
+        _write(args, rows)  # after every n: an interrupted run keeps what it measured
 
+
+def _write(args: argparse.Namespace, rows: list[dict[str, object]]) -> None:
     import hyperopt
     import optuna
 
@@ -184,7 +201,8 @@ def main() -> None:
         "rows": rows,
     }
     os.makedirs(args.out, exist_ok=True)
-    name = "tpe_overhead_quick" if args.quick else "tpe_overhead"
+    name = args.name or ("tpe_overhead_quick" if args.quick else "tpe_overhead")
+
     with open(os.path.join(args.out, f"{name}.json"), "w") as f:
         json.dump(result, f, indent=2)
     import matplotlib
@@ -207,6 +225,7 @@ def main() -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(os.path.join(args.out, f"{name}.png"), dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
