@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import math
 import os
 import threading
@@ -91,6 +90,8 @@ class GridSampler(BaseSampler):
             self._values.append(choices)
         self._sizes = [len(v) for v in self._values]
         self._n_points = math.prod(self._sizes)
+        import json  # only here: json costs import time
+
         payload = json.dumps(
             [
                 [n, [[type(x).__name__, repr(x)] for x in v]]
