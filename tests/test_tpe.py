@@ -4,6 +4,7 @@ constraints, several objectives, seeds, and that it beats random search."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -328,9 +329,9 @@ def test_model_size_is_capped_in_large_studies(monkeypatch: pytest.MonkeyPatch) 
     sizes: list[int] = []
 
     class Spy(_sampler.ParzenEstimator):
-        def __post_init__(self) -> None:
-            sizes.append(self.mu.shape[0])
-            super().__post_init__()
+        def __init__(self, mu: np.ndarray, *args: Any, **kwargs: Any) -> None:
+            sizes.append(mu.shape[0])
+            super().__init__(mu, *args, **kwargs)
 
     monkeypatch.setattr(_sampler, "ParzenEstimator", Spy)
     dists = {f"x{i}": FloatDistribution(0, 1) for i in range(3)}
