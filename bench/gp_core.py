@@ -1,0 +1,172 @@
+"""Times the GP core (hyperdial.gp) against scikit-learn's GaussianProcessRegressor and Optuna's
+GPSampler.ask on the same data, and writes bench/results/gp_core.json (+ .png if matplotlib).
+
+    OMP_NUM_THREADS=1 python bench/gp_core.py --dims 10 --sizes 50 100 300 1000 --repeat 3
+
+What is timed, per (d, n), median of --repeat runs:
+  hd_cold_fit      GaussianProcess.fit from the prior (hyperparameters + factorisation)
+  hd_warm_fit_acq  fit warm-started from the previous fit + one maximize("log_ei")
+  hd_append        one O(n^2) append at n
+  sk_fit           GaussianProcessRegressor(Matern(nu=2.5) ARD, n_restarts_optimizer=0).fit
+  optuna_ask       GPSampler.ask() on a study holding the same n trials (Optuna 5.0)
+Peers are skipped when not installed (pip install -e .[bench]).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from hyperdial import _core
+from hyperdial.gp import GaussianProcess
+
+
+def objective(x: np.ndarray) -> np.ndarray:
+    return -np.sum((x - 0.3) ** 2, axis=-1) + 0.1 * np.sin(10 * x[..., 0])
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_hyperdial(x: np.ndarray, y: np.ndarray, repeat: int) -> dict[str, float]:
+    d = x.shape[1]
+    out: dict[str, float] = {}
+    out["hd_cold_fit"] = median_time(
+        lambda: GaussianProcess(["continuous"] * d).fit(x, y, n_threads=0), repeat
+    )
+    gp = GaussianProcess(["continuous"] * d).fit(x[:-1], y[:-1])
+
+    def warm() -> None:
+        gp.fit(x, y)
+        gp.maximize(seed=0)
+
+    out["hd_warm_fit_acq"] = median_time(warm, repeat)
+
+    def append() -> None:
+        g = _core.ExactGP(0, [0] * d, gp.log_params, x[:-1], y[:-1])
+        start = time.perf_counter()
+        g.append(x[-1], float(y[-1]))
+        append.elapsed = time.perf_counter() - start  # type: ignore[attr-defined]
+
+    times = []
+    for _ in range(repeat):
+        append()
+        times.append(append.elapsed)  # type: ignore[attr-defined]
+    out["hd_append"] = statistics.median(times)
+    return out
+
+
+def bench_sklearn(x: np.ndarray, y: np.ndarray, repeat: int) -> dict[str, float]:
+    try:
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+    except ImportError:
+        return {}
+    d = x.shape[1]
+
+    def fit() -> None:
+        kernel = ConstantKernel() * Matern(np.ones(d), nu=2.5) + WhiteKernel(1e-3)
+        GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=0).fit(x, y)
+
+    return {"sk_fit": median_time(fit, repeat)}
+
+
+def bench_optuna(x: np.ndarray, y: np.ndarray, repeat: int) -> dict[str, float]:
+    try:
+        import optuna
+    except ImportError:
+        return {}
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    d = x.shape[1]
+    dists = {f"x{j}": optuna.distributions.FloatDistribution(0, 1) for j in range(d)}
+    trials = [
+        optuna.trial.create_trial(
+            params={f"x{j}": float(row[j]) for j in range(d)}, distributions=dists, value=float(v)
+        )
+        for row, v in zip(x, y, strict=True)
+    ]
+
+    def ask() -> None:
+        study = optuna.create_study(
+            direction="maximize", sampler=optuna.samplers.GPSampler(seed=0)
+        )
+        study.add_trials(trials)
+        trial = study.ask()
+        for name, dist in dists.items():
+            trial._suggest(name, dist)
+
+    return {"optuna_ask": median_time(ask, repeat), "optuna_version": optuna.__version__}  # type: ignore[dict-item]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dims", type=int, nargs="+", default=[10])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 300, 1000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--out", default="bench/results/gp_core.json")
+    args = parser.parse_args()
+    rows: list[dict[str, Any]] = []
+    for d in args.dims:
+        for n in args.sizes:
+            rng = np.random.default_rng(n * 100 + d)
+            x = rng.random((n, d))
+            y = objective(x) + 0.01 * rng.standard_normal(n)
+            row: dict[str, Any] = {"d": d, "n": n, **bench_hyperdial(x, y, args.repeat)}
+            if not args.no_peers:
+                row.update(bench_sklearn(x, y, args.repeat))
+                row.update(bench_optuna(x, y, args.repeat))
+            rows.append(row)
+            print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                            for k, v in row.items()), flush=True)  # fmt: skip
+    result = {
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "cpus": os.cpu_count(),
+            "load_average_at_end": os.getloadavg(),
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+        },
+        "versions": {"hyperdial": _core.version(), "openmp": _core.openmp_enabled()},
+        "repeat": args.repeat,
+        "rows": rows,
+    }
+    path = pathlib.Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, axes = plt.subplots(1, len(args.dims), figsize=(6 * len(args.dims), 4), squeeze=False)
+    for ax, d in zip(axes[0], args.dims, strict=True):
+        sub = [r for r in rows if r["d"] == d]
+        for key in ("hd_cold_fit", "hd_warm_fit_acq", "hd_append", "sk_fit", "optuna_ask"):
+            if all(key in r for r in sub):
+                ax.loglog([r["n"] for r in sub], [r[key] for r in sub], "o-", label=key)
+        ax.set(xlabel="n", ylabel="seconds", title=f"d = {d}")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path.with_suffix(".png"), dpi=100)
+
+
+if __name__ == "__main__":
+    main()
