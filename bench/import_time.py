@@ -6,6 +6,9 @@ hyperdial, and reads the cumulative time of the top-level import from the trace.
 
     python bench/import_time.py [--runs 15]
 
+Run it with the interpreter of a regular (non-editable) install: an editable install's import
+hook sits in front of every import, numpy's included.
+
 Writes bench/results/import_time.json.
 """
 
