@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,11 @@ def time_hyperdial(n: int, k: int) -> list[float]:
     def objective(t: hyperdial.Trial) -> float:
         return _objective_np(np.array([t.suggest_float(f"x{i}", LOW, HIGH) for i in range(D)]))
 
+    return _time_trials(study, objective, k)
+
+
+def _time_trials(study: Any, objective: Any, k: int) -> list[float]:
+    """Seconds for each of ``k`` single-trial optimize calls, after one warm-up trial."""
     out = []
     for j in range(k + 1):
         t0 = time.perf_counter()
@@ -88,13 +94,7 @@ def time_optuna(n: int, k: int) -> list[float]:
     def objective(t: optuna.Trial) -> float:
         return _objective_np(np.array([t.suggest_float(f"x{i}", LOW, HIGH) for i in range(D)]))
 
-    out = []
-    for j in range(k + 1):
-        t0 = time.perf_counter()
-        study.optimize(objective, n_trials=1)
-        if j:
-            out.append(time.perf_counter() - t0)
-    return out
+    return _time_trials(study, objective, k)
 
 
 def time_hyperopt(n: int, k: int) -> list[float]:
