@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from distributed import Client, get_client
+from distributed import Client, get_client, wait
 
 from hyperdial.storages import InMemoryStorage
 from hyperdial.study import Study
@@ -112,6 +112,9 @@ def optimize(
         )
         for i in range(n_tasks)
     ]
+    # Wait for every task before reporting an error, so that no trial is still RUNNING when
+    # the caller sees it (a failing task tells the others to stop after their current trial).
+    wait(futures)
     client.gather(futures)  # type: ignore[no-untyped-call]
 
 
@@ -142,15 +145,22 @@ def _task(
     prefix = f"dask:{run_id}:"
     ran = 0
     slot = 0
+    stop_key = f"dask-stop:{run_id}"  # outside `prefix`: not a slot
     while n_trials is None or slot < n_trials:
         if deadline is not None and time.time() >= deadline:
             break
+        if storage.get_claims(sid, stop_key):
+            break  # another task's objective raised: the run is over
         if n_trials is not None and storage.claim(sid, f"{prefix}{slot}", token) != token:
             # Lost this slot: skip to the first one nobody holds yet.
             slot = max(slot + 1, len(storage.get_claims(sid, prefix)))
             continue
         remaining = None if deadline is None else max(0.0, deadline - time.time())
-        study.optimize(func, n_trials=1, timeout=remaining, catch=catch)
+        try:
+            study.optimize(func, n_trials=1, timeout=remaining, catch=catch)
+        except BaseException:
+            storage.claim(sid, stop_key, token)
+            raise
         ran += 1
         slot += 1
     return ran
