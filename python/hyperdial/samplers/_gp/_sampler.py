@@ -1,0 +1,546 @@
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hyperdial import logging as _logging
+from hyperdial.distributions import BaseDistribution
+from hyperdial.samplers._base import BaseSampler
+from hyperdial.samplers._gp._encoding import SpaceCoder
+from hyperdial.samplers._gp._history import GPHistory
+from hyperdial.samplers._gp._targets import Warp, parego
+from hyperdial.samplers._seeding import blake2b, check_seed
+from hyperdial.trial._state import TrialState
+
+if TYPE_CHECKING:
+    from hyperdial.gp import GaussianProcess
+    from hyperdial.samplers._gp._incumbent import Model
+    from hyperdial.study._study import Study
+    from hyperdial.trial._frozen import FrozenTrial
+
+__all__ = ["GPSampler"]
+
+F64 = NDArray[np.float64]
+_logger = _logging.get_logger(__name__)
+
+_ACQUISITIONS = {"logei": "log_ei", "ucb": "ucb", "pi": "log_pi"}
+_PRUNED_MODES = ("penalize", "exclude")
+_COMPLETE = int(TrialState.COMPLETE)
+_PRUNED = int(TrialState.PRUNED)
+_FAIL = int(TrialState.FAIL)
+_RUNNING = int(TrialState.RUNNING)
+#: Noise variance (standardised units) for ``deterministic_objective=True``.
+_DETERMINISTIC_NOISE = 1e-6
+
+
+def _refit_due(n_fitted: int, n_now: int) -> bool:
+    """Whether to refit the hyperparameters rather than append the new points.
+
+    Below 100 points a warm-started fit is cheap, so every trial refits; above, the
+    hyperparameters are refitted once the model has grown by 1/16 since its last fit, and the
+    trials in between are added by O(n^2) rank-1 appends.
+    """
+    return n_now < 100 or n_now - n_fitted >= max(1, n_fitted // 16)
+
+
+class _Data:
+    """The training set of one suggestion: rows (trial numbers), inputs, masks, targets."""
+
+    def __init__(self, rows: np.ndarray, x: F64, mask: F64 | None, y: F64) -> None:
+        self.rows, self.x, self.mask, self.y = rows, x, mask, y
+
+
+class _StudyState:
+    def __init__(self, study: Study) -> None:
+        self.history = GPHistory(study)
+        self.coder: SpaceCoder | None = None
+        self.gp: Model | None = None
+        self.constraint_gps: dict[str, Model] = {}
+        #: Trial numbers in the objective model, in the model's row order.
+        self.model_rows: np.ndarray = np.empty(0, dtype=np.int64)
+        #: Their targets (caller units, before the facade's standardisation).
+        self.model_y: F64 = np.empty(0)
+        self.n_fitted = 0
+        self.history_version = -1
+        self.warp: Warp | None = None
+        self.fail_target = 0.0
+        self.pruned_floor = math.inf
+        #: Encoded points handed out to trials not yet finished: number -> (coder, x).
+        self.proposals: dict[int, tuple[SpaceCoder, F64]] = {}
+        self.handed_off = False
+        self.gp_failed_logged = False
+
+
+class GPSampler(BaseSampler):
+    """Bayesian optimisation with a Gaussian process (``hyperdial.gp``, C++ core).
+
+    Each trial after the first ``n_startup_trials`` fits a GP (Matern-5/2 ARD with a
+    categorical overlap kernel, dimension-scaled lengthscale prior, MAP hyperparameters) to the
+    finished trials and suggests the point that maximises the acquisition function.
+
+    * **Spaces**: every distribution is mapped onto the core's normalised space and back
+      (``hyperdial.samplers._gp._encoding``): log scales are modelled in log, small grids as
+      integer dimensions, categoricals by their own kernel; a suggestion is always a valid
+      value of its distribution.
+    * **Define-by-run**: the model covers every parameter seen in a finished trial; a trial
+      that did not use a parameter marks it inactive (the core's activity masks), so
+      conditional parameters are modelled, not sampled at random. A parameter never seen
+      before is sampled by ``independent_sampler``.
+    * **Targets**: losses are robustly warped (median/MAD, outliers and ``±inf`` squashed while
+      keeping their order; see ``_targets.py``). FAIL trials (an exception or NaN) that have
+      parameters enter the model at the worst target seen, so the GP learns to avoid regions
+      that crash rather than proposing them again. PRUNED trials enter at their last reported
+      value, but never better than the median of completed trials (``pruned_trials=
+      "penalize"``, the default; a pruned trial was stopped because it looked worse than
+      others), or are left out (``"exclude"``).
+    * **Parallel workers**: RUNNING trials (threads of ``n_jobs``, other processes sharing
+      the storage) are pending points: the GP is conditioned on them (kriging believer), so k
+      workers get k distinct points.
+    * **Constraints** (``trial.set_constraint``, feasible when <= 0): one GP per constraint,
+      constrained log-EI with the best *feasible* value as incumbent; before any trial is
+      feasible the incumbent is the worst target, so the search is led by the probability
+      of feasibility.
+    * **Several objectives**: random-weight ParEGO scalarisation (one GP per trial, so the
+      cost is the single-objective cost; the core has no hypervolume acquisition).
+    * **Refits**: the model is kept between trials; below 100 trials the hyperparameters are
+      refitted every trial from the previous fit (warm start); above, new trials are added by
+      O(n^2) rank-1 updates and the hyperparameters refitted each time the study has grown by
+      1/16.
+    * **Hand-off**: with ``max_trials`` / ``max_dims`` set, a study with more finished trials
+      or more modelled parameters is handed to ``hand_off_sampler`` (TPE by default), said once
+      in the log. :func:`hyperdial.create_study` uses this for its default sampler.
+
+    Proposals depend only on the seed, the trial number and the history (not on ``n_threads``),
+    so a seeded study with ``n_jobs=1`` is reproducible.
+
+    Args:
+        seed: An integer in ``[0, 2**63)``; None draws one.
+        n_startup_trials: Complete trials sampled by ``independent_sampler`` before the GP.
+        acquisition: ``"logei"`` (log expected improvement, default), ``"ucb"`` (upper
+            confidence bound with ``beta``) or ``"pi"`` (log probability of improvement).
+        independent_sampler: Samples the start-up trials and parameters the GP does not model
+            yet; default: scrambled Sobol (:class:`~hyperdial.samplers.QMCSampler`).
+        deterministic_objective: The objective has no noise: the GP's noise is fixed tiny.
+        n_threads: Threads of the GP core (None: all available). Results do not depend on it.
+        beta: Exploration weight of ``"ucb"``.
+        pruned_trials: ``"penalize"`` or ``"exclude"`` (see above).
+        max_trials: Hand off once the study has more finished trials than this (None: never).
+        max_dims: Hand off when more parameters than this are modelled (None: never).
+        hand_off_sampler: Sampler to hand off to; default ``TPESampler(seed=seed)``.
+
+    Example:
+        >>> import hyperdial
+        >>> sampler = hyperdial.samplers.GPSampler(seed=0, n_startup_trials=5)
+        >>> study = hyperdial.create_study(sampler=sampler)
+        >>> study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2, n_trials=15)
+        >>> study.best_value < 0.1
+        True
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        n_startup_trials: int = 10,
+        acquisition: str = "logei",
+        independent_sampler: BaseSampler | None = None,
+        deterministic_objective: bool = False,
+        n_threads: int | None = None,
+        beta: float = 2.0,
+        pruned_trials: str = "penalize",
+        max_trials: int | None = None,
+        max_dims: int | None = None,
+        hand_off_sampler: BaseSampler | None = None,
+    ) -> None:
+        if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int):
+            raise ValueError(f"`n_startup_trials` must be an int >= 0, got {n_startup_trials!r}.")
+        if n_startup_trials < 0:
+            raise ValueError(f"`n_startup_trials` must be an int >= 0, got {n_startup_trials!r}.")
+        if acquisition not in _ACQUISITIONS:
+            raise ValueError(
+                f"`acquisition` must be one of {sorted(_ACQUISITIONS)}, got {acquisition!r}."
+            )
+        if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
+            raise TypeError(
+                "`independent_sampler` must be a BaseSampler, got "
+                f"{type(independent_sampler).__name__}."
+            )
+        if n_threads is not None and (
+            isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1
+        ):
+            raise ValueError(f"`n_threads` must be None or an int >= 1, got {n_threads!r}.")
+        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
+            raise ValueError(f"`beta` must be a finite number >= 0, got {beta!r}.")
+        if pruned_trials not in _PRUNED_MODES:
+            raise ValueError(
+                f"`pruned_trials` must be one of {list(_PRUNED_MODES)}, got {pruned_trials!r}."
+            )
+        for name, value in (("max_trials", max_trials), ("max_dims", max_dims)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(f"`{name}` must be None or an int >= 1, got {value!r}.")
+        self._seed = check_seed(seed)
+        self._n_startup = n_startup_trials
+        self._acq = _ACQUISITIONS[acquisition]
+        self._user_independent = independent_sampler
+        self._independent = independent_sampler or self._default_independent()
+        self._fixed_noise = _DETERMINISTIC_NOISE if deterministic_objective else None
+        self._n_threads = 0 if n_threads is None else n_threads
+        self._beta = float(beta)
+        self._pruned_mode = pruned_trials
+        self._max_trials = max_trials
+        self._max_dims = max_dims
+        self._user_hand_off = hand_off_sampler
+        self._hand_off: BaseSampler | None = hand_off_sampler
+        self._lock = threading.Lock()
+        self._states: dict[tuple[int, int], _StudyState] = {}
+
+    def _default_independent(self) -> BaseSampler:
+        from hyperdial.samplers._qmc import QMCSampler
+
+        return QMCSampler(seed=self._seed)
+
+    def _hand_off_sampler(self) -> BaseSampler:
+        if self._hand_off is None:
+            from hyperdial.samplers._tpe import TPESampler
+
+            self._hand_off = TPESampler(seed=self._seed)
+        return self._hand_off
+
+    def reseed_rng(self) -> None:
+        self._seed = check_seed(None)
+        if self._user_independent is None:
+            self._independent = self._default_independent()
+        else:
+            self._independent.reseed_rng()
+        if self._user_hand_off is None:
+            self._hand_off = None
+        else:
+            self._user_hand_off.reseed_rng()
+
+    # -- state -------------------------------------------------------------------------------
+    def _state(self, study: Study) -> _StudyState:
+        key = (id(study._storage), study._study_id)
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = _StudyState(study)
+        return state
+
+    def _handed_off(self, study: Study) -> bool:
+        state = self._states.get((id(study._storage), study._study_id))
+        return state is not None and state.handed_off
+
+    def _trial_seed(self, number: int, what: bytes) -> int:
+        h = blake2b(self._seed.to_bytes(8, "little") + number.to_bytes(8, "little"), digest_size=8)
+        h.update(what)
+        return int.from_bytes(h.digest(), "little") >> 1
+
+    # -- the protocol ------------------------------------------------------------------------
+    def reserve(self, study: Study) -> dict[str, Any] | None:
+        if self._handed_off(study):
+            return self._hand_off_sampler().reserve(study)
+        return None
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        if self._handed_off(study):
+            self._hand_off_sampler().before_trial(study, trial)
+        else:
+            self._independent.before_trial(study, trial)
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        if self._handed_off(study):
+            self._hand_off_sampler().after_trial(study, trial, state, values)
+        else:
+            self._independent.after_trial(study, trial, state, values)
+        with self._lock:
+            st = self._states.get((id(study._storage), study._study_id))
+            if st is not None:
+                st.proposals.pop(trial.number, None)
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        with self._lock:
+            state = self._state(study)
+            if state.handed_off:
+                space = None
+            else:
+                hist = state.history
+                hist.update(study)
+                n_complete = hist.count(TrialState.COMPLETE)
+                space = {n: d for n, d in sorted(hist.dists.items()) if not d.single()}
+                finished = n_complete + hist.count(TrialState.PRUNED) + hist.count(TrialState.FAIL)
+                reason = None
+                if self._max_trials is not None and finished > self._max_trials:
+                    reason = f"it has {finished} finished trials (> max_trials={self._max_trials})"
+                elif self._max_dims is not None and len(space) > self._max_dims:
+                    reason = f"it has {len(space)} parameters (> max_dims={self._max_dims})"
+                if reason is not None:
+                    state.handed_off = True
+                    name = type(self._hand_off_sampler()).__name__
+                    _logger.info(
+                        f"GPSampler hands study {study.study_name!r} over to {name}: {reason}."
+                    )
+                    space = None
+                elif n_complete < self._n_startup:
+                    return {}
+        if space is None:
+            return self._hand_off_sampler().infer_relative_search_space(study, trial)
+        return space
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if self._handed_off(study):
+            return self._hand_off_sampler().sample_relative(study, trial, search_space)
+        if not search_space:
+            return {}
+        with self._lock:
+            state = self._state(study)
+            try:
+                return self._suggest(study, state, trial.number, search_space)
+            except (ValueError, RuntimeError, np.linalg.LinAlgError) as e:
+                if not state.gp_failed_logged:
+                    state.gp_failed_logged = True
+                    _logger.warning(
+                        f"GPSampler could not model study {study.study_name!r} at trial "
+                        f"{trial.number} ({e!r}); this trial's parameters are sampled "
+                        "independently."
+                    )
+                state.gp = None
+                return {}
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        if self._handed_off(study):
+            return self._hand_off_sampler().sample_independent(
+                study, trial, param_name, param_distribution
+            )
+        return self._independent.sample_independent(study, trial, param_name, param_distribution)
+
+    # -- the model ---------------------------------------------------------------------------
+    def _suggest(
+        self, study: Study, state: _StudyState, number: int, space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        hist = state.history
+        hist.update(study)
+        names = sorted(space)
+        dists = [space[n] for n in names]
+        if state.coder is None or not state.coder.same_as(names, dists):
+            state.coder = SpaceCoder(space)
+            state.gp = None
+            state.constraint_gps = {}
+        coder = state.coder
+        multi = len(hist.signs) > 1
+        seed = self._trial_seed(number, b"gp")
+
+        data = self._training_data(state, number)
+        if data is None:
+            return {}
+        if multi or hist.constraints:
+            self._refit(state, data, number)
+        else:
+            self._update_objective_model(state, data)
+        gp = state.gp
+        assert gp is not None
+
+        constraint_models: list[GaussianProcess] = []
+        if hist.constraints:
+            constraint_models = self._fit_constraints(state, data)
+            gp.incumbent = self._incumbent(state)
+        else:
+            gp.incumbent = None
+
+        pending = self._pending(state, number)
+        x, _ = gp.maximize(
+            self._acq,
+            beta=self._beta,
+            constraints=constraint_models,
+            pending=pending,
+            seed=seed,
+            n_threads=self._n_threads,
+        )
+        state.proposals[number] = (coder, np.array(x, dtype=np.float64))
+        return coder.decode(np.asarray(x, dtype=np.float64))
+
+    def _encode_rows(self, state: _StudyState, rows: np.ndarray) -> tuple[F64, F64]:
+        """Inputs and activity masks ``(len(rows), d)`` of the given trial numbers."""
+        coder = state.coder
+        assert coder is not None
+        hist = state.history
+        x = np.empty((rows.size, len(coder)))
+        active = np.empty((rows.size, len(coder)))
+        for j, (name, pc) in enumerate(zip(coder.names, coder.coders, strict=True)):
+            col = hist.params.get(name)
+            values = col[rows] if col is not None else np.full(rows.size, np.nan)
+            x[:, j], active[:, j] = pc.encode(values)
+        return x, active
+
+    def _training_data(self, state: _StudyState, number: int) -> _Data | None:
+        """Rows, inputs, masks and (unwarped) losses of every trial the model should see."""
+        hist = state.history
+        st = hist.state[: hist.n]
+        use = st == _COMPLETE
+        single = len(hist.signs) == 1
+        if single:
+            use |= st == _FAIL
+            if self._pruned_mode == "penalize":
+                use |= (st == _PRUNED) & ~np.isnan(hist.last_report[: hist.n])
+        rows = np.flatnonzero(use)
+        if rows.size == 0:
+            return None
+        x, active = self._encode_rows(state, rows)
+        keep = active.any(axis=1)
+        if not keep.all():
+            rows, x, active = rows[keep], x[keep], active[keep]
+        if rows.size == 0 or not np.any(hist.state[rows] == _COMPLETE):
+            return None
+        mask = None if active.all() else active
+        # Targets are filled in by the model update (they depend on the warp in force).
+        return _Data(rows, x, mask, np.empty(0))
+
+    def _targets(self, state: _StudyState, rows: np.ndarray, number: int, fit: bool) -> F64:
+        """Targets for ``rows``; with ``fit``, the warp and the FAIL/PRUNED levels are refitted
+        to the rows first, otherwise the ones of the last fit are used."""
+        hist = state.history
+        st = hist.state[rows]
+        complete = st == _COMPLETE
+        losses = hist.losses[rows]
+        if losses.shape[1] > 1:
+            weights = np.random.default_rng(self._trial_seed(number, b"parego")).dirichlet(
+                np.ones(losses.shape[1])
+            )
+            y = np.full(rows.size, np.nan)
+            y[complete] = parego(losses[complete], weights)
+            return y
+        loss = losses[:, 0].copy()
+        if fit or state.warp is None:
+            base = loss[complete]
+            state.warp = Warp(base)
+            state.pruned_floor = float(np.median(np.clip(base, -1e300, 1e300)))
+        pruned = st == _PRUNED
+        if pruned.any():
+            loss[pruned] = np.maximum(hist.last_report[rows[pruned]], state.pruned_floor)
+        y = state.warp(loss)
+        if fit or state.warp is None:
+            state.fail_target = float(y[~(st == _FAIL)].min())
+        y[st == _FAIL] = state.fail_target
+        return y
+
+    def _new_model(self, state: _StudyState, center: bool = True) -> Model:
+        from hyperdial.samplers._gp._incumbent import Model
+
+        coder = state.coder
+        assert coder is not None
+        return Model(coder.kinds, coder.n_choices, fixed_noise=self._fixed_noise, center=center)
+
+    def _refit(self, state: _StudyState, data: _Data, number: int) -> None:
+        y = self._targets(state, data.rows, number, fit=True)
+        ok = ~np.isnan(y)
+        if state.gp is None:
+            state.gp = self._new_model(state)
+        mask = None if data.mask is None else data.mask[ok]
+        state.gp.fit(
+            data.x[ok], y[ok], mask, seed=self._trial_seed(number, b"fit"),
+            n_threads=self._n_threads,
+        )  # fmt: skip
+        state.model_rows = data.rows[ok]
+        state.model_y = y[ok]
+        state.n_fitted = int(ok.sum())
+        state.history_version = state.history.version
+
+    def _update_objective_model(self, state: _StudyState, data: _Data) -> None:
+        """Appends the trials that finished since the last update, or refits."""
+        gp = state.gp
+        old = state.model_rows
+        if (
+            gp is not None
+            and state.history_version == state.history.version
+            and not _refit_due(state.n_fitted, data.rows.size)
+        ):
+            new = np.setdiff1d(data.rows, old, assume_unique=True)
+            if np.isin(old, data.rows, assume_unique=True).all():
+                if new.size:
+                    y = self._targets(state, new, -1, fit=False)
+                    pos = np.searchsorted(data.rows, new)
+                    for i, p in enumerate(pos):
+                        m = None if data.mask is None else data.mask[p]
+                        gp.append(data.x[p], float(y[i]), m, n_threads=self._n_threads)
+                    state.model_rows = np.concatenate([old, new])
+                    state.model_y = np.concatenate([state.model_y, y])
+                return
+        self._refit(state, data, int(data.rows[-1]))
+
+    def _fit_constraints(self, state: _StudyState, data: _Data) -> list[GaussianProcess]:
+        hist = state.history
+        models: list[GaussianProcess] = []
+        for name in sorted(hist.constraints):
+            c = hist.constraints[name][data.rows]
+            ok = ~np.isnan(c)
+            if not ok.any():
+                continue
+            values = np.clip(c[ok], -1e300, 1e300)
+            big = float(np.abs(values).max())
+            if big > 0:
+                values = values / big  # keeps 0 at 0; the facade rescales again
+            gp = state.constraint_gps.get(name)
+            if gp is None:
+                gp = state.constraint_gps[name] = self._new_model(state, center=False)
+            mask = None if data.mask is None else data.mask[ok]
+            gp.fit(
+                data.x[ok], values, mask, seed=self._trial_seed(int(data.rows[-1]), b"c"),
+                n_threads=self._n_threads,
+            )  # fmt: skip
+            models.append(gp)
+        return models
+
+    def _incumbent(self, state: _StudyState) -> float:
+        """Best target among feasible COMPLETE model rows; the worst target when none is."""
+        hist = state.history
+        rows = state.model_rows
+        feasible = hist.state[rows] == _COMPLETE
+        for col in hist.constraints.values():
+            feasible &= ~(col[rows] > 0)  # a missing constraint value is not a violation
+        y = state.model_y
+        return float(np.max(y[feasible])) if feasible.any() else float(np.min(y))
+
+    def _pending(self, state: _StudyState, number: int) -> F64 | None:
+        """Encoded points of RUNNING trials other than ``number``."""
+        hist = state.history
+        coder = state.coder
+        assert coder is not None
+        running = np.flatnonzero(hist.state[: hist.n] == _RUNNING)
+        running = running[running != number]
+        for done in [k for k in state.proposals if k < hist.n and hist.state[k] != _RUNNING]:
+            del state.proposals[done]
+        points: list[F64] = []
+        unknown = []
+        for r in running:
+            prop = state.proposals.get(int(r))
+            if prop is not None and prop[0] is coder:
+                points.append(prop[1])
+            else:
+                unknown.append(int(r))
+        if unknown:
+            x, active = self._encode_rows(state, np.asarray(unknown, dtype=np.int64))
+            points.extend(x[active.any(axis=1)])
+        if not points:
+            return None
+        return np.stack(points)
