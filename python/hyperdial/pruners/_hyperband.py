@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from hyperdial.pruners._base import BasePruner
 from hyperdial.pruners._successive_halving import (
     _check_resource,
+    _rung_list,
     asha_prune,
     first_complete_last_step,
 )
@@ -97,6 +98,17 @@ class HyperbandPruner(BasePruner):
             if u < acc:
                 return b
         return len(weights) - 1
+
+    def _rungs(self, up_to: int) -> list[int]:
+        """Every bracket's rung resources ≤ ``up_to`` (and ≤ ``max_resource`` when known)."""
+        if self._max_resource is not None:
+            up_to = min(up_to, self._max_resource)
+        return _rung_list(self._min_resource, self._eta, up_to)
+
+    @property
+    def max_resource(self) -> int | None:
+        """The number of steps of a full trial (None while ``"auto"`` is not resolved)."""
+        return self._max_resource
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         with self._lock:

@@ -136,11 +136,26 @@ class SuccessiveHalvingPruner(BasePruner):
                     self._min_resource = max(1, last // 100)
             return self._min_resource
 
+    def _rungs(self, up_to: int) -> list[int] | None:
+        """Rung resources ≤ ``up_to`` (None while ``min_resource="auto"`` is unresolved)."""
+        if self._min_resource is None:
+            return None
+        return _rung_list(self._min_resource * self._eta**self._rate, self._eta, up_to)
+
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         min_resource = self._resolve_min_resource(study)
         if min_resource is None:
             return False
         return asha_prune(study, trial, min_resource, self._eta, self._rate, self._bootstrap)
+
+
+def _rung_list(first: int, reduction_factor: int, up_to: int) -> list[int]:
+    out = []
+    r = first
+    while r <= up_to:
+        out.append(r)
+        r *= reduction_factor
+    return out
 
 
 def _check_resource(name: str, value: Any) -> int | None:

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from hyperdial.samplers._base import BaseSampler
+from hyperdial.samplers._bohb import BOHBSampler
 from hyperdial.samplers._grid import GridSampler
 from hyperdial.samplers._qmc import QMCSampler
 from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._tpe import TPESampler
 
-__all__ = ["BaseSampler", "GridSampler", "QMCSampler", "RandomSampler", "TPESampler"]
+__all__ = [
+    "BOHBSampler",
+    "BaseSampler",
+    "GridSampler",
+    "QMCSampler",
+    "RandomSampler",
+    "TPESampler",
+]
