@@ -10,9 +10,10 @@ TPESampler, all with default settings and the same seeds.
 
 Each (problem, sampler, seed) run is stored in bench/results/cache/gp_quality/ as soon as it
 ends, so a run can be stopped and resumed, or done in pieces (--problems, --samplers, --seeds
-with a range such as 5-9). A cached run of a hyperdial sampler is reused only if the hyperdial
+with a range such as 5-9). A cached run of hyperdial's GPSampler is reused only if the hyperdial
 code it ran (python/hyperdial/**.py and the compiled core) is unchanged (--allow-stale to reuse
-it anyway). The report uses, per problem, the seeds that every sampler has finished.
+it anyway); the random and Sobol runs are reused whatever changed elsewhere. The report uses,
+per problem, the seeds that every sampler has finished.
 
 Regret is best value minus the problem's known optimum; for the model-tuning tasks, minus the
 best value any sampler found in any cached run. Acceptance (issue 4), at the largest budget:
@@ -138,7 +139,7 @@ def _usable(rec: dict[str, Any] | None, n_trials: int, code: str, allow_stale: b
         return False
     if rec.get("stand_in", "") != GP_STAND_IN and rec["sampler"] == "hyperdial_gp":
         return False
-    return allow_stale or rec["library"] != "hyperdial" or rec["hyperdial_code"] == code
+    return allow_stale or rec["sampler"] != "hyperdial_gp" or rec["hyperdial_code"] == code
 
 
 class _TimedTrial:
