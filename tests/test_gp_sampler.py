@@ -2,8 +2,35 @@
 
 from __future__ import annotations
 
-from hyperdial.samplers import BaseSampler, GPSampler
+import logging
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import hyperdial
+from hyperdial import _core
+from hyperdial.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from hyperdial.samplers import BaseSampler, GPSampler, RandomSampler
+from hyperdial.samplers._gp._encoding import MAX_INTEGER_CHOICES, ParamCoder, SpaceCoder
+from hyperdial.samplers._gp._sampler import _StudyState
+from hyperdial.samplers._gp._targets import Warp, parego
 from hyperdial.testing import SamplerContract
+from hyperdial.testing.sampler import (
+    DISTRIBUTION_KINDS,
+    EXTREME_DISTRIBUTIONS,
+    assert_in_distribution,
+    distribution_strategy,
+)
+from hyperdial.trial import BaseTrial, TrialState
 
 
 class TestGPSamplerContract(SamplerContract):
@@ -13,3 +40,432 @@ class TestGPSamplerContract(SamplerContract):
 
     def make_sampler(self, seed: int | None) -> BaseSampler:
         return GPSampler(seed=seed, n_startup_trials=4)
+
+
+def _quiet_study(sampler: BaseSampler, **kwargs: Any) -> hyperdial.Study:
+    hyperdial.logging.set_verbosity(logging.WARNING)
+    return hyperdial.create_study(sampler=sampler, **kwargs)
+
+
+# -- encoding ----------------------------------------------------------------------------------
+_SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+@_SETTINGS
+@given(dist=distribution_strategy(), u=st.floats(0.0, 1.0), code=st.integers(-3, 40))
+def test_any_coordinate_decodes_inside_the_distribution(
+    dist: BaseDistribution, u: float, code: int
+) -> None:
+    coder = ParamCoder(dist)
+    x = float(code) if coder.kind == "categorical" else u
+    assert_in_distribution(dist, coder.decode(x))
+    for bad in (math.nan, math.inf, -math.inf, -0.5, 1.5):
+        assert_in_distribution(dist, coder.decode(bad))
+
+
+@_SETTINGS
+@given(dist=distribution_strategy(), u=st.floats(0.0, 1.0))
+def test_encoding_round_trips(dist: BaseDistribution, u: float) -> None:
+    """decode(encode(v)) == v for values of the distribution (floats up to log/exp rounding),
+    and a coordinate's value encodes inside the core's space."""
+    coder = ParamCoder(dist)
+    value = coder.decode(u if coder.kind != "categorical" else u * (coder.n_choices - 1))
+    internal = dist.to_internal_repr(value)
+    x, active = coder.encode(np.array([internal]))
+    assert active[0]
+    if coder.kind == "categorical":
+        assert x[0] == internal
+        assert coder.decode(float(x[0])) is value
+        return
+    assert 0.0 <= x[0] <= 1.0
+    if coder.kind == "integer":
+        k = x[0] * coder.n_choices - 0.5  # on the core's grid (k + 0.5) / c
+        assert abs(k - round(k)) < 1e-9
+    back = coder.decode(float(x[0]))
+    if isinstance(dist, IntDistribution) or (
+        isinstance(dist, FloatDistribution) and dist.step is not None
+    ):
+        assert back == value
+    else:
+        assert math.isclose(back, value, rel_tol=1e-9, abs_tol=1e-300)
+
+
+@pytest.mark.parametrize("kind", sorted({**DISTRIBUTION_KINDS, **EXTREME_DISTRIBUTIONS}))
+def test_kinds_and_grid(kind: str) -> None:
+    dist = {**DISTRIBUTION_KINDS, **EXTREME_DISTRIBUTIONS}[kind]
+    coder = ParamCoder(dist)
+    if isinstance(dist, CategoricalDistribution):
+        assert (coder.kind, coder.n_choices) == ("categorical", len(dist.choices))
+    elif isinstance(dist, IntDistribution) and dist.log:
+        assert coder.kind == "continuous"
+    elif isinstance(dist, IntDistribution) or dist.step is not None:
+        n = (
+            (dist.high - dist.low) // dist.step + 1
+            if isinstance(dist, IntDistribution)
+            else round((dist.high - dist.low) / dist.step) + 1  # type: ignore[operator]
+        )
+        assert coder.kind == ("integer" if n <= MAX_INTEGER_CHOICES else "continuous")
+    else:
+        assert coder.kind == "continuous"
+    for u in np.linspace(0.0, 1.0, 11):
+        assert_in_distribution(dist, coder.decode(float(u)))
+
+
+def test_missing_and_outside_values_are_inactive() -> None:
+    coder = ParamCoder(FloatDistribution(0.0, 10.0))
+    x, active = coder.encode(np.array([5.0, np.nan, 11.0, -1.0]))
+    assert active.tolist() == [True, False, False, False]
+    assert x.tolist() == [0.5, 0.5, 0.5, 0.5]
+    cat = ParamCoder(CategoricalDistribution(["a", "b"]))
+    x, active = cat.encode(np.array([1.0, np.nan, 2.0]))
+    assert active.tolist() == [True, False, False]
+    assert x.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_space_coder_orders_names() -> None:
+    space = {"b": IntDistribution(0, 3), "a": FloatDistribution(1e-3, 1.0, log=True)}
+    coder = SpaceCoder(space)
+    assert coder.names == ["a", "b"]
+    assert coder.kinds == ["continuous", "integer"]
+    assert coder.decode(np.array([1.0, 0.125])) == {"a": pytest.approx(1.0), "b": 0}
+
+
+# -- targets -----------------------------------------------------------------------------------
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=False),
+            st.sampled_from([1e300, -1e300, 0.0, 1.0]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+@settings(deadline=None, database=None)
+def test_warp_keeps_order_and_stays_bounded(values: list[float]) -> None:
+    v = np.array(values)
+    t = Warp(v)(v)
+    assert np.all(np.isfinite(t))
+    assert np.all(np.abs(t) < 3.0 + math.log1p(math.log1p(1e301)) + 1e-9)
+    order = np.argsort(v, kind="stable")
+    assert np.all(np.diff(t[order]) <= 0)  # a smaller loss never gets a smaller target
+
+
+def test_warp_is_affine_in_the_bulk() -> None:
+    rng = np.random.default_rng(0)
+    v = rng.normal(5.0, 2.0, size=200)
+    t = Warp(v)(v)
+    bulk = np.abs(v - np.median(v)) < 2.0
+    slope = np.polyfit(v[bulk], t[bulk], 1)[0]
+    resid = t[bulk] - np.polyval(np.polyfit(v[bulk], t[bulk], 1), v[bulk])
+    assert slope < 0 and np.abs(resid).max() < 1e-9
+
+
+def test_warp_of_one_huge_outlier_leaves_the_rest_spread() -> None:
+    v = np.concatenate([np.linspace(0.0, 1.0, 20), [1e300]])
+    t = Warp(v)(v)
+    spread = t[:20].max() - t[:20].min()
+    assert spread / (t.max() - t.min()) > 0.2
+
+
+def test_parego_prefers_pareto_points() -> None:
+    losses = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0], [2.0, 2.0]])
+    for w in (np.array([0.5, 0.5]), np.array([0.9, 0.1]), np.array([0.1, 0.9])):
+        t = parego(losses, w)
+        assert t[3] < min(t[0], t[1], t[2]) and t[4] < t[3]
+
+
+# -- studies -----------------------------------------------------------------------------------
+def _branin(trial: BaseTrial) -> float:
+    x = trial.suggest_float("x", -5.0, 10.0)
+    y = trial.suggest_float("y", 0.0, 15.0)
+    b, c = 5.1 / (4 * math.pi**2), 5 / math.pi
+    return (y - b * x**2 + c * x - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10
+
+
+def _state(sampler: GPSampler, study: hyperdial.Study) -> _StudyState:
+    return sampler._states[(id(study._storage), study._study_id)]
+
+
+def test_conditional_parameters_are_modelled_not_sampled_independently() -> None:
+    calls: list[str] = []
+
+    class Spy(RandomSampler):
+        def sample_independent(
+            self, study: Any, trial: Any, name: str, dist: BaseDistribution
+        ) -> Any:
+            if trial.number >= 6:
+                calls.append(name)
+            return super().sample_independent(study, trial, name, dist)
+
+    def objective(trial: BaseTrial) -> float:
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        if kind == "a":
+            return (trial.suggest_float("xa", -1.0, 1.0) - 0.3) ** 2
+        return 0.5 + (trial.suggest_int("nb", 0, 20) - 7) ** 2 / 50
+
+    sampler = GPSampler(seed=0, n_startup_trials=6, independent_sampler=Spy(seed=0))
+    study = _quiet_study(sampler)
+    study.optimize(objective, n_trials=20)
+    # Both branches appeared in the start-up trials: after it, every parameter is modelled.
+    assert {t.params["kind"] for t in study.trials[:6]} == {"a", "b"}
+    assert calls == []
+    assert study.best_value < 0.05
+    space = _state(sampler, study).coder
+    assert space is not None and space.names == ["kind", "nb", "xa"]
+
+
+def test_a_new_parameter_goes_to_the_independent_sampler() -> None:
+    def objective(trial: BaseTrial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        if trial.number >= 8:
+            x += trial.suggest_float("late", 0.0, 1.0)
+        return x
+
+    study = _quiet_study(GPSampler(seed=0, n_startup_trials=4))
+    study.optimize(objective, n_trials=12)
+    assert all("late" in t.params for t in study.trials[8:])
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+
+
+def test_constrained_study_finds_a_feasible_optimum() -> None:
+    def objective(trial: BaseTrial) -> float:
+        x = trial.suggest_float("x", -2.0, 2.0)
+        y = trial.suggest_float("y", -2.0, 2.0)
+        trial.set_constraint("circle", x**2 + y**2 - 1.0)  # feasible inside the unit disc
+        return -(x + y)  # unconstrained optimum in the corner (2, 2), constrained at sqrt(2)
+
+    study = _quiet_study(GPSampler(seed=1, n_startup_trials=8))
+    study.optimize(objective, n_trials=30)
+    best = study.best_trial
+    assert best.constraints["circle"] <= 0
+    assert best.value is not None and best.value < -1.3
+    late = study.trials[20:]
+    assert sum(t.constraints["circle"] <= 0.05 for t in late) >= 5
+
+
+def test_constraints_of_several_objectives_and_nothing_feasible_yet() -> None:
+    def objective(trial: BaseTrial) -> tuple[float, float]:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        trial.set_constraint("c", 0.95 - x)  # only x >= 0.95 is feasible
+        return x, 1 - x
+
+    study = _quiet_study(GPSampler(seed=0, n_startup_trials=3), directions=["minimize"] * 2)
+    study.optimize(objective, n_trials=15)
+    assert any(t.constraints["c"] <= 0 for t in study.trials[3:])
+
+
+def test_k_pending_trials_get_k_distinct_points() -> None:
+    study = _quiet_study(GPSampler(seed=0, n_startup_trials=10, deterministic_objective=True))
+    study.optimize(_branin, n_trials=10)
+    asked = [study.ask() for _ in range(4)]
+    points = [(t.suggest_float("x", -5.0, 10.0), t.suggest_float("y", 0.0, 15.0)) for t in asked]
+    xy = np.array(points) / [15.0, 15.0]
+    dist = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))[np.triu_indices(4, 1)]
+    assert dist.min() > 1e-3, points
+
+
+def test_without_pending_points_the_asks_would_coincide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The previous test can fail: with the pending points hidden, the asks pile up."""
+    monkeypatch.setattr(GPSampler, "_pending", lambda self, state, number: None)
+    study = _quiet_study(GPSampler(seed=0, n_startup_trials=10, deterministic_objective=True))
+    study.optimize(_branin, n_trials=10)
+    asked = [study.ask() for _ in range(4)]
+    points = [(t.suggest_float("x", -5.0, 10.0), t.suggest_float("y", 0.0, 15.0)) for t in asked]
+    xy = np.array(points) / [15.0, 15.0]
+    dist = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))[np.triu_indices(4, 1)]
+    assert dist.min() < 1e-3, points
+
+
+def test_threads_of_n_jobs_get_distinct_points() -> None:
+    study = _quiet_study(GPSampler(seed=0, n_startup_trials=6))
+    study.optimize(_branin, n_trials=20, n_jobs=4)
+    params = {(t.params["x"], t.params["y"]) for t in study.trials}
+    assert len(params) == 20
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+
+
+def _mixed_objective(trial: BaseTrial) -> float:
+    x = trial.suggest_float("x", -3.0, 3.0)
+    lr = trial.suggest_float("lr", 1e-4, 1.0, log=True)
+    n = trial.suggest_int("n", 1, 64, log=True)
+    k = trial.suggest_int("k", 0, 5)
+    c = trial.suggest_categorical("c", ["sgd", "adam", "rms"])
+    return x**2 + math.log10(lr) ** 2 / 4 + abs(math.log2(n) - 3) + (k - 2) ** 2 + (c != "adam")
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_seed_gives_same_trials_for_any_thread_count(n_threads: int) -> None:
+    def run(threads: int) -> list[dict[str, Any]]:
+        sampler = GPSampler(seed=3, n_startup_trials=5, n_threads=threads)
+        study = _quiet_study(sampler)
+        study.optimize(_mixed_objective, n_trials=14)
+        return [t.params for t in study.trials]
+
+    reference = run(1)
+    assert run(n_threads) == reference
+    assert run(n_threads) != [t.params for t in _run_seed(4)], (
+        "a different seed should change the trials"
+    )
+
+
+def _run_seed(seed: int) -> list[Any]:
+    study = _quiet_study(GPSampler(seed=seed, n_startup_trials=5))
+    study.optimize(_mixed_objective, n_trials=14)
+    return study.trials
+
+
+_BAD_OBJECTIVES = {
+    "constant": lambda t, x: 1.0,
+    "duplicates": lambda t, x: float(round(x)),
+    "inf": lambda t, x: math.inf if t.number % 3 == 0 else x,
+    "minus_inf": lambda t, x: -math.inf if t.number % 5 == 4 else x,
+    "nan": lambda t, x: math.nan if t.number % 2 == 0 else x,
+    "huge": lambda t, x: 1e300 * x if t.number % 2 else x,
+    "all_huge": lambda t, x: 1e300 + 1e290 * x,
+    "tiny": lambda t, x: 1e-300 * x,
+}
+
+
+@pytest.mark.parametrize("what", sorted(_BAD_OBJECTIVES))
+def test_odd_objectives_do_not_crash(what: str, caplog: pytest.LogCaptureFixture) -> None:
+    fn = _BAD_OBJECTIVES[what]
+
+    def objective(trial: BaseTrial) -> float:
+        x = trial.suggest_float("x", -2.0, 2.0)
+        n = trial.suggest_int("n", 0, 3)
+        return float(fn(trial, x + n))
+
+    study = _quiet_study(GPSampler(seed=0, n_startup_trials=4))
+    with caplog.at_level(logging.WARNING, logger="hyperdial"):
+        study.optimize(objective, n_trials=14)
+    assert len(study.trials) == 14
+    for t in study.trials:
+        assert_in_distribution(FloatDistribution(-2.0, 2.0), t.params["x"])
+    assert not [r for r in caplog.records if "could not model" in r.getMessage()]
+
+
+def test_duplicate_points_keep_sampling() -> None:
+    study = _quiet_study(GPSampler(seed=0, n_startup_trials=2))
+    study.optimize(lambda t: float(t.suggest_int("n", 0, 1)), n_trials=10)
+    assert {t.params["n"] for t in study.trials} == {0, 1}
+
+
+def test_failed_trials_steer_away() -> None:
+    """A region that always fails gets fewer suggestions than with FAIL trials ignored."""
+
+    def objective(trial: BaseTrial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        if x < 0.4:
+            return math.nan
+        return (x - 0.4) ** 2  # best value at the edge of the failing region
+
+    study = _quiet_study(GPSampler(seed=0, n_startup_trials=5))
+    study.optimize(objective, n_trials=25)
+    failed_after_startup = sum(t.state == TrialState.FAIL for t in study.trials[5:])
+    assert failed_after_startup <= 10
+    assert study.best_value < 0.01
+
+
+def test_pruned_trials_are_used_or_excluded() -> None:
+    def objective(trial: BaseTrial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        trial.report((x - 0.7) ** 2 + 0.1, 0)
+        if x < 0.3:
+            raise hyperdial.TrialPruned()
+        return (x - 0.7) ** 2
+
+    for mode in ("penalize", "exclude"):
+        sampler = GPSampler(seed=0, n_startup_trials=4, pruned_trials=mode)
+        study = _quiet_study(sampler)
+        study.optimize(objective, n_trials=12)
+        state = _state(sampler, study)
+        last = study.trials[-1].number
+        pruned = {t.number for t in study.trials if t.state == TrialState.PRUNED} - {last}
+        assert pruned
+        in_model = pruned & set(state.model_rows.tolist())
+        assert in_model == (pruned if mode == "penalize" else set())
+
+
+def test_appends_between_refits_match_a_full_fit() -> None:
+    """Above 100 trials new points are appended; the model then equals one with the same
+    hyperparameters built from scratch."""
+    sampler = GPSampler(seed=0, n_startup_trials=5, deterministic_objective=True)
+    study = _quiet_study(sampler)
+    rng = np.random.default_rng(0)
+    for _ in range(103):
+        x = rng.random(2) * [15.0, 15.0] - [5.0, 0.0]
+        study.enqueue_trial({"x": float(x[0]), "y": float(x[1])})
+    study.optimize(_branin, n_trials=104)  # the enqueued trials, then one fit on them
+    state = _state(sampler, study)
+    assert state.n_fitted == 103
+    study.optimize(_branin, n_trials=2)
+    assert state.gp is not None
+    assert state.n_fitted == 103 and state.model_rows.size == 105  # appended, not refitted
+    core = state.gp._model()
+    probe = rng.random((5, 2))
+    ref = _core.ExactGP(0, [0, 0], core.log_params, core.x, core.y, None, 1)
+    m1, v1 = core.predict(probe, 1)
+    m2, v2 = ref.predict(probe, 1)
+    np.testing.assert_allclose(m1, m2, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(v1, v2, rtol=1e-6, atol=1e-10)
+
+
+def test_hand_off_logs_once_and_uses_the_other_sampler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sampler = GPSampler(seed=0, n_startup_trials=3, max_trials=6)
+    study = _quiet_study(sampler)
+    with caplog.at_level(logging.INFO, logger="hyperdial"):
+        study.optimize(_branin, n_trials=12)
+    msgs = [r.getMessage() for r in caplog.records if "hands study" in r.getMessage()]
+    assert len(msgs) == 1 and "TPESampler" in msgs[0] and "max_trials=6" in msgs[0]
+    assert _state(sampler, study).handed_off
+    dims = GPSampler(seed=0, n_startup_trials=1, max_dims=1)
+    study = _quiet_study(dims)
+    study.optimize(_branin, n_trials=4)
+    assert _state(dims, study).handed_off
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_startup_trials": -1}, "n_startup_trials"),
+        ({"acquisition": "ei"}, "acquisition"),
+        ({"n_threads": 0}, "n_threads"),
+        ({"beta": -1.0}, "beta"),
+        ({"pruned_trials": "keep"}, "pruned_trials"),
+        ({"max_trials": 0}, "max_trials"),
+        ({"max_dims": 1.5}, "max_dims"),
+    ],
+)
+def test_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        GPSampler(**kwargs)
+
+
+@pytest.mark.parametrize("acquisition", ["logei", "ucb", "pi"])
+def test_every_acquisition_runs(acquisition: str) -> None:
+    study = _quiet_study(GPSampler(seed=0, n_startup_trials=4, acquisition=acquisition))
+    study.optimize(_mixed_objective, n_trials=10)
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+
+
+@pytest.mark.slow
+def test_gp_beats_random_search_on_a_smooth_problem() -> None:
+    gp_best, random_best = [], []
+    for seed in range(3):
+        study = _quiet_study(GPSampler(seed=seed))
+        study.optimize(_branin, n_trials=40)
+        gp_best.append(study.best_value)
+        study = _quiet_study(RandomSampler(seed=seed))
+        study.optimize(_branin, n_trials=40)
+        random_best.append(study.best_value)
+    optimum = 0.397887
+    assert max(gp_best) - optimum < 0.05, gp_best
+    assert np.median(gp_best) - optimum < 0.2 * (np.median(random_best) - optimum)

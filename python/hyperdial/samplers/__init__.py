@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._bohb import BOHBSampler
+from hyperdial.samplers._gp import GPSampler
 from hyperdial.samplers._grid import GridSampler
 from hyperdial.samplers._qmc import QMCSampler
 from hyperdial.samplers._random import RandomSampler
@@ -12,6 +13,7 @@ from hyperdial.samplers._tpe import TPESampler
 __all__ = [
     "BOHBSampler",
     "BaseSampler",
+    "GPSampler",
     "GridSampler",
     "QMCSampler",
     "RandomSampler",
