@@ -54,26 +54,29 @@ independent normals on log_params (prior_std 0 or inf: none). Runs without the G
            const VectorXd& y, const VectorXd& theta0, const VectorXd& lower,
            const VectorXd& upper, const std::optional<RowMatrixXd>& mask,
            const std::optional<VectorXd>& prior_mean, const std::optional<VectorXd>& prior_std,
-           int n_restarts, const py::object& seed, int max_iter, int n_threads) {
+           int n_restarts, const py::object& seed, int max_iter, int n_threads,
+           const std::optional<RowMatrixXd>& memory) {
             const std::uint64_t seed_value = seed_from_python(seed);
             MllProblem problem = make_problem(kernel, dim_kinds, x, y, mask, prior_mean, prior_std);
             FitResult r;
             {
                 py::gil_scoped_release release;
                 r = fit_hyperparameters(problem, theta0, lower, upper, n_restarts, seed_value,
-                                        max_iter, n_threads);
+                                        max_iter, n_threads, memory.value_or(RowMatrixXd()));
             }
-            return std::make_tuple(r.theta, r.value, r.n_iter, r.n_evals, r.jitter);
+            return std::make_tuple(r.theta, r.value, r.n_iter, r.n_evals, r.jitter, r.memory);
         },
         py::arg("kernel"), py::arg("dim_kinds"), py::arg("x"), py::arg("y"), py::arg("theta0"),
         py::arg("lower"), py::arg("upper"), py::arg("mask") = py::none(),
         py::arg("prior_mean") = py::none(), py::arg("prior_std") = py::none(),
         py::arg("n_restarts") = 0, py::arg("seed") = 0, py::arg("max_iter") = 200,
-        py::arg("n_threads") = 0,
+        py::arg("n_threads") = 0, py::arg("memory") = py::none(),
         R"doc(Maximises log_posterior over lower <= log_params <= upper by bounded L-BFGS.
 
 Starts at theta0 (warm start), then n_restarts starts drawn from the prior with the seed.
-Returns (log_params, value, n_iter, n_evals, jitter). Deterministic for a seed whatever
+memory: the L-BFGS curvature pairs a previous fit returned (warm start of the quasi-Newton
+model, rows [s | y] of 2 (d + 2) columns), or None.
+Returns (log_params, value, n_iter, n_evals, jitter, memory). Deterministic for a seed whatever
 n_threads. Runs without the GIL.)doc");
 }
 

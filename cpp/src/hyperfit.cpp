@@ -4,6 +4,8 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "hyperdial/kernels.hpp"
 #include "hyperdial/lbfgsb.hpp"
@@ -58,8 +60,9 @@ MllValue log_posterior_and_grad(const MllProblem& problem, const VectorXd& theta
     check_inputs(kernel, problem.x, problem.mask, "x");
     const Index n = problem.x.rows();
     const double noise = std::exp(theta[d + 1]);
-    Eigen::MatrixXd k = kernel_matrix(kernel, problem.x, problem.mask, problem.x, problem.mask,
-                                      n_threads);
+    const KernelInputs inputs = prepare_inputs(kernel, problem.x, problem.mask);
+    Eigen::MatrixXd k(n, n);
+    gram_lower(kernel, inputs, k, n_threads);
     k.diagonal().array() += noise;
     const Cholesky chol = cholesky_with_jitter(k);
     const auto lower = chol.lower.triangularView<Eigen::Lower>();
@@ -70,13 +73,17 @@ MllValue log_posterior_and_grad(const MllProblem& problem, const VectorXd& theta
     out.jitter = chol.jitter;
     out.value = -0.5 * problem.y.dot(alpha) - chol.lower.diagonal().array().log().sum() -
                 static_cast<double>(n) * kHalfLog2Pi;
-    // W = alpha alpha^T - K^-1, K^-1 = L^-T L^-1 (reusing k's storage).
-    k.setIdentity();
-    lower.solveInPlace(k);
-    Eigen::MatrixXd w = -(k.transpose() * k);
-    w.noalias() += alpha * alpha.transpose();
+    // W = alpha alpha^T - K^-1, lower triangle only (in k's storage).
+    cholesky_inverse_lower(chol.lower, k, n_threads);
+    Eigen::MatrixXd& w = k;
+    for (Index i = 0; i < n; ++i) {
+        for (Index r = i; r < n; ++r) {
+            w(r, i) = alpha[r] * alpha[i] - w(r, i);
+        }
+    }
     out.grad.resize(d + 2);
-    out.grad.head(d + 1) = 0.5 * gram_grad_contract(kernel, problem.x, problem.mask, w, n_threads);
+    out.grad.head(d + 1) =
+        0.5 * gram_grad_contract(kernel, problem.x, problem.mask, w, n_threads, true);
     out.grad[d + 1] = 0.5 * noise * w.trace();
     for (Index i = 0; i < d + 2; ++i) {
         if (has_prior_on(problem, i)) {
@@ -91,7 +98,8 @@ MllValue log_posterior_and_grad(const MllProblem& problem, const VectorXd& theta
 
 FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
                               const VectorXd& lower, const VectorXd& upper, int n_restarts,
-                              std::uint64_t seed, int max_iter, int n_threads) {
+                              std::uint64_t seed, int max_iter, int n_threads,
+                              const RowMatrixXd& memory) {
     check_problem(problem);
     check_n_threads(n_threads);
     const auto p = static_cast<Index>(problem.dim_kinds.size()) + 2;
@@ -105,15 +113,27 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
     if (n_restarts < 0 || max_iter < 1) {
         throw std::invalid_argument("n_restarts must be >= 0 and max_iter >= 1");
     }
+    if (memory.size() != 0 && memory.cols() != 2 * p) {
+        throw std::invalid_argument("memory must be empty or have 2 (d + 2) = " +
+                                    std::to_string(2 * p) + " columns");
+    }
     LbfgsbOptions options;
     options.max_iter = max_iter;
+    // Stop when the gradient is tiny relative to |log posterior| (which grows like n): the
+    // hyperparameters are then within ~1e-4 of the optimum in log space, far below what
+    // changes a prediction, and refits after one more observation stop at once.
+    options.relative_pgtol = true;
     options.pgtol = 1e-5;
     options.ftol = 1e-9;
+    options.max_first_step = 0.5;
     FitResult best;
     best.value = -std::numeric_limits<double>::infinity();
+    // The jitter of every evaluation, to report the winner's without evaluating it again.
+    std::vector<std::pair<VectorXd, double>> jitters;
     auto negated = [&](const VectorXd& theta, VectorXd& grad) {
         try {
             const MllValue v = log_posterior_and_grad(problem, theta, n_threads);
+            jitters.emplace_back(theta, v.jitter);
             grad = -v.grad;
             return -v.value;
         } catch (const std::invalid_argument&) {
@@ -138,13 +158,28 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
             }
         }
         start = start.cwiseMax(lower).cwiseMin(upper);
-        VectorXd g(p);
-        if (!std::isfinite(negated(start, g))) {
-            continue;
+        LbfgsbMemory pairs;
+        if (r == 0) {
+            for (Index k = 0; k < memory.rows(); ++k) {
+                pairs.s.emplace_back(memory.row(k).head(p).transpose());
+                pairs.y.emplace_back(memory.row(k).tail(p).transpose());
+            }
         }
-        const LbfgsbResult res = lbfgsb_minimize(negated, start, lower, upper, options);
+        LbfgsbResult res;
+        try {
+            res = lbfgsb_minimize(negated, start, lower, upper, options, &pairs);
+        } catch (const std::invalid_argument&) {
+            continue;  // not finite at this start
+        }
+        if (r == 0) {
+            best.memory.resize(static_cast<Index>(pairs.s.size()), 2 * p);
+            for (std::size_t k = 0; k < pairs.s.size(); ++k) {
+                best.memory.row(static_cast<Index>(k)) << pairs.s[k].transpose(),
+                    pairs.y[k].transpose();
+            }
+        }
         best.n_iter += res.n_iter;
-        best.n_evals += res.n_evals + 1;
+        best.n_evals += res.n_evals;
         if (-res.f > best.value) {
             best.value = -res.f;
             best.theta = res.x;
@@ -153,7 +188,15 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
     if (best.theta.size() == 0) {
         throw std::invalid_argument("the marginal likelihood is not finite at any start");
     }
-    best.jitter = log_posterior_and_grad(problem, best.theta, n_threads).jitter;
+    best.jitter = -1.0;
+    for (const auto& [theta, jitter] : jitters) {
+        if (theta == best.theta) {
+            best.jitter = jitter;
+        }
+    }
+    if (best.jitter < 0.0) {
+        best.jitter = log_posterior_and_grad(problem, best.theta, n_threads).jitter;
+    }
     return best;
 }
 

@@ -1,10 +1,12 @@
 #include "hyperdial/kernels.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
 
+#include "hyperdial/fastmath.hpp"
 #include "hyperdial/parallel.hpp"
 
 namespace hyperdial {
@@ -179,40 +181,208 @@ void check_inputs(const Kernel& kernel, const Eigen::Ref<const RowMatrixXd>& x,
     }
 }
 
+void KernelInputs::point(Index i, double* sq, double* cq) const {
+    for (std::size_t j = 0; j < cont.size(); ++j) {
+        sq[j] = scaled[j * static_cast<std::size_t>(n) + static_cast<std::size_t>(i)];
+    }
+    for (std::size_t j = 0; j < cat.size(); ++j) {
+        cq[j] = codes[j * static_cast<std::size_t>(n) + static_cast<std::size_t>(i)];
+    }
+}
+
+KernelInputs prepare_inputs(const Kernel& kernel, const Eigen::Ref<const RowMatrixXd>& x,
+                            const Eigen::Ref<const RowMatrixXd>& mask) {
+    KernelInputs in;
+    in.n = x.rows();
+    const auto n = static_cast<std::size_t>(in.n);
+    for (Index j = 0; j < kernel.dims(); ++j) {
+        if (kernel.dim_kinds[static_cast<std::size_t>(j)] ==
+            static_cast<int>(DimKind::categorical)) {
+            in.cat.push_back(j);
+            in.cat_w.push_back(kernel.inv_ls[static_cast<std::size_t>(j)]);
+        } else {
+            in.cont.push_back(j);
+        }
+    }
+    in.scaled.resize(in.cont.size() * n);
+    in.codes.resize(in.cat.size() * n);
+    const bool has_mask = mask.size() != 0;
+    for (std::size_t jj = 0; jj < in.cont.size(); ++jj) {
+        const Index j = in.cont[jj];
+        const double w = kernel.inv_ls[static_cast<std::size_t>(j)];
+        for (Index i = 0; i < in.n; ++i) {
+            const double v = (!has_mask || mask(i, j) != 0.0) ? x(i, j) : 0.5;
+            in.scaled[jj * n + static_cast<std::size_t>(i)] = v * w;
+        }
+    }
+    for (std::size_t jj = 0; jj < in.cat.size(); ++jj) {
+        const Index j = in.cat[jj];
+        for (Index i = 0; i < in.n; ++i) {
+            in.codes[jj * n + static_cast<std::size_t>(i)] =
+                (!has_mask || mask(i, j) != 0.0) ? x(i, j) : -1.0;
+        }
+    }
+    return in;
+}
+
+void prepare_query(const Kernel& kernel, const KernelInputs& layout, const double* q, double* sq,
+                   double* cq) {
+    for (std::size_t jj = 0; jj < layout.cont.size(); ++jj) {
+        const auto j = static_cast<std::size_t>(layout.cont[jj]);
+        sq[jj] = q[j] * kernel.inv_ls[j];
+    }
+    for (std::size_t jj = 0; jj < layout.cat.size(); ++jj) {
+        cq[jj] = q[static_cast<std::size_t>(layout.cat[jj])];
+    }
+}
+
+void kernel_against(const Kernel& kernel, const KernelInputs& in, Index k0, Index k1,
+                    const double* sq, const double* cq, double* out, double* g) {
+    constexpr Index kChunk = 256;
+    double r2[kChunk];
+    double c[kChunk];
+    const auto n = static_cast<std::size_t>(in.n);
+    const bool matern = kernel.kind == KernelKind::matern52;
+    const double s2 = kernel.signal;
+    for (Index start = k0; start < k1; start += kChunk) {
+        const Index len = std::min(kChunk, k1 - start);
+        for (Index k = 0; k < len; ++k) {
+            r2[k] = 0.0;
+            c[k] = 0.0;
+        }
+        for (std::size_t j = 0; j < in.cont.size(); ++j) {
+            const double* col = in.scaled.data() + j * n + static_cast<std::size_t>(start);
+            const double qj = sq[j];
+            for (Index k = 0; k < len; ++k) {
+                const double u = col[k] - qj;
+                r2[k] += u * u;
+            }
+        }
+        for (std::size_t j = 0; j < in.cat.size(); ++j) {
+            const double* col = in.codes.data() + j * n + static_cast<std::size_t>(start);
+            const double qj = cq[j];
+            const double w = in.cat_w[j];
+            for (Index k = 0; k < len; ++k) {
+                c[k] += col[k] != qj ? w : 0.0;
+            }
+        }
+        double* o = out + (start - k0);
+        double* go = g == nullptr ? nullptr : g + (start - k0);
+        if (matern) {
+            for (Index k = 0; k < len; ++k) {
+                const double r = std::sqrt(r2[k]);
+                const double e = s2 * exp_vec(-kSqrt5 * r - c[k]);
+                o[k] = (1.0 + kSqrt5 * r + (5.0 / 3.0) * r2[k]) * e;
+            }
+            if (go != nullptr) {
+                for (Index k = 0; k < len; ++k) {
+                    const double r = std::sqrt(r2[k]);
+                    go[k] = (5.0 / 3.0) * (1.0 + kSqrt5 * r) * s2 * exp_vec(-kSqrt5 * r - c[k]);
+                }
+            }
+        } else {
+            for (Index k = 0; k < len; ++k) {
+                o[k] = s2 * exp_vec(-0.5 * r2[k] - c[k]);
+            }
+            if (go != nullptr) {
+                for (Index k = 0; k < len; ++k) {
+                    go[k] = o[k];
+                }
+            }
+        }
+    }
+}
+
+Index balanced_column(Index i, Index n) {
+    // 0, n-1, 1, n-2, ...: pairs of a long and a short column.
+    return (i % 2 == 0) ? i / 2 : n - 1 - i / 2;
+}
+
 RowMatrixXd kernel_matrix(const Kernel& kernel, const Eigen::Ref<const RowMatrixXd>& x1,
                           const Eigen::Ref<const RowMatrixXd>& mask1,
                           const Eigen::Ref<const RowMatrixXd>& x2,
                           const Eigen::Ref<const RowMatrixXd>& mask2, int n_threads) {
     check_inputs(kernel, x1, mask1, "x1");
     check_inputs(kernel, x2, mask2, "x2");
+    const KernelInputs in1 = prepare_inputs(kernel, x1, mask1);
+    const KernelInputs in2 = prepare_inputs(kernel, x2, mask2);
     RowMatrixXd out(x1.rows(), x2.rows());
     parallel_for(x1.rows(), n_threads, [&](std::ptrdiff_t i) {
-        const double* m1 = mask1.size() == 0 ? nullptr : mask1.row(i).data();
-        for (Index k = 0; k < x2.rows(); ++k) {
-            const double* m2 = mask2.size() == 0 ? nullptr : mask2.row(k).data();
-            out(i, k) = kernel.value(x1.row(i).data(), x2.row(k).data(), m1, m2);
-        }
+        std::vector<double> sq(in1.cont.size() + 1);
+        std::vector<double> cq(in1.cat.size() + 1);
+        in1.point(i, sq.data(), cq.data());
+        kernel_against(kernel, in2, 0, in2.n, sq.data(), cq.data(), out.row(i).data(), nullptr);
     });
     return out;
 }
 
+void gram_lower(const Kernel& kernel, const KernelInputs& in, Eigen::MatrixXd& out,
+                int n_threads) {
+    const Index n = in.n;
+    parallel_for(n, n_threads, [&](std::ptrdiff_t idx) {
+        const Index i = balanced_column(idx, n);
+        std::vector<double> sq(in.cont.size() + 1);
+        std::vector<double> cq(in.cat.size() + 1);
+        in.point(i, sq.data(), cq.data());
+        kernel_against(kernel, in, i, n, sq.data(), cq.data(), &out(i, i), nullptr);
+    });
+}
+
 VectorXd gram_grad_contract(const Kernel& kernel, const Eigen::Ref<const RowMatrixXd>& x,
                             const Eigen::Ref<const RowMatrixXd>& mask,
-                            const Eigen::Ref<const Eigen::MatrixXd>& w, int n_threads) {
+                            const Eigen::Ref<const Eigen::MatrixXd>& w, int n_threads,
+                            bool lower_only) {
     const Index n = x.rows();
     const Index d = kernel.dims();
-    // Row i holds the contributions of the pairs (i, k), k <= i, each off-diagonal pair counted
-    // twice (W and dK are symmetric); rows are then summed in order.
+    const KernelInputs in = prepare_inputs(kernel, x, mask);
+    const auto nc = in.cont.size();
+    const auto nk = in.cat.size();
+    const auto un = static_cast<std::size_t>(n);
+    // Column i holds the pairs (k, i), k >= i, each off-diagonal pair counted twice (W and dK
+    // are symmetric); the per-column partial sums are then added in column order, so the
+    // result does not depend on n_threads.
     RowMatrixXd partial = RowMatrixXd::Zero(n, d + 1);
-    parallel_for(n, n_threads, [&](std::ptrdiff_t i) {
-        const double* mi = mask.size() == 0 ? nullptr : mask.row(i).data();
-        double* grad = partial.row(i).data();
-        for (Index k = 0; k < i; ++k) {
-            const double* mk = mask.size() == 0 ? nullptr : mask.row(k).data();
-            kernel.value_and_theta_grad(x.row(i).data(), x.row(k).data(), mi, mk,
-                                        w(i, k) + w(k, i), grad);
+    parallel_for(n, n_threads, [&](std::ptrdiff_t idx) {
+        const Index i = balanced_column(idx, n);
+        const Index len = n - i;
+        std::vector<double> sq(nc + 1);
+        std::vector<double> cq(nk + 1);
+        std::vector<double> kv(static_cast<std::size_t>(len));
+        std::vector<double> gv(static_cast<std::size_t>(len));
+        in.point(i, sq.data(), cq.data());
+        kernel_against(kernel, in, i, n, sq.data(), cq.data(), kv.data(), gv.data());
+        // Weights: 2 W(k, i) off the diagonal, W(i, i) on it.
+        for (Index k = 0; k < len; ++k) {
+            const double wk = k == 0 ? w(i, i)
+                                     : (lower_only ? 2.0 * w(i + k, i) : w(i + k, i) + w(i, i + k));
+            kv[static_cast<std::size_t>(k)] *= wk;
+            gv[static_cast<std::size_t>(k)] *= wk;
         }
-        kernel.value_and_theta_grad(x.row(i).data(), x.row(i).data(), mi, mi, w(i, i), grad);
+        double* grad = partial.row(i).data();
+        for (std::size_t j = 0; j < nc; ++j) {
+            const double* col = in.scaled.data() + j * un + static_cast<std::size_t>(i);
+            const double qj = sq[j];
+            double acc = 0.0;
+            for (Index k = 0; k < len; ++k) {
+                const double u = col[k] - qj;
+                acc += gv[static_cast<std::size_t>(k)] * u * u;
+            }
+            grad[in.cont[j]] = acc;
+        }
+        for (std::size_t j = 0; j < nk; ++j) {
+            const double* col = in.codes.data() + j * un + static_cast<std::size_t>(i);
+            const double qj = cq[j];
+            double acc = 0.0;
+            for (Index k = 0; k < len; ++k) {
+                acc += col[k] != qj ? kv[static_cast<std::size_t>(k)] : 0.0;
+            }
+            grad[in.cat[j]] = acc * in.cat_w[j];
+        }
+        double acc = 0.0;
+        for (Index k = 0; k < len; ++k) {
+            acc += kv[static_cast<std::size_t>(k)];
+        }
+        grad[d] = acc;
     });
     VectorXd total = VectorXd::Zero(d + 1);
     for (Index i = 0; i < n; ++i) {

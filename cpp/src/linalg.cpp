@@ -1,9 +1,14 @@
 #include "hyperdial/linalg.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 #include <Eigen/Cholesky>
+#include <Eigen/Core>
+
+#include "hyperdial/kernels.hpp"
+#include "hyperdial/parallel.hpp"
 
 namespace hyperdial {
 namespace {
@@ -50,6 +55,33 @@ Cholesky cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& a) {
     }
     throw std::invalid_argument(
         "the covariance matrix is not positive definite even with jitter 1e-2 * mean diagonal");
+}
+
+void cholesky_inverse_lower(const Eigen::MatrixXd& lower, Eigen::MatrixXd& out, int n_threads) {
+    const Index n = lower.rows();
+    if (lower.cols() != n || out.rows() != n || out.cols() != n) {
+        throw std::invalid_argument("cholesky_inverse_lower needs square matrices of one size");
+    }
+    constexpr Index kBlock = 64;
+    const Index n_blocks = (n + kBlock - 1) / kBlock;
+    Eigen::MatrixXd inv(n, n);  // L^-1, lower triangle filled
+    parallel_for(n_blocks, n_threads, [&](std::ptrdiff_t idx) {
+        const Index c = balanced_column(idx, n_blocks) * kBlock;
+        const Index w = std::min(kBlock, n - c);
+        const Index m = n - c;
+        auto x = inv.block(c, c, m, w);
+        x.setZero();
+        x.topRows(w).setIdentity();
+        lower.block(c, c, m, m).triangularView<Eigen::Lower>().solveInPlace(x);
+    });
+    parallel_for(n_blocks, n_threads, [&](std::ptrdiff_t idx) {
+        const Index c = balanced_column(idx, n_blocks) * kBlock;
+        const Index w = std::min(kBlock, n - c);
+        const Index m = n - c;
+        out.block(c, c, m, w).noalias() =
+            inv.block(c, c, m, m).triangularView<Eigen::Lower>().transpose() *
+            inv.block(c, c, m, w);
+    });
 }
 
 double appended_pivot(double c, const VectorXd& l) {

@@ -79,7 +79,8 @@ def fit_hyperparameters(
     seed: SupportsIndex = 0,
     max_iter: int = 200,
     n_threads: int = 0,
-) -> tuple[_F, float, int, int, float]: ...
+    memory: ArrayLike | None = None,
+) -> tuple[_F, float, int, int, float, _F]: ...
 
 class ExactGP:
     def __init__(

@@ -451,7 +451,7 @@ def _fit_args(kinds: list[int], n: int = 40) -> dict[str, Any]:
 @pytest.mark.parametrize("name", list(KIND_SETS))
 def test_fit_finds_a_stationary_point_inside_the_bounds(name: str) -> None:
     args = _fit_args(KIND_SETS[name])
-    theta, value, n_iter, n_evals, jitter = _core.fit_hyperparameters(**args)
+    theta, value, n_iter, n_evals, jitter, _ = _core.fit_hyperparameters(**args)
     assert n_iter >= 1 and n_evals >= n_iter and jitter >= 0
     assert np.all(theta >= args["lower"]) and np.all(theta <= args["upper"])
     v0, _, _ = _core.log_posterior(

@@ -53,10 +53,15 @@ struct FitResult {
     int n_iter = 0;      // L-BFGS iterations, all starts
     int n_evals = 0;     // objective evaluations, all starts
     double jitter = 0.0;
+    RowMatrixXd memory;  // (k, 2 (d + 2)): the warm-start run's L-BFGS pairs, rows [s | y]
 };
 
+// memory: pairs returned by the previous fit (FitResult::memory) or empty; they seed the
+// quasi-Newton model of the run that starts at theta0, so a refit after a few more observations
+// usually takes one or two steps.
 FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
                               const VectorXd& lower, const VectorXd& upper, int n_restarts,
-                              std::uint64_t seed, int max_iter, int n_threads);
+                              std::uint64_t seed, int max_iter, int n_threads,
+                              const RowMatrixXd& memory = RowMatrixXd());
 
 }  // namespace hyperdial

@@ -61,6 +61,34 @@ struct Kernel {
                             double* dxa) const;
 };
 
+// Inputs prepared for fast evaluation: the stand-ins of inactive dims substituted, continuous and
+// integer coordinates divided by their lengthscales, stored dimension by dimension (structure of
+// arrays) so that loops over points vectorise. Build with prepare_inputs; O(n d).
+struct KernelInputs {
+    Index n = 0;
+    std::vector<Index> cont;     // indices of continuous/integer dims
+    std::vector<Index> cat;      // indices of categorical dims
+    std::vector<double> scaled;  // cont.size() x n: x_ij / l_j (stand-in substituted)
+    std::vector<double> codes;   // cat.size() x n: category codes (-1 for inactive)
+    std::vector<double> cat_w;   // 1 / l_j of each categorical dim
+
+    // Copies point i's prepared coordinates into sq (cont.size()) and cq (cat.size()).
+    void point(Index i, double* sq, double* cq) const;
+};
+
+KernelInputs prepare_inputs(const Kernel& kernel, const Eigen::Ref<const RowMatrixXd>& x,
+                            const Eigen::Ref<const RowMatrixXd>& mask);
+
+// Prepared coordinates of one query point (all dims active).
+void prepare_query(const Kernel& kernel, const KernelInputs& layout, const double* q, double* sq,
+                   double* cq);
+
+// For points k in [k0, k1) of `in` and a prepared point (sq, cq): out[k - k0] = k(x_k, q) and,
+// when g is not null, g[k - k0] = s2 exp(-c) g(r) (the factor of every lengthscale and x
+// derivative, see above). Vectorised over k.
+void kernel_against(const Kernel& kernel, const KernelInputs& in, Index k0, Index k1,
+                    const double* sq, const double* cq, double* out, double* g);
+
 // Checks the kind codes and log parameters (size d + 1 or d + 2; finite) and builds the kernel.
 Kernel make_kernel(int kernel_kind, const std::vector<int>& dim_kinds, const VectorXd& log_params);
 
@@ -78,8 +106,19 @@ RowMatrixXd kernel_matrix(const Kernel& kernel, const Eigen::Ref<const RowMatrix
 // sum_{i,k} W[i, k] dK[i, k]/dlog theta_p for p = 0 .. d (lengthscales, then signal variance),
 // K = K(x, x), for a symmetric W. O(n^2 d) time, O(n d) extra memory; the sum is formed in a
 // fixed order, so the result does not depend on n_threads.
+// With lower_only, only the lower triangle of W is read (W symmetric).
 VectorXd gram_grad_contract(const Kernel& kernel, const Eigen::Ref<const RowMatrixXd>& x,
                             const Eigen::Ref<const RowMatrixXd>& mask,
-                            const Eigen::Ref<const Eigen::MatrixXd>& w, int n_threads);
+                            const Eigen::Ref<const Eigen::MatrixXd>& w, int n_threads,
+                            bool lower_only = false);
+
+// The lower triangle (and diagonal) of K(x, x), column by column; the strict upper triangle is
+// left as it was. out must be (n, n).
+void gram_lower(const Kernel& kernel, const KernelInputs& in, Eigen::MatrixXd& out,
+                int n_threads);
+
+// The order in which columns of a lower-triangular job are handed to parallel_for so that its
+// static contiguous chunks get similar work: 0, n-1, 1, n-2, ...
+Index balanced_column(Index i, Index n);
 
 }  // namespace hyperdial

@@ -22,6 +22,7 @@
 #include <cmath>
 #include <deque>
 #include <stdexcept>
+#include <vector>
 
 #include "hyperdial/types.hpp"
 
@@ -32,6 +33,18 @@ struct LbfgsbOptions {
     int memory = 10;
     double pgtol = 1e-6;
     double ftol = 1e-10;
+    // pgtol is compared with |projected gradient|_inf / max(1, |f|) when true (objectives whose
+    // scale grows with the data, like a log likelihood), with the plain norm otherwise.
+    bool relative_pgtol = false;
+    // Largest |step|_inf of a steepest-descent step (no curvature pairs yet).
+    double max_first_step = 1.0;
+};
+
+// Curvature pairs (s, y) carried from one run to the next (a warm start of the quasi-Newton
+// model, e.g. when refitting after one more observation). Pairs with s^T y <= 0 are ignored.
+struct LbfgsbMemory {
+    std::deque<VectorXd> s;
+    std::deque<VectorXd> y;
 };
 
 struct LbfgsbResult {
@@ -43,7 +56,8 @@ struct LbfgsbResult {
 
 template <class Objective>
 LbfgsbResult lbfgsb_minimize(Objective&& objective, const VectorXd& x0, const VectorXd& lower,
-                             const VectorXd& upper, const LbfgsbOptions& options = {}) {
+                             const VectorXd& upper, const LbfgsbOptions& options = {},
+                             LbfgsbMemory* memory = nullptr) {
     const Index d = x0.size();
     if (lower.size() != d || upper.size() != d) {
         throw std::invalid_argument("lbfgsb: bounds must have the size of x0");
@@ -64,6 +78,29 @@ LbfgsbResult lbfgsb_minimize(Objective&& objective, const VectorXd& x0, const Ve
     }
     std::deque<VectorXd> s_hist;
     std::deque<VectorXd> y_hist;
+    if (memory != nullptr) {
+        for (std::size_t r = 0; r < memory->s.size() && r < memory->y.size(); ++r) {
+            if (memory->s[r].size() == d && memory->y[r].size() == d &&
+                memory->s[r].dot(memory->y[r]) > 0.0 && memory->s[r].allFinite() &&
+                memory->y[r].allFinite()) {
+                s_hist.push_back(memory->s[r]);
+                y_hist.push_back(memory->y[r]);
+            }
+        }
+        while (static_cast<int>(s_hist.size()) > options.memory) {
+            s_hist.pop_front();
+            y_hist.pop_front();
+        }
+    }
+    auto finish = [&]() {
+        result.x = x;
+        result.f = f;
+        if (memory != nullptr) {
+            memory->s = s_hist;
+            memory->y = y_hist;
+        }
+        return result;
+    };
     VectorXd g_new(d);
     for (int iter = 0; iter < options.max_iter; ++iter) {
         VectorXd free = VectorXd::Ones(d);
@@ -73,7 +110,8 @@ LbfgsbResult lbfgsb_minimize(Objective&& objective, const VectorXd& x0, const Ve
             }
         }
         const VectorXd pg = g.cwiseProduct(free);
-        if (pg.lpNorm<Eigen::Infinity>() < options.pgtol) {
+        const double pg_scale = options.relative_pgtol ? std::max(1.0, std::abs(f)) : 1.0;
+        if (pg.lpNorm<Eigen::Infinity>() < options.pgtol * pg_scale) {
             break;
         }
         bool accepted = false;
@@ -109,7 +147,9 @@ LbfgsbResult lbfgsb_minimize(Objective&& objective, const VectorXd& x0, const Ve
                     y_hist.clear();
                 }
             }
-            double t = s_hist.empty() ? std::min(1.0, 1.0 / pg.lpNorm<Eigen::Infinity>()) : 1.0;
+            double t = s_hist.empty()
+                           ? std::min(1.0, options.max_first_step / pg.lpNorm<Eigen::Infinity>())
+                           : 1.0;
             for (int k = 0; k < 40; ++k, t *= 0.5) {
                 const VectorXd x_new = clip(x + t * p);
                 const VectorXd step = x_new - x;
@@ -136,9 +176,7 @@ LbfgsbResult lbfgsb_minimize(Objective&& objective, const VectorXd& x0, const Ve
                     accepted = true;
                     if (decrease <= options.ftol * std::max({std::abs(f), std::abs(f_new), 1.0})) {
                         result.n_iter = iter + 1;
-                        result.x = x;
-                        result.f = f;
-                        return result;
+                        return finish();
                     }
                     break;
                 }
@@ -156,9 +194,7 @@ LbfgsbResult lbfgsb_minimize(Objective&& objective, const VectorXd& x0, const Ve
             break;
         }
     }
-    result.x = x;
-    result.f = f;
-    return result;
+    return finish();
 }
 
 }  // namespace hyperdial

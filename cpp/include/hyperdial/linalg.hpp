@@ -22,6 +22,14 @@ struct Cholesky {
 // a is a symmetric matrix (only its lower triangle is read).
 Cholesky cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& a);
 
+// The lower triangle (with the diagonal) of A^-1 = L^-T L^-1 from A's Cholesky factor L, written
+// into out (n, n; the strict upper triangle is left as it was). Blocked by columns: first
+// L^-1 block column by block column (each a triangular solve of the trailing rows only), then
+// each block column of L^-T L^-1 as a triangular-times-dense product, about n^3 / 3 flops each.
+// Block columns run in parallel on up to n_threads threads; every block is computed the same way
+// whatever the thread count, so the result does not depend on it.
+void cholesky_inverse_lower(const Eigen::MatrixXd& lower, Eigen::MatrixXd& out, int n_threads);
+
 // The diagonal pivot a new row appended to L would get: sqrt(c - |l|^2), or 0 when that is not a
 // safe positive number (the caller then refactorises).
 double appended_pivot(double c, const VectorXd& l);
