@@ -11,7 +11,7 @@ TPESampler, all with default settings and the same seeds.
 Each (problem, sampler, seed) run is stored in bench/results/cache/gp_quality/ as soon as it
 ends, so a run can be stopped and resumed, or done in pieces (--problems, --samplers, --seeds
 with a range such as 5-9). A cached run of hyperdial's GPSampler is reused only if the hyperdial
-code it ran (python/hyperdial/**.py and the compiled core) is unchanged (--allow-stale to reuse
+code it ran (hyperdial/samplers, hyperdial/gp and the compiled core) is unchanged (--allow-stale to reuse
 it anyway); the random and Sobol runs are reused whatever changed elsewhere. The report uses,
 per problem, the seeds that every sampler has finished.
 
@@ -37,6 +37,7 @@ import json
 import logging
 import platform
 import sys
+import textwrap
 import time
 import warnings
 from collections.abc import Callable
@@ -104,20 +105,23 @@ LABELS = {
 
 
 def hyperdial_code_hash() -> str:
-    """Hash of the hyperdial sources and compiled core this process imports (the tree is an
-    editable install shared with other engineers, so a commit id would not say what ran)."""
+    """Hash of the code GPSampler runs: hyperdial/samplers/**.py, hyperdial/gp/**.py and the
+    compiled core (the tree is an editable install shared with other engineers, so a commit id
+    would not say what ran)."""
     import hyperdial
+    from hyperdial import _core
 
     root = os.path.dirname(hyperdial.__file__)
+    paths = [_core.__file__ or ""]
+    for sub in ("samplers", "gp"):
+        for dirpath, dirnames, filenames in os.walk(os.path.join(root, sub)):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            paths += [os.path.join(dirpath, f) for f in filenames if f.endswith(".py")]
     h = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for f in sorted(filenames):
-            if f.endswith((".py", ".so", ".pyd")):
-                path = os.path.join(dirpath, f)
-                h.update(os.path.relpath(path, root).encode())
-                with open(path, "rb") as fh:
-                    h.update(fh.read())
+    for path in sorted(paths):
+        h.update(os.path.relpath(path, root).encode())
+        with open(path, "rb") as fh:
+            h.update(fh.read())
     return h.hexdigest()[:16]
 
 
@@ -371,12 +375,16 @@ def report(
             per_seed = np.array(
                 [_best_at(recs[s][seed]["values"][: args.trials], budgets) for seed in common]
             )
+            curves = np.fmin.accumulate(
+                np.array([recs[s][seed]["values"][: args.trials] for seed in common]), axis=1
+            )
             walls = [recs[s][seed]["wall_seconds"] for seed in common]
             objs = [recs[s][seed]["objective_seconds"] for seed in common]
             entry[s] = {
                 "median_best": np.median(per_seed, axis=0).tolist(),
                 "median_regret": np.maximum(np.median(per_seed, axis=0) - opt, 0.0).tolist(),
                 "per_seed_best": per_seed.tolist(),
+                "median_regret_curve": np.maximum(np.median(curves, axis=0) - opt, 0.0).tolist(),
                 "median_sampler_seconds": float(np.median(np.subtract(walls, objs))),
             }
         table[p] = entry
@@ -505,22 +513,27 @@ def _write(
     rows = (k + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.9 * rows), squeeze=False)
     for ax, (p, e) in zip(axes.ravel(), table.items(), strict=False):
+        curves = {s: np.array(e[s]["median_regret_curve"]) for s in samplers}
+        positive = np.concatenate([c[c > 0] for c in curves.values()])
+        floor = 0.3 * positive.min() if positive.size else 1e-12  # where a regret of 0 is drawn
+        trials = np.arange(1, args.trials + 1)
         for s in samplers:
-            regret = np.maximum(np.array(e[s]["median_regret"]), 1e-12)
-            ax.loglog(budgets, regret, "o-", ms=3, label=LABELS[s])
+            ax.loglog(trials, np.maximum(curves[s], floor), "-", lw=1.2, label=LABELS[s])
+        ax.axhline(floor, color="0.8", lw=0.5, ls=":")
         ref = "" if e["optimum_known"] else " (vs best seen)"
         ax.set_title(f"{p} ({len(e['seeds'])} seeds){ref}", fontsize=8)
         ax.minorticks_off()
         ax.set_xticks(budgets, [str(b) for b in budgets])
+        ax.set_xlim(5, args.trials)
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[k:]:
         ax.axis("off")
     axes.ravel()[0].legend(fontsize=6)
-    title = "GP quality: median regret (lower is better)"
+    title = "GP quality: median regret of the best value vs trials (0 drawn on the dotted line)"
     if GP_STAND_IN:
         title += f" - hyperdial GP STAND-IN = {GP_STAND_IN}"
     if args.note:
-        title += f"\n{args.note}"
+        title += "\n" + "\n".join(textwrap.wrap(args.note, 40 * cols))
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(os.path.join(args.out, f"{args.name}.png"), dpi=90)

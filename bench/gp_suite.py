@@ -180,14 +180,14 @@ def mlp_wine(trial: Any) -> float:
 
 
 PROBLEMS: dict[str, Problem] = {
-    "branin_2d": Problem(branin, 0.397887, "continuous"),
-    "hartmann_3d": Problem(hartmann3, -3.86278, "continuous"),
-    "hartmann_6d": Problem(hartmann6, -3.32237, "continuous"),
+    "branin_2d": Problem(branin, 0.397887357729738, "continuous"),
+    "hartmann_3d": Problem(hartmann3, -3.86278214782076, "continuous"),
+    "hartmann_6d": Problem(hartmann6, -3.32236801141551, "continuous"),
     "rosenbrock_5d": Problem(rosenbrock(5), 0.0, "continuous"),
     "ackley_10d": Problem(ackley(10), 0.0, "continuous"),
     "ackley_20d": Problem(ackley(20), 0.0, "continuous"),
     "levy_10d": Problem(levy(10), 0.0, "continuous"),
-    "styblinski_tang_20d": Problem(styblinski_tang(20), -39.16617 * 20, "continuous"),
+    "styblinski_tang_20d": Problem(styblinski_tang(20), -39.1661657037714 * 20, "continuous"),
     "rastrigin_2d": Problem(rastrigin(2), 0.0, "continuous"),
     "rastrigin_10d": Problem(rastrigin(10), 0.0, "continuous"),
     "mixed_int_cat_8d": Problem(mixed, 0.0, "mixed"),
