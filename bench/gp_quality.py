@@ -387,6 +387,9 @@ def report(
                 "median_regret_curve": np.maximum(np.median(curves, axis=0) - opt, 0.0).tolist(),
                 "median_sampler_seconds": float(np.median(np.subtract(walls, objs))),
             }
+        entry["hyperdial_gp_code"] = sorted(
+            {recs[s][seed]["hyperdial_code"] for s in samplers for seed in common} - {""}
+        )
         table[p] = entry
 
     acceptance = _acceptance(table, samplers, budgets)

@@ -11,11 +11,14 @@ warm-up trial lets each sampler fit its model to the pre-filled history (a cold 
 then trials are run one by one and the sampler's share of each is timed: ask + the ten
 suggest calls + tell, the objective excluded (skopt: ask + tell, which is where it fits).
 
-What is reported, per (sampler, n): the median and the mean seconds of the timed trials. The
-mean is the amortised overhead and the figure the ratios use: hyperdial's GPSampler refits its
-hyperparameters only each time the study has grown by 1/16 beyond 100 trials and appends the
-trials in between by O(n^2) updates, so it is timed over n/16 + 1 consecutive trials, which
-always include one refit (Optuna's GPSampler refits every trial; a few trials suffice there).
+What is reported, per (sampler, n): the median and the mean wall seconds of the timed trials,
+and the mean process CPU seconds (on a machine shared with other jobs, CPU time is the steadier
+figure for the single-threaded samplers; wall time is what shows the gain of 2 threads). The
+means are the amortised overhead and the figures the ratios use (wall and CPU): hyperdial's
+GPSampler refits its hyperparameters only each time the study has grown by 1/16 beyond 100
+trials and appends the trials in between by O(n^2) updates, so it is timed over n/16 + 1
+consecutive trials, which always include one refit (Optuna's GPSampler refits every trial; a
+few trials suffice there).
 
 Optuna runs with OMP_NUM_THREADS=1 (its documentation's advice; torch and BLAS single-threaded),
 set before anything is imported. Slow peers can be capped (--skopt-max-n, --optuna-gp-max-n,
@@ -261,8 +264,9 @@ def main() -> None:
             for peer in ("optuna_gp", "optuna_tpe", "skopt_gp"):
                 if hd in row and peer in row:
                     row[f"{peer}/{hd}"] = row[peer]["mean_s"] / row[hd]["mean_s"]
-        ratios = {k: round(v, 1) for k, v in row.items() if "/" in k}
-        print(f"{n:5d} ratios (mean seconds): {ratios}", flush=True)
+                    row[f"cpu {peer}/{hd}"] = row[peer]["cpu_mean_s"] / row[hd]["cpu_mean_s"]
+        for key in (k for k in row if "/" in k):
+            print(f"{n:5d} {key:40} {row[key]:8.1f}", flush=True)
         rows.append(row)
         _write(args, rows, skipped)  # after every n: an interrupted run keeps what it measured
 
