@@ -186,7 +186,7 @@ def run_one(job: tuple[str, str, int, int, str]) -> dict[str, Any]:
         finally:
             spent[0] += time.perf_counter() - t0
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if library == "hyperdial":
         import hyperdial
 
@@ -201,7 +201,7 @@ def run_one(job: tuple[str, str, int, int, str]) -> dict[str, Any]:
         ostudy = optuna.create_study(sampler=factory(seed))
         ostudy.optimize(timed, n_trials=n_trials)
         values = [t.value for t in ostudy.trials]
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     rec = {
         "problem": problem,
         "sampler": sampler,
@@ -210,6 +210,7 @@ def run_one(job: tuple[str, str, int, int, str]) -> dict[str, Any]:
         "values": [float("nan") if v is None else float(v) for v in values],
         "wall_seconds": wall,
         "objective_seconds": spent[0] - spent[1],
+        "cpu_seconds": cpu,
         "hyperdial_code": code if library == "hyperdial" else "",
         "stand_in": GP_STAND_IN if sampler == "hyperdial_gp" else "",
         "loadavg": os.getloadavg(),
