@@ -125,7 +125,8 @@ def test_schema_has_unique_numbers_and_claims(url: str) -> None:
     sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE])
     storage.create_new_trial(sid)
     storage.claim(sid, "k", "v")
-    with storage.engine.begin() as conn:
+    engine = sa.create_engine(url)  # the storage's own engine is in autocommit on PostgreSQL
+    with engine.begin() as conn:
         with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
             conn.execute(
                 sa.insert(schema.trials).values(
@@ -141,6 +142,7 @@ def test_schema_has_unique_numbers_and_claims(url: str) -> None:
             )
         with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
             conn.execute(sa.insert(schema.claims).values(study_id=sid, key="k", value="w"))
+    engine.dispose()
 
 
 def _set_version(url: str, version: int) -> None:

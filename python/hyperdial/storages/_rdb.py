@@ -20,6 +20,7 @@ made.
 
 from __future__ import annotations
 
+import collections
 import copy
 import datetime
 import json
@@ -200,13 +201,18 @@ class RDBStorage(BaseStorage):
             kwargs["connect_args"] = connect_args
             if self._memory:
                 kwargs.setdefault("poolclass", StaticPool)
+        else:
+            # Single statements run in autocommit (one round trip, no BEGIN/COMMIT); a
+            # transaction of several statements sends its own BEGIN (see ``_install_hooks``).
+            kwargs.setdefault("isolation_level", "AUTOCOMMIT")
         self._engine = sa.create_engine(url, **kwargs)
         # A storage made from a URL string is owned by its Study: close its connections when it
         # is garbage-collected, not when the interpreter happens to collect them.
         weakref.finalize(self, self._engine.dispose)
-        if self._dialect == "sqlite":
-            self._install_sqlite_hooks(self._engine)
+        self._install_hooks(self._engine)
         self._now = schema.now_us(self._dialect)
+        self._now_sql = str(self._now)
+        self._sql = _Statements(self._dialect, self._now_sql)
         self._pid = os.getpid()
         # SQLite has one writer at a time; making this process's threads queue here instead of
         # in SQLite's busy loop (which sleeps in steps) keeps them fast and fair. An in-memory
@@ -216,6 +222,12 @@ class RDBStorage(BaseStorage):
         self._cache: dict[int, _StudyCache] = {}
         self._dists: dict[str, BaseDistribution] = {}
         self._trial_study: dict[int, int] = {}
+        # Distributions registered in each study (insert-once rows, so safe to keep).
+        self._study_dists: dict[int, dict[str, BaseDistribution]] = {}
+        # Records of the trials this process created or started, kept up to date by this
+        # storage's own writes (see ``get_trial``); with the change_seq they were read at.
+        self._live: dict[int, tuple[FrozenTrial, int]] = {}
+        self._finished_live: collections.deque[int] = collections.deque()
         self._check_schema()
         self._owned: set[int] = set()  # RUNNING trials this process beats for
         if self._heartbeat is not None:
@@ -229,26 +241,33 @@ class RDBStorage(BaseStorage):
             thread.start()
             weakref.finalize(self, stop.set)
 
-    def _install_sqlite_hooks(self, engine: sa.Engine) -> None:
+    def _install_hooks(self, engine: sa.Engine) -> None:
+        sqlite = self._dialect == "sqlite"
         busy_ms = int(self._busy_timeout * 1000)
         memory = self._memory
 
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            # Let us emit BEGIN ourselves (pysqlite's own transaction handling is deferred-only).
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
-            if not memory:
-                cur.execute("PRAGMA journal_mode = WAL")
-                cur.execute("PRAGMA synchronous = NORMAL")
-            cur.execute("PRAGMA foreign_keys = ON")
-            cur.close()
+        if sqlite:
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                # We emit BEGIN ourselves (pysqlite's own transaction handling is
+                # deferred-only); statements outside a BEGIN autocommit.
+                dbapi_conn.isolation_level = None
+                cur = dbapi_conn.cursor()
+                cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
+                if not memory:
+                    cur.execute("PRAGMA journal_mode = WAL")
+                    cur.execute("PRAGMA synchronous = NORMAL")
+                cur.execute("PRAGMA foreign_keys = ON")
+                cur.close()
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: sa.Connection) -> None:
-            mode = conn.get_execution_options().get("hyperdial_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            # ``_tx`` sets ``hyperdial_begin`` for a transaction of several statements; without
+            # it (single statements, or SQLAlchemy's autobegin) the driver is in autocommit.
+            mode = conn.get_execution_options().get("hyperdial_begin")
+            if mode is not None:
+                conn.exec_driver_sql(f"BEGIN {mode}" if sqlite else "BEGIN")
 
     @property
     def engine(self) -> sa.Engine:
@@ -282,9 +301,15 @@ class RDBStorage(BaseStorage):
         return f"RDBStorage({make_url(self.url).render_as_string(hide_password=True)!r})"
 
     # -- transactions ---------------------------------------------------------------------------
-    def _tx(self, fn: Callable[[sa.Connection], _T], *, write: bool) -> _T:
-        """Runs ``fn`` in one transaction, re-running it after transient errors."""
+    def _tx(self, fn: Callable[[sa.Connection], _T], *, write: bool, atomic: bool = True) -> _T:
+        """Runs ``fn`` in one transaction, re-running it after transient errors.
+
+        ``atomic=False`` is for ``fn`` that run a single statement: it then runs in autocommit,
+        without the round trips of BEGIN and COMMIT (a statement is atomic by itself).
+        """
         serialise = self._dialect == "sqlite" and (write or self._memory)
+        sqlite_write = write and self._dialect == "sqlite"
+        begin = ("IMMEDIATE" if sqlite_write else "DEFERRED") if atomic else None
         attempt = 0
         while True:
             try:
@@ -292,8 +317,11 @@ class RDBStorage(BaseStorage):
                     self._write_lock.acquire()
                 try:
                     with self.engine.connect() as conn:
-                        if write and self._dialect == "sqlite":
-                            conn.execution_options(hyperdial_begin="IMMEDIATE")
+                        if begin is None:
+                            out = fn(conn)
+                            conn.commit()  # no-op in autocommit; ends SQLAlchemy's autobegin
+                            return out
+                        conn.execution_options(hyperdial_begin=begin)
                         with conn.begin():
                             return fn(conn)
                 finally:
@@ -382,38 +410,43 @@ class RDBStorage(BaseStorage):
         conn.execute(sa.update(_S).where(_S.c.study_id == study.study_id).values(change_seq=seq))
         return seq
 
-    def _study_of_trial(self, conn: sa.Connection, trial_id: int) -> int:
+    def _study_of(self, trial_id: int) -> int:
+        """The trial's study id (``KeyError`` for an unknown trial)."""
         # A trial never changes study and ids are never reused, so this is cached for good.
         sid = self._trial_study.get(trial_id)
         if sid is None:
-            sid = conn.execute(
-                sa.select(_T_.c.study_id).where(_T_.c.trial_id == trial_id)
-            ).scalar()
-            if sid is None:
-                raise KeyError(f"No trial with id {trial_id}.")
-            self._trial_study[trial_id] = sid = int(sid)
+            sid = int(self._read_trial(trial_id).study_id)
+            self._trial_study[trial_id] = sid
         return sid
 
     def _write_trial(
         self,
         trial_id: int,
         fn: Callable[[sa.Connection, sa.Row[Any], int], _T],
-        *,
-        must_be_updatable: bool = True,
     ) -> _T:
-        """Locks the trial's study, re-reads the trial and applies ``fn(conn, row, seq)``."""
+        """Bumps (and so locks) the trial's study, re-reads the trial and applies
+        ``fn(conn, row, seq)``, which writes with ``_update_trial``."""
+        study_id = self._study_of(trial_id)
 
-        def tx(conn: sa.Connection) -> _T:
-            study = self._lock_study(conn, self._study_of_trial(conn, trial_id))
-            row = conn.execute(sa.select(_T_).where(_T_.c.trial_id == trial_id)).one()
-            if must_be_updatable and TrialState(row.state).is_finished():
-                raise UpdateFinishedTrialError(
-                    f"Trial {row.number} is already finished ({TrialState(row.state).name}) "
-                    "and cannot be changed."
-                )
-            return fn(conn, row, self._bump(conn, study))
+        def tx(conn: sa.Connection) -> tuple[_T, sa.Row[Any] | None]:
+            seq = conn.execute(self._sql.bump, {"sid": study_id}).scalar()
+            if seq is None:
+                raise KeyError(f"No trial with id {trial_id}.")
+            row = conn.execute(self._sql.trial, {"tid": trial_id}).one_or_none()
+            if row is None:
+                raise KeyError(f"No trial with id {trial_id}.")
+            self._raise_if_finished(row)
+            conn.info.pop("hyperdial_new_row", None)
+            out = fn(conn, row, int(seq))
+            return out, conn.info.pop("hyperdial_new_row", None)
 
-        return self._tx(tx, write=True)
+        out, new = self._tx(tx, write=True)
+        if new is not None:
+            with self._cache_lock:
+                held = self._live.get(trial_id)
+            if held is not None:
+                self._live_put(self._to_trial(new), int(new.change_seq))
+        return out
 
     # -- heartbeats -----------------------------------------------------------------------------
     def _beat_now(self) -> dict[str, Any]:
@@ -507,6 +540,7 @@ class RDBStorage(BaseStorage):
                 complete_us=self._now,
                 system_attrs=_dumps(attrs),
             )
+            conn.info.pop("hyperdial_new_row", None)
             history = [*attrs.get("retry_history", []), int(row.number)]
             if len(history) <= self._max_retry:
                 failed = self._to_trial(row)
@@ -531,7 +565,10 @@ class RDBStorage(BaseStorage):
                 )
             return True
 
-        return self._tx(tx, write=True)
+        failed = self._tx(tx, write=True)
+        if failed:
+            self._live_drop(trial_id)
+        return failed
 
     # -- studies --------------------------------------------------------------------------------
     def create_new_study(
@@ -574,6 +611,9 @@ class RDBStorage(BaseStorage):
         self._tx(tx, write=True)
         with self._cache_lock:
             self._cache.pop(study_id, None)
+            self._study_dists.pop(study_id, None)
+            for tid in [t for t, sid in self._trial_study.items() if sid == study_id]:
+                self._live.pop(tid, None)
 
     def _study_column(self, study_id: int, column: sa.Column[Any]) -> Any:
         def tx(conn: sa.Connection) -> Any:
@@ -678,20 +718,19 @@ class RDBStorage(BaseStorage):
     # -- trials ---------------------------------------------------------------------------------
     def _check_and_register_params(
         self, conn: sa.Connection, study_id: int, dists: dict[str, BaseDistribution]
-    ) -> None:
+    ) -> dict[str, BaseDistribution]:
+        """Registers the names of ``dists`` the study does not know yet; returns the study's
+        (first) distribution of each name."""
         if not dists:
-            return
+            return {}
         known = {
-            r.name: r.distribution
+            r.name: self._dist(r.distribution)
             for r in conn.execute(
                 sa.select(_P.c.name, _P.c.distribution).where(
                     _P.c.study_id == study_id, _P.c.name.in_(list(dists))
                 )
             )
         }
-        for name, dist in dists.items():
-            if name in known:
-                check_distribution_compatibility(self._dist(known[name]), dist, name=name)
         new = [
             {"study_id": study_id, "name": n, "distribution": distribution_to_json(d)}
             for n, d in dists.items()
@@ -699,57 +738,78 @@ class RDBStorage(BaseStorage):
         ]
         if new:
             conn.execute(sa.insert(_P), new)
+        return {n: known.get(n, d) for n, d in dists.items()}
 
     def create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> int:
         t = template_trial
-        if t is None:
-            row: dict[str, Any] = {
-                "state": int(TrialState.RUNNING),
-                "values_json": None,
-                "params_json": "{}",
-                "user_attrs": "{}",
-                "system_attrs": "{}",
-                "intermediate_json": "{}",
-                "start_us": self._now,
-                "complete_us": None,
-            }
-        else:
-            state = TrialState(t.state)
-            start: Any = None if t.datetime_start is None else _to_us(t.datetime_start)
-            complete: Any = None if t.datetime_complete is None else _to_us(t.datetime_complete)
-            if state == TrialState.RUNNING or state.is_finished():
-                start = self._now if start is None else start
-            if state.is_finished():
-                complete = self._now if complete is None else complete
-            row = {
-                "state": int(state),
-                "values_json": None if t.values is None else _dumps(list(t.values)),
-                "params_json": _dumps(
-                    {
-                        name: [d.to_internal_repr(t.params[name]), distribution_to_json(d)]
-                        for name, d in t.distributions.items()
-                    }
-                ),
-                "user_attrs": _dumps(t.user_attrs),
-                "system_attrs": _dumps(t.system_attrs),
-                "intermediate_json": _dumps(
-                    {str(int(k)): float(v) for k, v in t.intermediate_values.items()}
-                ),
-                "start_us": start,
-                "complete_us": complete,
-            }
+        state = TrialState.RUNNING if t is None else TrialState(t.state)
         dists = {} if t is None else dict(t.distributions)
+        start = None if t is None or t.datetime_start is None else _to_us(t.datetime_start)
+        complete = (
+            None if t is None or t.datetime_complete is None else _to_us(t.datetime_complete)
+        )
+        row: dict[str, Any] = {
+            "sid": study_id,
+            "state": int(state),
+            "values_json": None if t is None or t.values is None else _dumps(list(t.values)),
+            "params_json": "{}"
+            if t is None
+            else _dumps(
+                {
+                    name: [d.to_internal_repr(t.params[name]), distribution_to_json(d)]
+                    for name, d in dists.items()
+                }
+            ),
+            "user_attrs": "{}" if t is None else _dumps(t.user_attrs),
+            "system_attrs": "{}" if t is None else _dumps(t.system_attrs),
+            "intermediate_json": "{}"
+            if t is None
+            else _dumps({str(int(k)): float(v) for k, v in t.intermediate_values.items()}),
+            "start_us": start,
+            "complete_us": complete,
+        }
+        running = state == TrialState.RUNNING
+        stmt = self._sql.insert(
+            start_now=running or state.is_finished(),
+            complete_now=state.is_finished(),
+            beat=running and self._heartbeat is not None,
+        )
+        if dists:
+            self._register_dists(study_id, dists)
+        if self._sql.pg:
 
-        running = row["state"] == TrialState.RUNNING
-        if running and self._heartbeat is not None:
-            row["heartbeat_us"] = self._now
+            def tx(conn: sa.Connection) -> sa.Row[Any] | None:
+                return conn.execute(stmt, row).one_or_none()
 
-        def tx(conn: sa.Connection) -> int:
-            self._check_and_register_params(conn, study_id, dists)
-            return self._insert_trial(conn, self._lock_study(conn, study_id), row)
+            got = self._tx(tx, write=True, atomic=False)
+        else:
 
-        tid = self._tx(tx, write=True)
+            def tx(conn: sa.Connection) -> sa.Row[Any] | None:
+                bumped = conn.execute(self._sql.bump_number, {"sid": study_id}).one_or_none()
+                if bumped is None:
+                    return None
+                return conn.execute(
+                    stmt, {**row, "seq": bumped.change_seq, "number": bumped.number}
+                ).one()
+
+            got = self._tx(tx, write=True)
+        if got is None:
+            raise KeyError(f"No study with id {study_id}.")
+        tid = int(got.trial_id)
+        self._trial_study[tid] = study_id
         if running:
+            rec = FrozenTrial(
+                number=int(got.number),
+                state=state,
+                datetime_start=_from_us(got.start_us),
+                params=None if t is None else t.params,
+                distributions=dists,
+                user_attrs=None if t is None else copy.deepcopy(t.user_attrs),
+                system_attrs=None if t is None else copy.deepcopy(t.system_attrs),
+                intermediate_values=None if t is None else t.intermediate_values,
+                trial_id=tid,
+            )
+            self._live_put(rec, int(got.change_seq))
             self._own(tid)
         return tid
 
@@ -769,6 +829,53 @@ class RDBStorage(BaseStorage):
         assert pk is not None
         return int(pk[0])
 
+    # -- this process's live trials --------------------------------------------------------------
+    def _live_put(self, rec: FrozenTrial, seq: int) -> None:
+        with self._cache_lock:
+            held = self._live.get(rec._trial_id)
+            if held is None or held[1] < seq:
+                self._live[rec._trial_id] = (rec, seq)
+
+    def _live_apply(self, trial_id: int, seq: int, fn: Callable[[FrozenTrial], None]) -> None:
+        """Applies this storage's own (idempotent) write to the trial's live record, if any."""
+        with self._cache_lock:
+            held = self._live.get(trial_id)
+            if held is not None:
+                fn(held[0])
+                self._live[trial_id] = (held[0], max(held[1], seq))
+                if held[0].state.is_finished():
+                    # A finished record never changes again; keep a few for the reads that
+                    # follow a tell, drop the rest.
+                    self._finished_live.append(trial_id)
+                    while len(self._finished_live) > 64:
+                        self._live.pop(self._finished_live.popleft(), None)
+
+    def _live_drop(self, trial_id: int) -> None:
+        with self._cache_lock:
+            self._live.pop(trial_id, None)
+
+    def _register_dists(self, study_id: int, dists: dict[str, BaseDistribution]) -> None:
+        """Checks ``dists`` against the study's first distribution of each name (registering
+        the new names); raises ``ValueError`` for an incompatible one."""
+        with self._cache_lock:
+            known = dict(self._study_dists.get(study_id, {}))
+        new = {n: d for n, d in dists.items() if n not in known}
+        if new:
+
+            def tx(conn: sa.Connection) -> dict[str, BaseDistribution]:
+                self._require_study(conn, study_id)
+                return self._check_and_register_params(conn, study_id, new)
+
+            try:
+                got = self._tx(tx, write=True)
+            except exc.IntegrityError:  # another process registered one of them first
+                got = self._tx(tx, write=True)
+            with self._cache_lock:
+                self._study_dists.setdefault(study_id, {}).update(got)
+            known.update(got)
+        for name, dist in dists.items():
+            check_distribution_compatibility(known[name], dist, name=name)
+
     def set_trial_param(
         self,
         trial_id: int,
@@ -776,62 +883,123 @@ class RDBStorage(BaseStorage):
         param_value_internal: float,
         distribution: BaseDistribution,
     ) -> None:
-        dist_text = distribution_to_json(distribution)
+        study_id = self._study_of(trial_id)
+        if not distribution._contains(param_value_internal):
+            raise ValueError(
+                f"Parameter {param_name!r}: internal value {param_value_internal!r} is not "
+                f"in {distribution!r}."
+            )
+        self._register_dists(study_id, {param_name: distribution})
+        value = float(param_value_internal)
+        needle = _dumps(param_name) + ": "
+        got = self._trial_write(
+            study_id,
+            self._sql.param,
+            {
+                "tid": trial_id,
+                "needle": needle,
+                "frag": needle + _dumps([value, distribution_to_json(distribution)]),
+            },
+        )
+        if got is None:
+            row = self._read_trial(trial_id)
+            self._raise_if_finished(row)
+            raise ValueError(f"Trial {row.number} already has parameter {param_name!r}.")
 
-        def fn(conn: sa.Connection, row: sa.Row[Any], seq: int) -> None:
-            params = json.loads(row.params_json)
-            self._check_and_register_params(conn, row.study_id, {param_name: distribution})
-            if param_name in params:
-                raise ValueError(f"Trial {row.number} already has parameter {param_name!r}.")
-            if not distribution._contains(param_value_internal):
-                raise ValueError(
-                    f"Parameter {param_name!r}: internal value {param_value_internal!r} is not "
-                    f"in {distribution!r}."
-                )
-            params[param_name] = [float(param_value_internal), dist_text]
-            self._update_trial(conn, row, seq, params_json=_dumps(params))
+        def apply(rec: FrozenTrial) -> None:
+            rec._params[param_name] = distribution.to_external_repr(value)
+            rec._distributions[param_name] = distribution
 
-        self._write_trial(trial_id, fn)
+        self._live_apply(trial_id, int(got.change_seq), apply)
+
+    def _trial_write(
+        self, study_id: int, stmt: sa.TextClause, params: dict[str, Any]
+    ) -> sa.Row[Any] | None:
+        """Runs a hot-path trial statement (see ``_Statements``) with its study's bump."""
+        if self._sql.pg:
+
+            def tx(conn: sa.Connection) -> sa.Row[Any] | None:
+                return conn.execute(stmt, {"sid": study_id, **params}).one_or_none()
+
+            return self._tx(tx, write=True, atomic=False)
+
+        def lite(conn: sa.Connection) -> sa.Row[Any] | None:
+            seq = conn.execute(self._sql.bump, {"sid": study_id}).scalar()
+            if seq is None:
+                return None
+            return conn.execute(stmt, {"seq": seq, **params}).one_or_none()
+
+        return self._tx(lite, write=True)
+
+    def _read_trial(self, trial_id: int) -> sa.Row[Any]:
+        def tx(conn: sa.Connection) -> sa.Row[Any] | None:
+            return conn.execute(self._sql.trial, {"tid": trial_id}).one_or_none()
+
+        row = self._tx(tx, write=False, atomic=False)
+        if row is None:
+            raise KeyError(f"No trial with id {trial_id}.")
+        return row
 
     @staticmethod
-    def _update_trial(conn: sa.Connection, row: sa.Row[Any], seq: int, **values: Any) -> None:
-        conn.execute(
-            sa.update(_T_).where(_T_.c.trial_id == row.trial_id).values(change_seq=seq, **values)
-        )
+    def _raise_if_finished(row: sa.Row[Any]) -> None:
+        if TrialState(row.state).is_finished():
+            raise UpdateFinishedTrialError(
+                f"Trial {row.number} is already finished ({TrialState(row.state).name}) "
+                "and cannot be changed."
+            )
+
+    def _update_trial(
+        self, conn: sa.Connection, row: sa.Row[Any], seq: int, **values: Any
+    ) -> None:
+        new = conn.execute(
+            sa.update(_T_)
+            .where(_T_.c.trial_id == row.trial_id)
+            .values(change_seq=seq, **values)
+            .returning(*_T_.c)
+        ).one()
+        conn.info["hyperdial_new_row"] = new
 
     def set_trial_state_values(
         self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
     ) -> bool:
         state = TrialState(state)
-        values_json = None if values is None else _dumps([float(v) for v in values])
-
-        def fn(conn: sa.Connection, row: sa.Row[Any], seq: int) -> bool:
-            if state == TrialState.WAITING:
-                raise ValueError(f"Trial {row.number} cannot go back to WAITING.")
-            if state == TrialState.RUNNING:
-                if row.state != TrialState.WAITING:
-                    return False
-                self._update_trial(
-                    conn, row, seq, state=int(state), start_us=self._now, **self._beat_now()
-                )
-                return True
-            self._update_trial(
-                conn,
-                row,
-                seq,
-                state=int(state),
-                values_json=values_json,
-                complete_us=self._now,
-                start_us=sa.func.coalesce(_T_.c.start_us, self._now),
+        study_id = self._study_of(trial_id)
+        if state == TrialState.WAITING:
+            raise ValueError(f"Trial id {trial_id} cannot go back to WAITING.")
+        if state == TrialState.RUNNING:
+            got = self._trial_write(
+                study_id, self._sql.start[self._heartbeat is not None], {"tid": trial_id}
             )
-            return True
-
-        done = self._write_trial(trial_id, fn)
-        if done and state == TrialState.RUNNING:
+            if got is None:
+                self._raise_if_finished(self._read_trial(trial_id))
+                return False  # another worker started it
+            self._live_put(self._to_trial(got), int(got.change_seq))
             self._own(trial_id)
-        elif state.is_finished():
+            return True
+        vals = None if values is None else [float(v) for v in values]
+        got = self._trial_write(
+            study_id,
+            self._sql.finish,
+            {
+                "tid": trial_id,
+                "state": int(state),
+                "values_json": None if vals is None else _dumps(vals),
+            },
+        )
+        if got is None:
             self._disown(trial_id)
-        return done
+            self._raise_if_finished(self._read_trial(trial_id))
+            raise AssertionError("unreachable: an unfinished trial refused a finish")
+
+        def apply(rec: FrozenTrial) -> None:
+            rec.state = state
+            rec.values = vals
+            rec.datetime_start = _from_us(got.start_us)
+            rec.datetime_complete = _from_us(got.complete_us)
+
+        self._live_apply(trial_id, int(got.change_seq), apply)
+        self._disown(trial_id)
+        return True
 
     def set_trial_intermediate_value(self, trial_id: int, step: int, value: float) -> None:
         step, value = int(step), float(value)
@@ -860,35 +1028,33 @@ class RDBStorage(BaseStorage):
         self._set_trial_attr(trial_id, "system_attrs", key, value)
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
-        def tx(conn: sa.Connection) -> sa.Row[Any] | None:
-            return conn.execute(sa.select(_T_).where(_T_.c.trial_id == trial_id)).one_or_none()
+        """A snapshot of the trial.
 
-        row = self._tx(tx, write=False)
-        if row is None:
-            raise KeyError(f"No trial with id {trial_id}.")
-        return self._to_trial(row)
+        A trial this storage object created or started is answered from memory: its record
+        is kept up to date by this storage's own writes (one writer per running trial is how
+        studies work). A write by another process to such a trial (a reaper failing it, say)
+        shows here once it finishes or when this storage's next write to it is refused.
+        """
+        with self._cache_lock:
+            held = self._live.get(trial_id)
+            if held is not None:
+                return copy.deepcopy(held[0])
+        return self._to_trial(self._read_trial(trial_id))
 
     def _changes(self, study_id: int, mark: int) -> tuple[list[sa.Row[Any]], int]:
         """Rows with ``mark < change_seq <= new mark``, and the new mark."""
 
+        # One statement (one snapshot): the study's counter and the trials changed up to it.
+        # Every change numbered up to the counter has committed (the counter is bumped under
+        # the study's row lock, held until commit), so none is missed.
         def tx(conn: sa.Connection) -> tuple[list[sa.Row[Any]], int]:
-            # The study's counter first: every change numbered up to it has committed (the
-            # counter is bumped under the study's lock, held until commit), so none is missed.
-            seq = self._require_study(conn, study_id)
-            if seq <= mark:
-                return [], max(seq, mark)
-            rows = conn.execute(
-                sa.select(_T_)
-                .where(
-                    _T_.c.study_id == study_id,
-                    _T_.c.change_seq > mark,
-                    _T_.c.change_seq <= seq,
-                )
-                .order_by(_T_.c.number)
-            ).all()
-            return list(rows), seq
+            rows = conn.execute(self._sql.changes, {"sid": study_id, "mark": mark}).all()
+            if not rows:
+                raise KeyError(f"No study with id {study_id}.")
+            seq = int(rows[0].study_seq)
+            return [r for r in rows if r.trial_id is not None], max(seq, mark)
 
-        return self._tx(tx, write=False)
+        return self._tx(tx, write=False, atomic=False)
 
     def get_trials_changed_since(self, study_id: int, mark: int) -> tuple[list[FrozenTrial], int]:
         rows, new_mark = self._changes(study_id, mark)
@@ -925,7 +1091,17 @@ class RDBStorage(BaseStorage):
         return copy.deepcopy(trials) if deepcopy else trials
 
     def pop_waiting_trial(self, study_id: int) -> int | None:
-        def tx(conn: sa.Connection) -> int | None:
+        def peek(conn: sa.Connection) -> sa.Row[Any] | None:
+            return conn.execute(self._sql.first_waiting, {"sid": study_id}).one_or_none()
+
+        # A lock-free look first: most calls find nothing waiting.
+        first = self._tx(peek, write=False, atomic=False)
+        if first is None:
+            raise KeyError(f"No study with id {study_id}.")
+        if first.trial_id is None:
+            return None
+
+        def tx(conn: sa.Connection) -> sa.Row[Any] | None:
             study = self._lock_study(conn, study_id)
             tid = conn.execute(
                 sa.select(_T_.c.trial_id)
@@ -935,22 +1111,25 @@ class RDBStorage(BaseStorage):
             ).scalar()
             if tid is None:
                 return None
-            seq = self._bump(conn, study)
-            conn.execute(
+            return conn.execute(
                 sa.update(_T_)
                 .where(_T_.c.trial_id == tid)
                 .values(
                     state=int(TrialState.RUNNING),
                     start_us=self._now,
-                    change_seq=seq,
+                    change_seq=self._bump(conn, study),
                     **self._beat_now(),
                 )
-            )
-            return int(tid)
+                .returning(*_T_.c)
+            ).one()
 
-        tid = self._tx(tx, write=True)
-        if tid is not None:
-            self._own(tid)
+        row = self._tx(tx, write=True)
+        if row is None:
+            return None
+        tid = int(row.trial_id)
+        self._trial_study[tid] = study_id
+        self._live_put(self._to_trial(row), int(row.change_seq))
+        self._own(tid)
         return tid
 
     def get_n_trials(self, study_id: int, states: Container[TrialState] | None = None) -> int:
@@ -990,6 +1169,117 @@ class RDBStorage(BaseStorage):
         if number is None:
             raise KeyError(f"No trial with id {trial_id}.")
         return int(number)
+
+
+_RUN, _WAIT = int(TrialState.RUNNING), int(TrialState.WAITING)
+_TRIAL_COLS = (
+    "trial_id, study_id, number, state, values_json, params_json, user_attrs, system_attrs, "
+    "intermediate_json, start_us, complete_us, heartbeat_us, change_seq"
+)
+
+
+class _Statements:
+    """The SQL of the hot path, written once per storage for its dialect.
+
+    A write to a trial must also bump its study's ``change_seq`` in the same transaction (the
+    bump is what serialises writes to one study and numbers the change for incremental
+    readers). On PostgreSQL both go in one statement, ``WITH s AS (UPDATE hd_studies …
+    RETURNING …) UPDATE hd_trials …``, sent in autocommit: one round trip per write. SQLite has
+    no data-modifying CTEs; there the bump and the write are two statements in one
+    ``BEGIN IMMEDIATE`` transaction (in-process calls, so the round trips are cheap).
+
+    ``{seq}`` and ``{number}`` in the trial statements stand for the bumped counter and the
+    allocated trial number: a subquery of ``s`` on PostgreSQL, bound parameters on SQLite.
+    """
+
+    def __init__(self, dialect: str, now: str) -> None:
+        self.pg = pg = dialect == "postgresql"
+        self.now = now
+        bump = "UPDATE hd_studies SET change_seq = change_seq + 1 WHERE study_id = :sid"
+        bump_n = (
+            "UPDATE hd_studies SET change_seq = change_seq + 1, next_number = next_number + 1 "
+            "WHERE study_id = :sid"
+        )
+        returning = " RETURNING change_seq, next_number - 1 AS number"
+        self.bump = sa.text(bump + returning)
+        self.bump_number = sa.text(bump_n + returning)
+        self._cte = f"WITH s AS ({bump}{returning}) "
+        self._cte_n = f"WITH s AS ({bump_n}{returning}) "
+        seq = "(SELECT change_seq FROM s)" if pg else ":seq"
+        find = "strpos(params_json, :needle)" if pg else "instr(params_json, :needle)"
+        # Appends ``"name": [value, "distribution"]`` to the JSON object in one expression, so
+        # a concurrent append to the same trial is never lost (the row is re-read under its
+        # lock); the needle check refuses a name the trial already has.
+        self.param = self._trial(
+            "UPDATE hd_trials SET params_json = CASE WHEN params_json = '{}' "
+            "THEN '{' || :frag || '}' "
+            "ELSE substr(params_json, 1, length(params_json) - 1) || ', ' || :frag || '}' END, "
+            f"change_seq = {seq} "
+            f"WHERE trial_id = :tid AND state IN ({_RUN}, {_WAIT}) AND {find} = 0 "
+            "RETURNING change_seq"
+        )
+        self.finish = self._trial(
+            "UPDATE hd_trials SET state = :state, values_json = :values_json, "
+            f"complete_us = {now}, start_us = COALESCE(start_us, {now}), change_seq = {seq} "
+            f"WHERE trial_id = :tid AND state IN ({_RUN}, {_WAIT}) "
+            "RETURNING change_seq, start_us, complete_us"
+        )
+        self.start = {
+            beat: self._trial(
+                f"UPDATE hd_trials SET state = {_RUN}, start_us = {now}, "
+                f"heartbeat_us = {now if beat else 'heartbeat_us'}, change_seq = {seq} "
+                f"WHERE trial_id = :tid AND state = {_WAIT} RETURNING {_TRIAL_COLS}"
+            )
+            for beat in (False, True)
+        }
+        src = (
+            "s"
+            if pg
+            else "(SELECT CAST(:seq AS BIGINT) AS change_seq, CAST(:number AS BIGINT) AS number) AS s"
+        )
+        self._insert = (
+            f"INSERT INTO hd_trials ({_TRIAL_COLS.replace('trial_id, ', '')}) "
+            "SELECT CAST(:sid AS INTEGER), s.number, CAST(:state AS SMALLINT), "
+            "CAST(:values_json AS TEXT), CAST(:params_json AS TEXT), CAST(:user_attrs AS TEXT), "
+            "CAST(:system_attrs AS TEXT), CAST(:intermediate_json AS TEXT), "
+            "{start}, {complete}, {beat}, s.change_seq "
+            f"FROM {src} RETURNING trial_id, number, start_us, complete_us, change_seq"
+        )
+        self._inserts: dict[tuple[bool, bool, bool], sa.TextClause] = {}
+        self.changes = sa.text(
+            "SELECT s.change_seq AS study_seq, "
+            + ", ".join(f"t.{c}" for c in _TRIAL_COLS.split(", "))
+            + " FROM hd_studies s LEFT JOIN hd_trials t ON t.study_id = s.study_id "
+            "AND t.change_seq > :mark AND t.change_seq <= s.change_seq "
+            "WHERE s.study_id = :sid ORDER BY t.number"
+        )
+        self.first_waiting = sa.text(
+            "SELECT s.study_id, t.trial_id FROM hd_studies s LEFT JOIN hd_trials t "
+            f"ON t.study_id = s.study_id AND t.state = {_WAIT} "
+            "WHERE s.study_id = :sid ORDER BY t.number LIMIT 1"
+        )
+        self.trial = sa.text(f"SELECT {_TRIAL_COLS} FROM hd_trials WHERE trial_id = :tid")
+
+    def _trial(self, statement: str) -> sa.TextClause:
+        return sa.text(self._cte + statement if self.pg else statement)
+
+    def insert(self, start_now: bool, complete_now: bool, beat: bool) -> sa.TextClause:
+        """The trial insert; ``*_now``: a NULL start / completion time means "now"."""
+        key = (start_now, complete_now, beat)
+        stmt = self._inserts.get(key)
+        if stmt is None:
+
+            def col(name: str, now: bool) -> str:
+                bound = f"CAST(:{name} AS BIGINT)"
+                return f"COALESCE({bound}, {self.now})" if now else bound
+
+            text = self._insert.format(
+                start=col("start_us", start_now),
+                complete=col("complete_us", complete_now),
+                beat=self.now if beat else "NULL",
+            )
+            stmt = self._inserts[key] = sa.text(self._cte_n + text if self.pg else text)
+        return stmt
 
 
 def _heartbeat_loop(ref: weakref.ref[RDBStorage], stop: threading.Event, tick: float) -> None:
