@@ -469,3 +469,423 @@ def test_pruners_in_optimize(pruner: BasePruner, n_jobs: int) -> None:
     for t in study.trials:
         if t.state == TrialState.PRUNED:  # the value is the last reported one
             assert t.value == t.intermediate_values[max(t.intermediate_values)]
+
+
+# -- every pruner against a straightforward reference, on random histories ------------------------
+# Each reference below restates the documented rule on plain dicts, written independently of the
+# pruners' code; hypothesis draws histories (other trials in every state, NaN and ±inf values,
+# ties, gaps between steps) and both must take the same decision at the new trial's last report.
+_POOL = [0.0, 1.0, 1.0, 2.0, 2.5, 3.0, -1.0, math.nan, math.inf]
+_STATES = [TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.FAIL]
+
+
+@st.composite
+def _curves(
+    draw: Any, max_step: int = 12, min_size: int = 1, max_size: int = 6
+) -> dict[int, float]:
+    steps = draw(st.sets(st.integers(0, max_step), min_size=min_size, max_size=max_size))
+    return {s: draw(st.sampled_from(_POOL)) for s in sorted(steps)}
+
+
+@st.composite
+def _histories(draw: Any) -> dict[str, Any]:
+    others = draw(
+        st.lists(
+            st.tuples(st.sampled_from(_STATES), _curves(), st.sampled_from(_POOL[:7])),
+            max_size=8,
+        )
+    )
+    return {
+        "direction": draw(st.sampled_from(["minimize", "maximize"])),
+        "others": others,  # (state, curve, final value of a COMPLETE trial)
+        "mine": draw(_curves()),
+    }
+
+
+def _build(h: dict[str, Any], pruner: BasePruner) -> tuple[hyperdial.Study, FrozenTrial]:
+    """The history as a study; the new trial reports ``h["mine"]`` and is returned last."""
+    study = _study(h["direction"], pruner)
+    running = []
+    for state, curve, final in h["others"]:
+        if state == TrialState.RUNNING:
+            t = study.ask()
+            for s, v in curve.items():
+                t.report(v, s)
+            running.append(t)
+        else:
+            value = final if state == TrialState.COMPLETE else None
+            study.add_trial(FrozenTrial(state=state, value=value, intermediate_values=curve))
+    mine = study.ask()
+    for s, v in h["mine"].items():
+        mine.report(v, s)
+    return study, study._storage.get_trial(mine._trial_id)
+
+
+def _sign(h: dict[str, Any]) -> float:
+    return 1.0 if h["direction"] == "minimize" else -1.0
+
+
+def _counted(h: dict[str, Any]) -> list[tuple[TrialState, dict[int, float], float]]:
+    return [o for o in h["others"] if o[0] != TrialState.FAIL]
+
+
+def _ref_percentile_value(xs: list[float], q: float) -> float:
+    """Linear interpolation between the closest ranks (NumPy's default percentile)."""
+    xs = sorted(xs)
+    pos = q / 100.0 * (len(xs) - 1)
+    lo = int(math.floor(pos))
+    hi = min(lo + 1, len(xs) - 1)
+    a, b, t = xs[lo], xs[hi], pos - lo
+    if t == 0 or a == b:  # also inf == inf
+        return a
+    if a == -math.inf:  # the limit of a + (b - a) t next to an infinity; -inf .. inf: NaN
+        return math.nan if b == math.inf else a
+    if b == math.inf:
+        return b
+    return a + (b - a) * t
+
+
+def _ref_percentile(
+    h: dict[str, Any], q: float, startup: int, warmup: int, interval: int, n_min: int
+) -> bool:
+    step = max(h["mine"])
+    if step < warmup or (step - warmup) % interval:
+        return False
+    if sum(o[0] == TrialState.COMPLETE for o in h["others"]) < startup:
+        return False
+    sign = _sign(h)
+
+    def best(curve: dict[int, float]) -> float | None:
+        vals = [sign * v for s, v in curve.items() if s <= step and v == v]
+        return min(vals) if vals else None
+
+    mine = best(h["mine"])
+    if mine is None:
+        return True
+    others = [b for _, c, _ in _counted(h) if (b := best(c)) is not None]
+    if len(others) < n_min:
+        return False
+    return mine > _ref_percentile_value(others, q)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    _histories(),
+    st.sampled_from([0.0, 25.0, 50.0, 80.0, 100.0]),
+    st.integers(0, 3),
+    st.integers(0, 4),
+    st.integers(1, 3),
+    st.integers(1, 3),
+)
+def test_percentile_matches_the_reference(
+    h: dict[str, Any], q: float, startup: int, warmup: int, interval: int, n_min: int
+) -> None:
+    pruner = PercentilePruner(q, startup, warmup, interval, n_min_trials=n_min)
+    study, mine = _build(h, pruner)
+    assert pruner.prune(study, mine) is _ref_percentile(h, q, startup, warmup, interval, n_min)
+
+
+def _ref_rung_value(curve: dict[int, float], rung: int, sign: float) -> float | None:
+    later = [s for s in curve if s >= rung]
+    if not later:
+        return None
+    v = sign * curve[min(later)]
+    return math.inf if v != v else v
+
+
+def _ref_asha(
+    h: dict[str, Any],
+    others: list[dict[int, float]],
+    min_r: int,
+    eta: int,
+    rate: int,
+    bootstrap: int,
+) -> bool:
+    sign = _sign(h)
+    steps = sorted(h["mine"])
+    step = steps[-1]
+    previous = steps[-2] if len(steps) > 1 else -1
+    k = 0
+    while (rung := min_r * eta ** (rate + k)) <= step:
+        k += 1
+        if rung <= previous:
+            continue  # that rung was judged at an earlier report
+        mine = _ref_rung_value(h["mine"], rung, sign)
+        assert mine is not None
+        values = [mine] + [v for c in others if (v := _ref_rung_value(c, rung, sign)) is not None]
+        if len(values) < bootstrap:
+            continue
+        if mine == math.inf:  # NaN or +inf loss: the worst, never promoted
+            return True
+        n_keep = max(1, len(values) // eta)
+        if sum(v < mine for v in values) >= n_keep:
+            return True
+    return False
+
+
+@settings(max_examples=120, deadline=None)
+@given(_histories(), st.integers(1, 3), st.integers(2, 4), st.integers(0, 2), st.integers(0, 4))
+def test_successive_halving_matches_the_reference(
+    h: dict[str, Any], min_r: int, eta: int, rate: int, bootstrap: int
+) -> None:
+    pruner = SuccessiveHalvingPruner(min_r, eta, rate, bootstrap)
+    study, mine = _build(h, pruner)
+    others = [c for _, c, _ in _counted(h)]
+    assert pruner.prune(study, mine) is _ref_asha(h, others, min_r, eta, rate, bootstrap)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_histories(), st.integers(1, 2), st.integers(2, 3))
+def test_hyperband_matches_the_reference(h: dict[str, Any], min_r: int, eta: int) -> None:
+    max_r = 12
+    pruner = HyperbandPruner(min_r, max_r, eta)
+    study, mine = _build(h, pruner)
+    # reference: brackets b = 0 .. floor(log_eta(max/min)); a trial is judged by successive
+    # halving with rate b among the trials of its own bracket only
+    n_brackets = 1 + max(k for k in range(10) if min_r * eta**k <= max_r)
+    assert pruner.n_brackets == n_brackets
+    numbers = [t.number for t in study._get_trials() if t.number != mine.number]
+    bracket = pruner.bracket_of(mine.number)
+    assert bracket is not None and 0 <= bracket < n_brackets
+    # study numbers follow the order of h["others"] (each adds one trial)
+    same = [
+        c
+        for (state, c, _), n in zip(h["others"], numbers, strict=True)
+        if state != TrialState.FAIL and pruner.bracket_of(n) == bracket
+    ]
+    assert pruner.prune(study, mine) is _ref_asha(h, same, min_r, eta, bracket, 0)
+
+
+def _ref_threshold(
+    h: dict[str, Any], lower: float | None, upper: float | None, warmup: int, interval: int
+) -> bool:
+    step = max(h["mine"])
+    if step < warmup or (step - warmup) % interval:
+        return False
+    v = h["mine"][step]
+    if v != v:
+        return True
+    return (lower is not None and v < lower) or (upper is not None and v > upper)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    _histories(),
+    st.sampled_from([None, -0.5, 1.0]),
+    st.sampled_from([None, 1.0, 2.2]),
+    st.integers(0, 4),
+    st.integers(1, 3),
+)
+def test_threshold_matches_the_reference(
+    h: dict[str, Any], lower: float | None, upper: float | None, warmup: int, interval: int
+) -> None:
+    if lower is None and upper is None:
+        upper = 1.5
+    pruner = ThresholdPruner(lower, upper, warmup, interval)
+    study, mine = _build(h, pruner)
+    assert pruner.prune(study, mine) is _ref_threshold(h, lower, upper, warmup, interval)
+
+
+def _ref_stale(h: dict[str, Any], patience: int, min_delta: float) -> bool:
+    sign = _sign(h)
+    losses = [sign * h["mine"][s] for s in sorted(h["mine"])]
+    if len(losses) <= patience:
+        return False
+    cut = len(losses) - patience
+    before = [v for v in losses[:cut] if v == v]
+    recent = [v for v in losses[cut:] if v == v]
+    if not before:
+        return False
+    if not recent:
+        return True
+    return not (min(before) - min(recent) > min_delta)  # no improvement beyond min_delta
+
+
+@settings(max_examples=80, deadline=None)
+@given(_histories(), st.integers(0, 3), st.sampled_from([0.0, 0.5, 1.0]), st.booleans())
+def test_patient_matches_the_reference(
+    h: dict[str, Any], patience: int, min_delta: float, wrap: bool
+) -> None:
+    wrapped = MedianPruner(n_startup_trials=0) if wrap else None
+    pruner = PatientPruner(wrapped, patience, min_delta)
+    study, mine = _build(h, pruner)
+    expected = _ref_stale(h, patience, min_delta) and (
+        not wrap or _ref_percentile(h, 50.0, 0, 0, 1, 1)
+    )
+    assert pruner.prune(study, mine) is expected
+
+
+def _ref_signed_rank_p(d: list[float]) -> float:
+    """P(W+ >= observed) over all 2**n sign patterns, average ranks for ties, zeros dropped."""
+    import itertools
+
+    d = [x for x in d if x != 0]
+    if not d:
+        return 1.0
+    a = sorted(abs(x) for x in d)
+    rank = {v: sum(i + 1 for i, w in enumerate(a) if w == v) / a.count(v) for v in set(a)}
+    ranks = [rank[abs(x)] for x in d]
+    observed = sum(r for r, x in zip(ranks, d, strict=True) if x > 0)
+    hits = sum(
+        sum(r for r, s in zip(ranks, signs, strict=True) if s) >= observed - 1e-9
+        for signs in itertools.product((0, 1), repeat=len(d))
+    )
+    return hits / 2 ** len(d)
+
+
+@st.composite
+def _instance_histories(draw: Any) -> dict[str, Any]:
+    """Trials reporting per-instance scores 0..9 (Wilcoxon's use); the new trial's scores are
+    often another trial's shifted by a constant, so that the test has evidence to find."""
+    h = draw(_histories())
+    h["others"] = [(s, draw(_curves(9, 3, 10)), f) for s, _, f in h["others"]]
+    mine = draw(_curves(9, 1, 10))
+    if h["others"] and draw(st.booleans()):
+        base = draw(st.sampled_from([c for _, c, _ in h["others"]]))
+        shift = draw(st.sampled_from([-1.0, 0.5, 1.0, 3.0]))
+        mine = {k: v + shift for k, v in base.items()}
+    h["mine"] = mine
+    return h
+
+
+def _ref_wilcoxon(h: dict[str, Any], p: float, startup: int) -> bool:
+    if len(h["mine"]) < max(startup, 1):
+        return False
+    sign = _sign(h)
+    complete = [
+        (sign * f, i, c) for i, (s, c, f) in enumerate(h["others"]) if s == TrialState.COMPLETE
+    ]
+    if not complete:
+        return False
+    best = min(complete, key=lambda x: (x[0], x[1]))[2]  # ties: the earliest trial
+    common = sorted(set(h["mine"]) & set(best))
+    if not common:
+        return False
+
+    def loss(v: float) -> float:
+        return math.inf if v != v else sign * v
+
+    d = []
+    for s in common:
+        a, b = loss(h["mine"][s]), loss(best[s])
+        d.append(0.0 if a == b else a - b)  # equal, or the same infinity: no evidence
+    return _ref_signed_rank_p(d) < p
+
+
+@settings(max_examples=80, deadline=None)
+@given(_instance_histories(), st.sampled_from([0.05, 0.1, 0.3]), st.integers(0, 3))
+def test_wilcoxon_matches_the_reference(h: dict[str, Any], p: float, startup: int) -> None:
+    pruner = WilcoxonPruner(p_threshold=p, n_startup_steps=startup)
+    study, mine = _build(h, pruner)
+    assert pruner.prune(study, mine) is _ref_wilcoxon(h, p, startup)
+
+
+@settings(max_examples=30, deadline=None)
+@given(_histories())
+def test_nop_never_prunes(h: dict[str, Any]) -> None:
+    study, mine = _build(h, NopPruner())
+    assert NopPruner().prune(study, mine) is False
+
+
+# -- processes sharing a database ------------------------------------------------------------------
+def _db_url(kind: str, tmp_path: Any) -> str:
+    if kind == "sqlite":
+        pytest.importorskip("sqlalchemy")
+        return f"sqlite:///{tmp_path / 'pruning.db'}"
+    import os
+
+    url = os.environ.get("HYPERDIAL_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but HYPERDIAL_TEST_POSTGRES_URL is not set")
+        pytest.skip("HYPERDIAL_TEST_POSTGRES_URL is not set: no PostgreSQL server")
+    pytest.importorskip("psycopg")
+    return url
+
+
+def _spawn() -> Any:
+    import multiprocessing
+
+    return multiprocessing.get_context("spawn")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_another_processs_running_trial_counts_as_soon_as_it_reports(
+    kind: str, tmp_path: Any
+) -> None:
+    import time
+    import uuid
+
+    import _pruning_workers as workers
+
+    url = _db_url(kind, tmp_path)
+    name = f"prune-{uuid.uuid4().hex}"
+    hyperdial.create_study(storage=url, study_name=name)
+    study = hyperdial.load_study(study_name=name, storage=url)
+    median = MedianPruner(n_startup_trials=0)
+    asha = SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
+    ctx = _spawn()
+    ready, done = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=workers.report_and_wait, args=(url, name, ready, done))
+    try:
+        mine = study.ask()
+        mine.report(50.0, 0)
+        mine.report(50.0, 1)
+        frozen = study._storage.get_trial(mine._trial_id)
+        assert not median.prune(study, frozen) and not asha.prune(study, frozen)  # alone
+        proc.start()
+        deadline = time.monotonic() + 120
+        while not ready.wait(0.2):
+            assert proc.is_alive(), f"the worker process died (exit code {proc.exitcode})"
+            assert time.monotonic() < deadline, "the worker process did not report in time"
+        assert median.prune(study, frozen)  # its values count while it is still RUNNING
+        assert asha.prune(study, frozen)  # rung 1 holds [1.0, 50.0]: only the best goes on
+        study.tell(mine, state=TrialState.PRUNED)
+    finally:
+        done.set()
+        proc.join(120)
+    assert proc.exitcode == 0
+    states = {t.number: t.state for t in hyperdial.load_study(study_name=name, storage=url).trials}
+    assert states == {0: TrialState.PRUNED, 1: TrialState.COMPLETE}
+    hyperdial.delete_study(study_name=name, storage=url)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_processes_prune_and_intermediate_values_persist(kind: str, tmp_path: Any) -> None:
+    """3 processes x 12 trials under ASHA; reloaded from a new connection, every trial holds
+    exactly the curve it reported, none is left RUNNING, pruned trials keep their last value,
+    were stopped at a rung, and none of them is the best at its rung (the rung only grows, so
+    the best at the end was the best when it was judged)."""
+    import uuid
+
+    import _pruning_workers as workers
+
+    from hyperdial.storages import RDBStorage
+
+    url = _db_url(kind, tmp_path)
+    name = f"prune-{uuid.uuid4().hex}"
+    hyperdial.create_study(storage=url, study_name=name)
+    n_procs, n_trials = 3, 12
+    with _spawn().Pool(n_procs) as pool:
+        pool.starmap(workers.optimize_pruned, [(url, name, n_trials, w) for w in range(n_procs)])
+    storage = RDBStorage(url)  # a fresh connection and cache
+    trials = hyperdial.load_study(study_name=name, storage=storage).trials
+    assert len(trials) == n_procs * n_trials
+    states = Counter(t.state for t in trials)
+    assert set(states) <= {TrialState.COMPLETE, TrialState.PRUNED}
+    assert states[TrialState.PRUNED] > 0 and states[TrialState.COMPLETE] > 0
+    assert {t.user_attrs["worker"] for t in trials} == set(range(n_procs))
+    for t in trials:
+        x = t.params["x"]
+        last = max(t.intermediate_values)
+        assert t.intermediate_values == {s: workers.curve(x, s) for s in range(last + 1)}
+        if t.state == TrialState.COMPLETE:
+            assert last == workers.N_STEPS - 1
+        else:
+            assert t.value == t.intermediate_values[last] and last < workers.N_STEPS - 1
+            assert last in (1, 2, 4, 8)  # ASHA decides only at its rungs
+            at_rung = [
+                u.intermediate_values[last] for u in trials if last in u.intermediate_values
+            ]
+            assert t.intermediate_values[last] > min(at_rung)
+    hyperdial.delete_study(study_name=name, storage=url)

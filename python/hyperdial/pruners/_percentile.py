@@ -23,6 +23,23 @@ if TYPE_CHECKING:
 __all__ = ["MedianPruner", "PercentilePruner"]
 
 
+def _percentile(xs: np.ndarray, q: float) -> float:
+    """The ``q``-th percentile of the sorted ``xs``, interpolating linearly between the two
+    closest ranks (NumPy's default); next to an infinite value, the interpolation's limit (the
+    infinity), and NaN between -inf and +inf (which never prunes)."""
+    pos = q / 100.0 * (len(xs) - 1)
+    lo = int(math.floor(pos))
+    hi = min(lo + 1, len(xs) - 1)
+    a, b, t = float(xs[lo]), float(xs[hi]), pos - lo
+    if t == 0.0 or a == b:
+        return a
+    if math.isinf(a) and math.isinf(b):
+        return math.nan
+    if math.isinf(a) or math.isinf(b):
+        return a if math.isinf(a) else b
+    return a + (b - a) * t
+
+
 class PercentilePruner(BasePruner):
     """Prunes a trial whose best value so far is worse than a percentile of the other trials'.
 
@@ -31,7 +48,8 @@ class PercentilePruner(BasePruner):
     other trials' best values over steps ≤ ``s``. Other trials count as soon as they have
     reported at or before ``s`` — running trials of other workers included — and failed trials
     never count. A trial whose values so far are all NaN is pruned; NaN values of other trials
-    are ignored.
+    are ignored. The percentile interpolates linearly between ranks; next to an infinite value
+    it is that infinity.
 
     Args:
         percentile: In ``[0, 100]``; a trial worse than this percentile is pruned.
@@ -83,8 +101,7 @@ class PercentilePruner(BasePruner):
         others_arr = np.array([v for v in others if not math.isnan(v)])
         if len(others_arr) < self._n_min_trials:
             return False
-        threshold = float(np.percentile(others_arr, self._percentile))
-        return mine > threshold
+        return mine > _percentile(np.sort(others_arr), self._percentile)
 
 
 class MedianPruner(PercentilePruner):
