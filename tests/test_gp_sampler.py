@@ -43,7 +43,6 @@ class TestGPSamplerContract(SamplerContract):
 
 
 def _quiet_study(sampler: BaseSampler, **kwargs: Any) -> hyperdial.Study:
-    hyperdial.logging.set_verbosity(logging.WARNING)
     return hyperdial.create_study(sampler=sampler, **kwargs)
 
 

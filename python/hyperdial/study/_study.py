@@ -36,10 +36,12 @@ StorageArg = Union[None, str, BaseStorage]  # noqa: UP007 (a runtime alias on Py
 
 
 def _default_sampler() -> BaseSampler:
-    """The sampler a study gets when none is given: scrambled Sobol for now."""
-    from hyperdial.samplers import QMCSampler
+    """The sampler a study gets when none is given: :class:`~hyperdial.samplers.GPSampler`,
+    handing off to TPE beyond 1000 finished trials or 32 parameters (see GPSampler's
+    ``max_trials``/``max_dims``): past that an exact GP costs more per trial than it gains."""
+    from hyperdial.samplers import GPSampler
 
-    return QMCSampler()
+    return GPSampler(max_trials=1000, max_dims=32)
 
 
 def _better(t: FrozenTrial, b: FrozenTrial, sign: float) -> bool:
@@ -598,7 +600,10 @@ def create_study(
 
     Args:
         storage: None (in memory), or a storage object.
-        sampler: Default: the best available sampler (today scrambled Sobol).
+        sampler: Default: Bayesian optimisation with a Gaussian process
+            (:class:`~hyperdial.samplers.GPSampler`), which hands the study over to
+            :class:`~hyperdial.samplers.TPESampler` (saying so once in the log) when it has more
+            than 1000 finished trials or more than 32 parameters.
         pruner: Default: :class:`~hyperdial.pruners.NopPruner`.
         study_name: Unique within the storage; generated when None.
         direction: ``"minimize"`` (default) or ``"maximize"``.
