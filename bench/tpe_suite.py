@@ -164,3 +164,137 @@ PROBLEMS: dict[str, tuple[Objective, float | None]] = {
     "conditional_4level": (conditional, 0.0),
     "levy_30d": (levy(30), 0.0),
 }
+
+
+# -- Hyperopt -----------------------------------------------------------------------------------
+# Hyperopt is define-and-run: its space is declared before the first evaluation. The flat
+# problems' spaces are read off the objective with a recording trial; the conditional one is
+# written out as nested ``hp.choice`` (its ``split``/``min_leaf`` are drawn for every tree and
+# used only when depth > 5, since Hyperopt cannot condition on a numeric value).
+
+
+class _Recorder:
+    """A trial that records each suggest call and returns a value inside the range."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def suggest_float(self, name: str, low: float, high: float, **kw: Any) -> float:
+        self.calls.append(("float", name, (low, high), kw))
+        return (low + high) / 2 if not kw.get("log") else math.sqrt(low * high)
+
+    def suggest_int(self, name: str, low: int, high: int, **kw: Any) -> int:
+        self.calls.append(("int", name, (low, high), kw))
+        return low
+
+    def suggest_categorical(self, name: str, choices: list[Any]) -> Any:
+        self.calls.append(("cat", name, (choices,), {}))
+        return choices[0]
+
+
+class FixedTrial:
+    """A trial whose suggest calls return the values of one Hyperopt sample."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def suggest_float(self, name: str, low: float, high: float, **kw: Any) -> float:
+        return float(min(max(self.params[name], low), high))
+
+    def suggest_int(self, name: str, low: int, high: int, **kw: Any) -> int:
+        return int(min(max(round(self.params[name]), low), high))
+
+    def suggest_categorical(self, name: str, choices: list[Any]) -> Any:
+        return self.params[name]
+
+
+def _hp(label: str, kind: str, args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
+    from hyperopt import hp
+
+    if kind == "cat":
+        return hp.choice(label, list(args[0]))
+    low, high = args
+    log, step = kw.get("log", False), kw.get("step")
+    if kind == "float":
+        if log:
+            return hp.loguniform(label, math.log(low), math.log(high))
+        if step is not None:
+            return hp.quniform(label, low - step / 2, high + step / 2, step)
+        return hp.uniform(label, low, high)
+    step = step or 1
+    if log:
+        return hp.qloguniform(label, math.log(low - 0.5), math.log(high + 0.5), 1)
+    return hp.quniform(label, low - step / 2, high + step / 2, step)
+
+
+def _conditional_space() -> Any:
+    from hyperopt import hp
+
+    def units(layers: int) -> dict[str, Any]:
+        return {
+            f"units{i}": _hp(f"units{i}_of_{layers}", "int", (8, 512), {"log": True})
+            for i in range(layers)
+        }
+
+    return hp.choice(
+        "model",
+        [
+            {
+                "model": "linear",
+                "sub": hp.choice(
+                    "reg",
+                    [
+                        {
+                            "reg": "l1",
+                            "alpha_l1": _hp("alpha_l1", "float", (1e-6, 1.0), {"log": True}),
+                        },
+                        {
+                            "reg": "l2",
+                            "alpha_l2": _hp("alpha_l2", "float", (0.0, 10.0), {}),
+                            "solver": hp.choice("solver", ["lbfgs", "sag", "saga"]),
+                        },
+                    ],
+                ),
+            },
+            {
+                "model": "tree",
+                "depth": _hp("depth", "int", (1, 12), {}),
+                "split": hp.choice("split", ["gini", "entropy"]),
+                "min_leaf": _hp("min_leaf", "int", (1, 50), {"log": True}),
+            },
+            {
+                "model": "net",
+                "layers_sub": hp.choice("layers", [{"layers": k, **units(k)} for k in (1, 2, 3)]),
+                "act_sub": hp.choice(
+                    "act",
+                    [
+                        {"act": "relu", "dropout": _hp("dropout", "float", (0.0, 0.8), {})},
+                        {"act": "tanh"},
+                    ],
+                ),
+            },
+        ],
+    )
+
+
+def _flatten(sample: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in sample.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v))
+        else:
+            out[k] = v
+    return out
+
+
+def hyperopt_space(name: str) -> Any:
+    """The Hyperopt space of problem ``name`` (samples are flattened by :func:`fixed_trial`)."""
+    if name == "conditional_4level":
+        return _conditional_space()
+    rec = _Recorder()
+    PROBLEMS[name][0](rec)
+    return {label: _hp(label, kind, args, kw) for kind, label, args, kw in rec.calls}
+
+
+def fixed_trial(sample: Any) -> FixedTrial:
+    return FixedTrial(_flatten(sample) if isinstance(sample, dict) else {})

@@ -3,6 +3,7 @@ constraints, several objectives, seeds, and that it beats random search."""
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -238,6 +239,87 @@ def test_startup_trials_are_random() -> None:
     assert [t.params for t in study.trials] == [t.params for t in ref.trials]
 
 
+def test_rank_rows_puts_pruned_trials_after_complete_ones_by_step_then_value() -> None:
+    from hyperdial.samplers._tpe._sampler import rank_rows
+    from hyperdial.trial import FrozenTrial
+
+    dist = {"x": FloatDistribution(0, 1)}
+
+    def trial(state: TrialState, value: float | None, iv: dict[int, float]) -> FrozenTrial:
+        return FrozenTrial(
+            state=state,
+            values=None if value is None else [value],
+            params={"x": 0.5},
+            distributions=dist,
+            intermediate_values=iv,
+        )
+
+    study = hyperdial.create_study(direction="maximize")
+    study.add_trials(
+        [
+            trial(TrialState.COMPLETE, 3.0, {0: 1.0, 9: 3.0}),  # 0
+            trial(TrialState.PRUNED, None, {0: 9.0, 1: 2.0}),  # 1: step 1, value 2
+            trial(TrialState.PRUNED, None, {0: 8.0, 1: 7.0, 2: 0.5}),  # 2: step 2, value 0.5
+            trial(TrialState.PRUNED, None, {0: 9.5}),  # 3: step 0, best value of all
+            trial(TrialState.PRUNED, None, {0: 1.0, 1: 5.0}),  # 4: step 1, value 5
+            trial(TrialState.PRUNED, None, {}),  # 5: reported nothing
+            trial(TrialState.COMPLETE, 1.0, {}),  # 6
+            trial(TrialState.PRUNED, None, {0: 1.0, 1: math.nan}),  # 7: step 1, NaN is worst
+        ]
+    )
+    sampler = TPESampler(seed=0)
+    hist = sampler._updated_history(study)
+    rows = np.arange(8)
+    # complete by value (maximised), then pruned: further first, then by value, NaN last
+    # in its step, nothing reported last of all
+    assert rank_rows(hist, rows, 8).tolist() == [0, 6, 2, 4, 1, 7, 3, 5]
+    assert rank_rows(hist, rows, 3).tolist() == [0, 6, 2]
+    assert rank_rows(hist, rows, 1).tolist() == [0]
+
+
+def test_pruned_trials_inform_the_model() -> None:
+    """Pruned trials count as finished (for the start-up and gamma) and as observations in
+    the ranking; treating the same trials as FAIL (ignored) makes TPE waste far more trials
+    on regions it has already seen pruned, and find worse points."""
+
+    class Dropped(Exception):
+        pass
+
+    def make(as_failure: bool) -> Any:
+        def objective(trial: hyperdial.Trial) -> float:
+            x = np.array([trial.suggest_float(f"x{i}", -5, 5) for i in range(2)])
+            f = float(((x - 1.0) ** 2).sum())
+            for step in range(4):
+                trial.report(f + (3 - step) * 0.5, step)
+                if trial.should_prune():
+                    raise Dropped() if as_failure else hyperdial.TrialPruned()
+            return f
+
+        return objective
+
+    logger = logging.getLogger("hyperdial")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # the FAIL runs log a traceback per trial
+    try:
+        results = {}
+        for as_failure in (False, True):
+            best, wasted = [], []
+            for seed in range(6):
+                study = hyperdial.create_study(
+                    sampler=TPESampler(seed=seed),
+                    pruner=hyperdial.pruners.ThresholdPruner(upper=6.0),
+                )
+                study.optimize(make(as_failure), n_trials=60, catch=(Dropped,))
+                best.append(study.best_value)
+                wasted.append(sum(t.state != TrialState.COMPLETE for t in study.trials[30:]))
+            results[as_failure] = (float(np.median(best)), float(np.median(wasted)))
+    finally:
+        logger.setLevel(level)
+    (best_used, wasted_used), (best_ignored, wasted_ignored) = results[False], results[True]
+    assert wasted_used < 0.7 * wasted_ignored, results
+    assert best_used < best_ignored, results
+
+
 def test_pruned_and_failed_trials_are_tolerated() -> None:
     def objective(trial: hyperdial.Trial) -> float:
         x = trial.suggest_float("x", 0, 1)
@@ -259,6 +341,7 @@ def test_pruned_and_failed_trials_are_tolerated() -> None:
         {"prior_weight": 0.0},
         {"prior_weight": math.nan},
         {"startup": "halton"},
+        {"good_weights": "best"},
     ],
 )
 def test_bad_arguments(kwargs: dict[str, object]) -> None:
@@ -301,13 +384,39 @@ def test_bandwidths_are_neighbour_distances() -> None:
 
     mu = np.array([[0.5], [0.1], [0.2], [0.9]])
     # sorted 0.1, 0.2, 0.5, 0.9: max(left, right) gaps, ends use their inner gap only, and
-    # nothing below 1 / (n + 1) = 0.2
-    np.testing.assert_allclose(bandwidths(mu)[:, 0], [0.4, 0.2, 0.3, 0.4])
+    # nothing below 1 / (n + 2) = 1/6 (n kernels with the prior, plus one)
+    np.testing.assert_allclose(bandwidths(mu)[:, 0], [0.4, 1 / 6, 0.3, 0.4])
     mu = np.array([[0.6], [0.7]])
-    np.testing.assert_allclose(bandwidths(mu)[:, 0], [1 / 3, 1 / 3])
-    np.testing.assert_allclose(bandwidths(mu, consider_endpoints=True)[:, 0], [0.6, 1 / 3])
+    np.testing.assert_allclose(bandwidths(mu)[:, 0], [0.25, 0.25])
+    np.testing.assert_allclose(bandwidths(mu, consider_endpoints=True)[:, 0], [0.6, 0.3])
     tight = bandwidths(np.array([[0.5], [0.5], [0.5]]))
-    np.testing.assert_allclose(tight, 0.25)  # the magic clip: 1 / min(100, n + 1)
+    np.testing.assert_allclose(tight, 0.2)  # the magic clip: 1 / min(100, n + 2)
+    # several dimensions are independent columns
+    two = bandwidths(np.array([[0.5, 0.1], [0.1, 0.5], [0.2, 0.9], [0.9, 0.2]]))
+    np.testing.assert_allclose(two[:, 0], [0.4, 1 / 6, 0.3, 0.4])
+    np.testing.assert_allclose(two[:, 1], [1 / 6, 0.4, 0.4, 0.3])
+
+
+def test_good_group_weights_follow_the_improvement() -> None:
+    from hyperdial.trial import FrozenTrial
+
+    dists = {"x": FloatDistribution(0, 1)}
+    values = [5.0, 1.0, 3.0, 2.0, 4.0, 6.0]
+    study = hyperdial.create_study()
+    study.add_trials(
+        FrozenTrial(
+            state=TrialState.COMPLETE, values=[v], params={"x": v / 10}, distributions=dists
+        )
+        for v in values
+    )
+    sampler = TPESampler(seed=0, gamma=lambda n: 3)
+    hist = sampler._updated_history(study)
+    below, w = sampler._split(hist, np.arange(6))
+    assert below.tolist() == [1, 3, 2]
+    assert w is not None
+    np.testing.assert_allclose(w, [4.0 - 1.0, 4.0 - 2.0, 4.0 - 3.0])  # threshold: 4.0
+    uniform = TPESampler(seed=0, gamma=lambda n: 3, good_weights="uniform")
+    assert uniform._split(uniform._updated_history(study), np.arange(6))[1] is None
 
 
 def test_bad_observations_are_thinned_beyond_the_cap() -> None:

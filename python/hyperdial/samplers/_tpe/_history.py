@@ -8,6 +8,8 @@ Columns (``cap`` rows, the first ``n`` used):
     state: (cap,) int8, a :class:`TrialState` value, -1 for rows not seen yet.
     values: (cap, n_objectives) float64 losses (values negated for maximised objectives).
     violation: (cap,) float64, the sum of positive constraint values (0: feasible).
+    last_step: (cap,) float64, the last step a trial reported (``trial.report``), NaN if none.
+    last_loss: (cap,) float64, its value there as a loss (negated when maximising; NaN -> inf).
     params[name]: (cap,) float64 internal values, NaN where the trial lacks the parameter.
 """
 
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hyperdial._direction import StudyDirection
-from hyperdial.distributions import BaseDistribution, internal_to_unit
+from hyperdial.distributions import BaseDistribution, CategoricalDistribution, internal_to_unit
 from hyperdial.samplers._tpe._space import to_unit
 from hyperdial.trial._frozen import CONSTRAINTS_KEY
 from hyperdial.trial._state import TrialState
@@ -40,6 +42,21 @@ def _scalar_unit(dist: BaseDistribution, v: float) -> float:
     return min(max(internal_to_unit(dist, v), 0.0), 1.0)
 
 
+def _same(a: tuple[BaseDistribution, ...], b: tuple[BaseDistribution, ...]) -> bool:
+    """Whether two tuples of distributions are equal (identity first: equality is slower)."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if x is y:
+            continue
+        if isinstance(x, CategoricalDistribution):
+            if x != y:
+                return False
+        elif not (type(x) is type(y) and vars(x) == vars(y)):
+            return False
+    return True
+
+
 class History:
     """Columns of one study's trials plus the group decomposition of its search space."""
 
@@ -54,6 +71,8 @@ class History:
         self.state = np.full(self._cap, -1, dtype=np.int8)
         self.values = np.full((self._cap, len(self.signs)), np.nan)
         self.violation = np.zeros(self._cap)
+        self.last_step = np.full(self._cap, np.nan)
+        self.last_loss = np.full(self._cap, np.nan)
         self.params: dict[str, np.ndarray] = {}
         #: The distribution each parameter had in the latest finished trial that used it.
         self.dists: dict[str, BaseDistribution] = {}
@@ -68,6 +87,10 @@ class History:
         #: (name, distribution) -> [unit positions (cap,), how many of _written[name] applied]
         self._units: dict[tuple[str, BaseDistribution], list[Any]] = {}
         self._last_units: dict[str, tuple[BaseDistribution, list[Any]]] = {}
+        #: Rows whose parameters changed, in order (for the group matrices).
+        self._log: list[int] = []
+        #: names -> [distributions, (cap, d) matrix, how many of _log applied]
+        self._mats: dict[tuple[str, ...], list[Any]] = {}
 
     def _grow(self, need: int) -> None:
         cap = self._cap
@@ -84,6 +107,8 @@ class History:
         self.state = grow(self.state, -1)
         self.values = grow(self.values, np.nan)
         self.violation = grow(self.violation, 0.0)
+        self.last_step = grow(self.last_step, np.nan)
+        self.last_loss = grow(self.last_loss, np.nan)
         self._grouped = grow(self._grouped, False)
         self.params = {k: grow(v, np.nan) for k, v in self.params.items()}
         self._cap = cap
@@ -106,7 +131,13 @@ class History:
         if cons:
             self.has_constraints = True
             self.violation[row] = float(sum(max(float(c), 0.0) for c in cons.values()))
+        if t.intermediate_values:
+            step = max(t.intermediate_values)
+            v = float(t.intermediate_values[step]) * float(self.signs[0])
+            self.last_step[row] = step
+            self.last_loss[row] = math.inf if math.isnan(v) else v
         dists = t.distributions
+        changed = False
         for name, value in t.params.items():
             col = self.params.get(name)
             if col is None:
@@ -116,8 +147,11 @@ class History:
             if col[row] != internal:  # NaN (not yet written) differs from everything
                 col[row] = internal
                 self._written.setdefault(name, []).append(row)
+                changed = True
             if t.state in _FINISHED_FOR_SPACE:
                 self.dists[name] = dist
+        if changed:
+            self._log.append(row)
         if t.state in _FINISHED_FOR_SPACE and not self._grouped[row]:
             self._grouped[row] = True
             self._decompose(frozenset(t.params))
@@ -174,6 +208,57 @@ class History:
         self._last_units[name] = (dist, entry)
         out: np.ndarray = entry[0][: self.n]
         return out
+
+    def matrix(self, names: tuple[str, ...], dists: tuple[BaseDistribution, ...]) -> np.ndarray:
+        """(n, d) columns of ``names``: unit positions for numeric parameters, choice indices
+        for categorical ones; NaN where a trial lacks the parameter or its value lies outside.
+
+        Kept per group and updated only in the rows written since the previous call, so a
+        trial costs O(d) Python work however large the study.
+        """
+        entry = self._mats.get(names)
+        if entry is not None and not _same(entry[0], dists):
+            entry = None
+        if entry is None:
+            mat = np.full((self._cap, len(names)), np.nan)
+            for k, (name, dist) in enumerate(zip(names, dists, strict=True)):
+                col = self.params.get(name)
+                if col is None:
+                    continue
+                if isinstance(dist, CategoricalDistribution):
+                    raw = col[: self.n]
+                    inside = (raw >= 0) & (raw < len(dist.choices))
+                    mat[: self.n, k] = np.where(inside, raw, np.nan)
+                else:
+                    mat[: self.n, k] = to_unit(dist, col[: self.n])
+            entry = self._mats[names] = [dists, mat, len(self._log)]
+            return mat[: self.n]
+        mat = entry[1]
+        if mat.shape[0] < self._cap:
+            grown = np.full((self._cap, len(names)), np.nan)
+            grown[: mat.shape[0]] = mat
+            mat = entry[1] = grown
+        if entry[2] < len(self._log):
+            cols = [self.params.get(name) for name in names]
+            for row in set(self._log[entry[2] :]):
+                for k, dist in enumerate(dists):
+                    col = cols[k]
+                    v: float = math.nan if col is None else float(col[row])
+                    if isinstance(dist, CategoricalDistribution):
+                        ok = 0 <= v < len(dist.choices)
+                        mat[row, k] = v if ok else math.nan
+                    else:
+                        mat[row, k] = _scalar_unit(dist, v)
+            entry[2] = len(self._log)
+        out: np.ndarray = mat[: self.n]
+        return out
+
+    def n_finished(self) -> int:
+        """How many trials are COMPLETE or PRUNED."""
+        st = self.state[: self.n]
+        return int(
+            np.count_nonzero((st == int(TrialState.COMPLETE)) | (st == int(TrialState.PRUNED)))
+        )
 
     def count(self, state: TrialState) -> int:
         return int(np.count_nonzero(self.state[: self.n] == int(state)))
