@@ -43,6 +43,8 @@ _SERIAL_BELOW = 256
 _POOL_PER_DIM = 256
 _MAX_POOL = 2048
 _MAX_STARTS = 8
+#: Conditional spaces: activity patterns searched per suggestion (the best ones first).
+_MAX_PATTERNS = 8
 #: Noise variance (standardised units) for ``deterministic_objective=True``.
 _DETERMINISTIC_NOISE = 1e-6
 
@@ -396,6 +398,10 @@ class GPSampler(BaseSampler):
             lies = np.minimum(mean, float(np.median(state.model_y)))
             model = gp.with_lies(pending, lies, data.mask is not None, threads)
         d = len(coder)
+        if data.mask is not None:
+            x = self._maximize_by_pattern(state, data, model, constraint_models, seed)
+            state.proposals[number] = (coder, x)
+            return coder.decode(x)
         x, _ = model.maximize(
             self._acq,
             beta=self._beta,
@@ -407,6 +413,80 @@ class GPSampler(BaseSampler):
         )
         state.proposals[number] = (coder, np.array(x, dtype=np.float64))
         return coder.decode(np.asarray(x, dtype=np.float64))
+
+    def _maximize_by_pattern(
+        self,
+        state: _StudyState,
+        data: _Data,
+        model: Model,
+        constraint_models: list[GaussianProcess],
+        seed: int,
+    ) -> F64:
+        """Acquisition maximum over points that look like observed trials of a conditional
+        space.
+
+        The core's maximiser moves every coordinate, including parameters the proposed trial
+        will not use; their values then change the prediction (they are compared with the
+        stand-ins of trials that lacked them) and the search wastes itself on them. Here each
+        activity pattern seen in COMPLETE trials (up to ``_MAX_PATTERNS``, best first) gets
+        its own candidates: inactive coordinates are set to the kernel's stand-ins (0.5;
+        category -1), categorical coordinates that are constant over the pattern's trials
+        (the branch choice) are kept, the rest is a random pool plus perturbations of the
+        pattern's best trials. All candidates are scored in one batched acquisition call.
+        """
+        coder = state.coder
+        assert coder is not None and data.mask is not None
+        hist = state.history
+        rng = np.random.default_rng(seed)
+        d = len(coder)
+        kinds = coder.kinds
+        n_choices = np.array([max(c, 1) for c in coder.n_choices], dtype=np.float64)
+        cat = np.array([k == "categorical" for k in kinds])
+        grid = np.array([k == "integer" for k in kinds])
+        complete = hist.state[data.rows] == _COMPLETE
+        y = state.model_y
+        y_of_row = dict(zip(state.model_rows.tolist(), y.tolist(), strict=True))
+        row_y = np.array([y_of_row.get(int(r), -np.inf) for r in data.rows])
+        patterns, inverse = np.unique(data.mask[complete] > 0, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        best_of = [float(row_y[complete][inverse == k].max()) for k in range(len(patterns))]
+        order = np.argsort(best_of)[::-1][:_MAX_PATTERNS]
+        n_pool = min(_MAX_POOL, _POOL_PER_DIM * d) // max(1, len(order))
+        blocks = []
+        for k in order:
+            active = patterns[k]
+            members = np.flatnonzero(complete)[inverse == k]
+            xs = data.x[members]
+            u = rng.random((n_pool, d))
+            pool = np.where(cat, np.floor(u * n_choices), u)
+            pool = np.where(grid, (np.floor(u * n_choices) + 0.5) / n_choices, pool)
+            top = xs[np.argsort(-row_y[members], kind="stable")[:5]]
+            reps = np.repeat(top, 32, axis=0)
+            noise = rng.normal(0.0, 0.05, reps.shape)
+            step = rng.choice([-1.0, 1.0], reps.shape) / n_choices
+            moved = np.where(
+                grid, np.clip(reps + step, 0.5 / n_choices, 1 - 0.5 / n_choices), reps
+            )
+            moved = np.where(~cat & ~grid, np.clip(reps + noise, 0.0, 1.0), moved)
+            redraw = cat & (rng.random(reps.shape) < 1.0 / d)
+            moved = np.where(redraw, np.floor(rng.random(reps.shape) * n_choices), moved)
+            cand = np.vstack([pool, top, moved])
+            for j in np.flatnonzero(cat & active):
+                values = np.unique(xs[:, j])
+                if values.size == 1:  # the branch this pattern belongs to
+                    cand[:, j] = values[0]
+            cand[:, ~active & cat] = -1.0
+            cand[:, ~active & ~cat] = 0.5
+            blocks.append(cand)
+        cands = np.vstack(blocks)
+        score = model.acquisition(
+            cands, self._acq, beta=self._beta, constraints=constraint_models,
+            n_threads=self._threads(data.rows.size),
+        )  # fmt: skip
+        best = int(np.argmax(np.where(np.isnan(score), -np.inf, score)))
+        x: F64 = cands[best].copy()
+        x[cat & (x < 0)] = 0.0  # inactive: any valid code; the trial will not use it
+        return x
 
     def _encode_rows(self, state: _StudyState, rows: np.ndarray) -> tuple[F64, F64]:
         """Inputs and activity masks ``(len(rows), d)`` of the given trial numbers."""
