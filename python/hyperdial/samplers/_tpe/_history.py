@@ -30,9 +30,10 @@ if TYPE_CHECKING:
     from hyperdial.study._study import Study
     from hyperdial.trial._frozen import FrozenTrial
 
-__all__ = ["History"]
+__all__ = ["History", "same_distributions"]
 
 _FINISHED_FOR_SPACE = (TrialState.COMPLETE, TrialState.PRUNED)
+_FINISHED_CODES = (int(TrialState.COMPLETE), int(TrialState.PRUNED))
 
 
 def _scalar_unit(dist: BaseDistribution, v: float) -> float:
@@ -42,7 +43,7 @@ def _scalar_unit(dist: BaseDistribution, v: float) -> float:
     return min(max(internal_to_unit(dist, v), 0.0), 1.0)
 
 
-def _same(a: tuple[BaseDistribution, ...], b: tuple[BaseDistribution, ...]) -> bool:
+def same_distributions(a: tuple[BaseDistribution, ...], b: tuple[BaseDistribution, ...]) -> bool:
     """Whether two tuples of distributions are equal (identity first: equality is slower)."""
     if len(a) != len(b):
         return False
@@ -67,6 +68,7 @@ class History:
         )
         self.mark = 0
         self.n = 0
+        self._finished = 0
         self._cap = 64
         self.state = np.full(self._cap, -1, dtype=np.int8)
         self.values = np.full((self._cap, len(self.signs)), np.nan)
@@ -123,6 +125,8 @@ class History:
         if row >= self._cap:
             self._grow(row + 1)
         self.n = max(self.n, row + 1)
+        old = self.state[row]
+        self._finished += int(t.state in _FINISHED_FOR_SPACE) - int(int(old) in _FINISHED_CODES)
         self.state[row] = int(t.state)
         vals = t.values
         if vals is not None and len(vals) == len(self.signs):
@@ -217,7 +221,7 @@ class History:
         trial costs O(d) Python work however large the study.
         """
         entry = self._mats.get(names)
-        if entry is not None and not _same(entry[0], dists):
+        if entry is not None and not same_distributions(entry[0], dists):
             entry = None
         if entry is None:
             mat = np.full((self._cap, len(names)), np.nan)
@@ -254,11 +258,8 @@ class History:
         return out
 
     def n_finished(self) -> int:
-        """How many trials are COMPLETE or PRUNED."""
-        st = self.state[: self.n]
-        return int(
-            np.count_nonzero((st == int(TrialState.COMPLETE)) | (st == int(TrialState.PRUNED)))
-        )
+        """How many trials are COMPLETE or PRUNED (counted as rows are written)."""
+        return self._finished
 
     def count(self, state: TrialState) -> int:
         return int(np.count_nonzero(self.state[: self.n] == int(state)))

@@ -11,7 +11,7 @@ from hyperdial.distributions import BaseDistribution, CategoricalDistribution, u
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._seeding import blake2b, check_seed
-from hyperdial.samplers._tpe._history import History
+from hyperdial.samplers._tpe._history import History, same_distributions
 from hyperdial.samplers._tpe._parzen import ParzenEstimator
 from hyperdial.samplers._tpe._space import COARSE_CELL, cells, max_cell_width
 from hyperdial.trial._state import TrialState
@@ -163,7 +163,7 @@ class TPESampler(BaseSampler):
         if good_weights not in ("ei", "uniform"):
             raise ValueError(f"`good_weights` must be 'ei' or 'uniform', got {good_weights!r}.")
         self._good_weights = good_weights
-        self._specs: dict[tuple[tuple[str, ...], tuple[int, ...]], _GroupSpec] = {}
+        self._specs: dict[tuple[str, ...], _GroupSpec] = {}
         self._startup = self._make_startup()
         self._lock = threading.Lock()
         self._gen = np.random.Generator(np.random.PCG64(0))
@@ -285,10 +285,10 @@ class TPESampler(BaseSampler):
         is_below[below] = True
         above, g_w = self._thin(rows[~is_below[rows]])
 
-        spec = self._specs.get((tuple(names), tuple(map(id, dists))))
-        if spec is None:
-            spec = _GroupSpec(dists)
-            self._specs[(tuple(names), tuple(map(id, dists)))] = spec
+        key = tuple(names)
+        spec = self._specs.get(key)
+        if spec is None or not same_distributions(spec.dists, tuple(dists)):
+            spec = self._specs[key] = _GroupSpec(dists)
         num, cat = spec.num, spec.cat
         pw, ends = self._prior_weight, self._consider_endpoints
         mb = mat[below]
@@ -389,6 +389,7 @@ class _GroupSpec:
     """What the sampler needs to know about a group's distributions, computed once."""
 
     def __init__(self, dists: list[BaseDistribution]) -> None:
+        self.dists = tuple(dists)
         self.num = [i for i, d in enumerate(dists) if not isinstance(d, CategoricalDistribution)]
         self.cat = [i for i, d in enumerate(dists) if isinstance(d, CategoricalDistribution)]
         self.n_choices = np.array(
