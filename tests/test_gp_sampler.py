@@ -123,7 +123,7 @@ def test_missing_and_outside_values_are_inactive() -> None:
     cat = ParamCoder(CategoricalDistribution(["a", "b"]))
     x, active = cat.encode(np.array([1.0, np.nan, 2.0]))
     assert active.tolist() == [True, False, False]
-    assert x.tolist() == [1.0, 0.0, 0.0]
+    assert x.tolist() == [1.0, -1.0, -1.0]  # the kernel's stand-in for inactive categories
 
 
 def test_space_coder_orders_names() -> None:

@@ -29,7 +29,7 @@ value back (exactly for discrete distributions, up to rounding of ``log``/``exp`
 
 A value outside the distribution (the range of a dynamic parameter changed) or a missing value
 (a define-by-run trial that did not use the parameter) is *inactive*: its coordinate is a
-placeholder and its mask entry 0, which the core's kernels understand.
+stand-in and its mask entry 0, which the core's kernels understand.
 """
 
 from __future__ import annotations
@@ -105,14 +105,16 @@ class ParamCoder:
     def encode(self, internal: F64) -> tuple[F64, NDArray[np.bool_]]:
         """Coordinates and activity of a column of internal values (NaN: missing).
 
-        Inactive entries (missing, or outside the distribution) get the placeholder 0.5 for
-        numeric dims and code 0 for categorical dims; the mask tells the core to ignore them.
+        Inactive entries (missing, or outside the distribution) get the kernel's stand-ins
+        (0.5 for numeric dims, code -1 for categorical dims; see
+        ``cpp/include/hyperdial/kernels.hpp``), so that a point written this way means the
+        same to the GP with or without its mask (pending points are passed without one).
         """
         v = np.asarray(internal, dtype=np.float64)
         if self.kind == "categorical":
             with np.errstate(invalid="ignore"):
                 active = (v >= 0) & (v < self.n_choices) & (v == np.round(v))
-            return np.where(active, v, 0.0), active
+            return np.where(active, v, -1.0), active
         u = to_unit(self.dist, v)
         active = ~np.isnan(u)
         return np.where(active, u, 0.5), active
@@ -138,8 +140,9 @@ class SpaceCoder:
         >>> coder = SpaceCoder(space)
         >>> coder.kinds
         ['continuous', 'categorical']
-        >>> coder.decode(np.array([0.5, 1.0]))
-        {'lr': 0.01, 'opt': 'adam'}
+        >>> values = coder.decode(np.array([0.5, 1.0]))
+        >>> round(values["lr"], 12), values["opt"]
+        (0.01, 'adam')
     """
 
     def __init__(self, space: Mapping[str, BaseDistribution]) -> None:
