@@ -1,6 +1,7 @@
 // Build facts: what the compiled core was built with, for bug reports and for tests.
 #include <string>
 
+#include "hyperdial/dense.hpp"
 #include "hyperdial/parallel.hpp"
 #include "hyperdial/version.hpp"
 #include "pybind.hpp"
@@ -31,6 +32,8 @@ void bind_info(py::module_& m) {
     m.attr("build_type") = HYPERDIAL_BUILD_TYPE;
     m.def("version", [] { return std::string(hyperdial::version); },
           "Version of the compiled core (the package version it was built as).");
+    m.def("uses_avx2", &hyperdial::dense::uses_avx2,
+          "Whether the dense linear algebra runs its AVX2 + FMA copy on this CPU.");
     m.def("openmp_enabled", &hyperdial::openmp_enabled,
           "Whether the core was compiled with OpenMP.");
     m.def("max_threads", &hyperdial::max_threads,

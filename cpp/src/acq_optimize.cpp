@@ -55,10 +55,13 @@ struct Searcher {
         const auto nc = static_cast<Index>(cont.size());
         LbfgsbOptions lopt;
         lopt.max_iter = options.max_iter;
-        lopt.pgtol = 1e-9;
-        lopt.ftol = 1e-12;
+        // Acquisition values are O(1) (log-EI, standardised UCB); a point within ~1e-9 of the
+        // local optimum in value is as good as the optimum for choosing the next trial.
+        lopt.pgtol = 1e-7;
+        lopt.ftol = 1e-10;
+        lopt.max_first_step = 0.25;
         for (int round = 0; round < options.n_rounds; ++round) {
-            const double before = fx;
+            bool discrete_moved = false;
             if (nc > 0) {
                 RowMatrixXd trial = x;
                 auto objective = [&](const VectorXd& z, VectorXd& grad) {
@@ -120,10 +123,11 @@ struct Searcher {
                 if (vmax > fx) {
                     fx = vmax;
                     x(0, j) = options_j[static_cast<std::size_t>(arg)];
+                    discrete_moved = true;
                 }
             }
-            if (!(fx > before)) {
-                break;
+            if (!discrete_moved) {
+                break;  // the continuous dims are at a local optimum for these discrete values
             }
         }
         return fx;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "hyperdial/dense.hpp"
 #include "hyperdial/linalg.hpp"
 #include "hyperdial/parallel.hpp"
 
@@ -45,8 +46,9 @@ ExactGP::ExactGP(int kernel_kind, const std::vector<int>& dim_kinds, const Vecto
 }
 
 void ExactGP::refactor(int n_threads) {
-    const RowMatrixXd k = kernel_matrix(kernel_, x_, mask_, x_, mask_, n_threads);
-    Eigen::MatrixXd a = k;
+    inputs_ = prepare_inputs(kernel_, x_, mask_);
+    Eigen::MatrixXd a(x_.rows(), x_.rows());
+    gram_lower(kernel_, inputs_, a, n_threads);
     a.diagonal().array() += noise_;
     Cholesky c = cholesky_with_jitter(a);
     chol_ = std::move(c.lower);
@@ -111,6 +113,7 @@ void ExactGP::append(const Eigen::Ref<const VectorXd>& x_new, double y_new,
     chol_.col(n).setZero();
     chol_.row(n).head(n) = l.transpose();
     chol_(n, n) = pivot;
+    inputs_ = prepare_inputs(kernel_, x_, mask_);
     solve_alpha();
 }
 
@@ -128,36 +131,53 @@ Prediction ExactGP::predict(const Eigen::Ref<const RowMatrixXd>& xq, bool with_g
         out.dvar.setZero(m, d);
     }
     const Index n_blocks = (m + kQueryBlock - 1) / kQueryBlock;
+    const std::size_t nc = inputs_.cont.size();
+    const std::size_t nk = inputs_.cat.size();
+    const auto un = static_cast<std::size_t>(n);
     parallel_for(n_blocks, n_threads, [&](std::ptrdiff_t b) {
         const Index start = b * kQueryBlock;
         const Index size = std::min(kQueryBlock, m - start);
         Eigen::MatrixXd kq(n, size);
+        Eigen::MatrixXd gq(with_grad ? n : 0, with_grad ? size : 0);
+        RowMatrixXd sq(size, static_cast<Index>(nc) + 1);
+        std::vector<double> cq(nk + 1);
         for (Index q = 0; q < size; ++q) {
-            for (Index i = 0; i < n; ++i) {
-                kq(i, q) = kernel_.value(x_.row(i).data(), xq.row(start + q).data(),
-                                         mask_.size() == 0 ? nullptr : mask_.row(i).data(),
-                                         nullptr);
-            }
+            prepare_query(kernel_, inputs_, xq.row(start + q).data(), sq.row(q).data(), cq.data());
+            kernel_against(kernel_, inputs_, 0, n, sq.row(q).data(), cq.data(), kq.col(q).data(),
+                           with_grad ? gq.col(q).data() : nullptr);
         }
-        out.mean.segment(start, size) = kq.transpose() * alpha_;
-        Eigen::MatrixXd v = chol_.triangularView<Eigen::Lower>().solve(kq);
+        out.mean.segment(start, size).noalias() = kq.transpose() * alpha_;
+        Eigen::MatrixXd v = kq;
+        dense::trsm_lower(chol_.data(), n, n, v.data(), n, size, false);
         for (Index q = 0; q < size; ++q) {
             out.var[start + q] = std::max(0.0, kernel_.signal - v.col(q).squaredNorm());
         }
         if (!with_grad) {
             return;
         }
-        chol_.triangularView<Eigen::Lower>().transpose().solveInPlace(v);  // v = K^-1 k_q
-        VectorXd dk(d);
+        dense::trsm_lower(chol_.data(), n, n, v.data(), n, size, true);  // v = K^-1 k_q
+        // dk_i/dq_j = -g_i (q_j - x_ij) / l_j^2 on continuous/integer dims, 0 on categorical.
+        std::vector<double> a(un);
+        std::vector<double> c(un);
         for (Index q = 0; q < size; ++q) {
-            auto dmean = out.dmean.row(start + q);
-            auto dvar = out.dvar.row(start + q);
             for (Index i = 0; i < n; ++i) {
-                kernel_.value_and_x_grad(xq.row(start + q).data(), x_.row(i).data(),
-                                         mask_.size() == 0 ? nullptr : mask_.row(i).data(),
-                                         dk.data());
-                dmean += alpha_[i] * dk.transpose();
-                dvar -= (2.0 * v(i, q)) * dk.transpose();
+                a[static_cast<std::size_t>(i)] = alpha_[i] * gq(i, q);
+                c[static_cast<std::size_t>(i)] = v(i, q) * gq(i, q);
+            }
+            for (std::size_t jj = 0; jj < nc; ++jj) {
+                const double* col = inputs_.scaled.data() + jj * un;
+                const double qj = sq(q, static_cast<Index>(jj));
+                double sa = 0.0;
+                double sc = 0.0;
+                for (std::size_t i = 0; i < un; ++i) {
+                    const double u = qj - col[i];
+                    sa += a[i] * u;
+                    sc += c[i] * u;
+                }
+                const Index j = inputs_.cont[jj];
+                const double w = kernel_.inv_ls[static_cast<std::size_t>(j)];
+                out.dmean(start + q, j) = -w * sa;
+                out.dvar(start + q, j) = 2.0 * w * sc;
             }
         }
     });

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "hyperdial/fastmath.hpp"
+#include "hyperdial/dense.hpp"
 #include "hyperdial/parallel.hpp"
 
 namespace hyperdial {
@@ -238,59 +238,10 @@ void prepare_query(const Kernel& kernel, const KernelInputs& layout, const doubl
 
 void kernel_against(const Kernel& kernel, const KernelInputs& in, Index k0, Index k1,
                     const double* sq, const double* cq, double* out, double* g) {
-    constexpr Index kChunk = 256;
-    double r2[kChunk];
-    double c[kChunk];
-    const auto n = static_cast<std::size_t>(in.n);
-    const bool matern = kernel.kind == KernelKind::matern52;
-    const double s2 = kernel.signal;
-    for (Index start = k0; start < k1; start += kChunk) {
-        const Index len = std::min(kChunk, k1 - start);
-        for (Index k = 0; k < len; ++k) {
-            r2[k] = 0.0;
-            c[k] = 0.0;
-        }
-        for (std::size_t j = 0; j < in.cont.size(); ++j) {
-            const double* col = in.scaled.data() + j * n + static_cast<std::size_t>(start);
-            const double qj = sq[j];
-            for (Index k = 0; k < len; ++k) {
-                const double u = col[k] - qj;
-                r2[k] += u * u;
-            }
-        }
-        for (std::size_t j = 0; j < in.cat.size(); ++j) {
-            const double* col = in.codes.data() + j * n + static_cast<std::size_t>(start);
-            const double qj = cq[j];
-            const double w = in.cat_w[j];
-            for (Index k = 0; k < len; ++k) {
-                c[k] += col[k] != qj ? w : 0.0;
-            }
-        }
-        double* o = out + (start - k0);
-        double* go = g == nullptr ? nullptr : g + (start - k0);
-        if (matern) {
-            for (Index k = 0; k < len; ++k) {
-                const double r = std::sqrt(r2[k]);
-                const double e = s2 * exp_vec(-kSqrt5 * r - c[k]);
-                o[k] = (1.0 + kSqrt5 * r + (5.0 / 3.0) * r2[k]) * e;
-            }
-            if (go != nullptr) {
-                for (Index k = 0; k < len; ++k) {
-                    const double r = std::sqrt(r2[k]);
-                    go[k] = (5.0 / 3.0) * (1.0 + kSqrt5 * r) * s2 * exp_vec(-kSqrt5 * r - c[k]);
-                }
-            }
-        } else {
-            for (Index k = 0; k < len; ++k) {
-                o[k] = s2 * exp_vec(-0.5 * r2[k] - c[k]);
-            }
-            if (go != nullptr) {
-                for (Index k = 0; k < len; ++k) {
-                    go[k] = o[k];
-                }
-            }
-        }
-    }
+    dense::kernel_block(kernel.kind == KernelKind::matern52, kernel.signal, in.n,
+                        static_cast<long>(in.cont.size()), in.scaled.data(), sq,
+                        static_cast<long>(in.cat.size()), in.codes.data(), cq, in.cat_w.data(),
+                        k0, k1, out, g);
 }
 
 Index balanced_column(Index i, Index n) {

@@ -7,6 +7,7 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
+#include "hyperdial/dense.hpp"
 #include "hyperdial/kernels.hpp"
 #include "hyperdial/parallel.hpp"
 
@@ -16,8 +17,7 @@ namespace {
 bool try_factor(const Eigen::Ref<const Eigen::MatrixXd>& a, double jitter, Eigen::MatrixXd& out) {
     out = a;
     out.diagonal().array() += jitter;
-    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(out);
-    if (llt.info() != Eigen::Success) {
+    if (!dense::llt_lower(out.data(), out.rows(), out.rows())) {
         return false;
     }
     const auto diag = out.diagonal();
@@ -72,15 +72,13 @@ void cholesky_inverse_lower(const Eigen::MatrixXd& lower, Eigen::MatrixXd& out, 
         auto x = inv.block(c, c, m, w);
         x.setZero();
         x.topRows(w).setIdentity();
-        lower.block(c, c, m, m).triangularView<Eigen::Lower>().solveInPlace(x);
+        dense::trsm_lower(&lower(c, c), n, m, &inv(c, c), n, w, false);
     });
     parallel_for(n_blocks, n_threads, [&](std::ptrdiff_t idx) {
         const Index c = balanced_column(idx, n_blocks) * kBlock;
         const Index w = std::min(kBlock, n - c);
         const Index m = n - c;
-        out.block(c, c, m, w).noalias() =
-            inv.block(c, c, m, m).triangularView<Eigen::Lower>().transpose() *
-            inv.block(c, c, m, w);
+        dense::lower_t_times(&inv(c, c), n, m, &inv(c, c), n, w, &out(c, c), n);
     });
 }
 

@@ -16,7 +16,7 @@
 //      of: bounded L-BFGS (lbfgsb.hpp) on the continuous dims with the others fixed; then, for
 //      each integer dim, the two neighbouring grid values; then, for each categorical dim, every
 //      category (each dim's candidates in one batched call, a move kept only if it improves).
-//      A round that improves nothing ends the start.
+//      A round in which no integer or categorical coordinate moves ends the start.
 //   4. The best result wins (ties: the earlier start).
 // Each start depends only on its start point, so the answer does not depend on n_threads.
 #pragma once

@@ -62,6 +62,7 @@ private:
     void solve_alpha();
 
     Kernel kernel_;
+    KernelInputs inputs_;    // x_ prepared for kernels.hpp's fast evaluation
     VectorXd log_params_;
     double noise_ = 0.0;
     RowMatrixXd x_;

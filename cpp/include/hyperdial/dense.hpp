@@ -1,0 +1,35 @@
+// The dense linear algebra of the GP core (Cholesky, triangular solves and products) on raw
+// column-major arrays, dispatched at run time: on x86-64 CPUs with AVX2 and FMA to a copy of the
+// code compiled for them (2-2.5x faster here), elsewhere to the baseline copy. Wheels are built
+// for the baseline instruction set, so this is how they use the wider units where present.
+// Both copies do the same arithmetic in the same order within a copy, so one machine always
+// gets the same results; set HYPERDIAL_DISABLE_AVX2=1 to force the baseline copy.
+#pragma once
+
+namespace hyperdial::dense {
+
+// True when the AVX2 + FMA copy is in use.
+bool uses_avx2() noexcept;
+
+// In-place Cholesky of the lower triangle of the n x n matrix at a (leading dimension lda);
+// false when the matrix is not positive definite.
+bool llt_lower(double* a, long n, long lda);
+
+// Solves L X = B (trans: L^T X = B) in place for the m x m lower-triangular L and the m x k B.
+void trsm_lower(const double* l, long ldl, long m, double* b, long ldb, long k, bool trans);
+
+// C = L^T B for the m x m lower-triangular L and the m x k B.
+void lower_t_times(const double* l, long ldl, long m, const double* b, long ldb, long k,
+                   double* c, long ldc);
+
+// C = A^T B for the k x m A and the k x n B.
+void gemm_tn(const double* a, long lda, long m, long k, const double* b, long ldb, long n,
+             double* c, long ldc);
+
+// The kernel between points k0 .. k1 - 1 of a prepared set and one prepared point (see
+// kernels.hpp: KernelInputs, kernel_against), which calls this; out and g have k1 - k0 entries.
+void kernel_block(bool matern, double s2, long n_points, long n_cont, const double* scaled,
+                  const double* sq, long n_cat, const double* codes, const double* cq,
+                  const double* cat_w, long k0, long k1, double* out, double* g);
+
+}  // namespace hyperdial::dense
