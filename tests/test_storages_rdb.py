@@ -182,9 +182,67 @@ def test_older_schema_is_refused_until_upgraded(url: str, monkeypatch: pytest.Mo
 
 def test_missing_migration_is_an_error(url: str) -> None:
     RDBStorage(url).remove_session()
-    _set_version(url, schema.SCHEMA_VERSION - 1)
+    _set_version(url, 0)  # there never was a version 0
     with pytest.raises(SchemaVersionError, match="No migration"):
         upgrade(url)
+
+
+def _load_v1_fixture(url: str) -> None:
+    """Recreates the version-1 database of tests/data (see make_rdb_v1_fixture.py)."""
+    dialect = sa.engine.make_url(url).get_backend_name()
+    text = (Path(__file__).parent / "data" / f"rdb_schema_v1.{dialect}.sql").read_text()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for statement in text.split(";\n"):
+            if statement.strip():
+                conn.exec_driver_sql(statement)
+    engine.dispose()
+
+
+def test_a_real_version_1_database_is_refused_then_upgraded(url: str) -> None:
+    """A database written by the version-1 code: refused with the way out, upgraded in place,
+    then every record reads back and the study continues."""
+    from hyperdial.distributions import CategoricalDistribution
+    from hyperdial.trial._trial import FIXED_PARAMS_KEY
+
+    _load_v1_fixture(url)
+    with pytest.raises(SchemaVersionError, match=r"version 1, older.*storages\.upgrade"):
+        RDBStorage(url)
+    assert upgrade(url) == schema.SCHEMA_VERSION == 2
+    storage = RDBStorage(url)
+    with storage.engine.connect() as conn:
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("hd_trials")}
+    assert "hd_trials_state_heartbeat" in indexes
+    study = hyperdial.load_study(study_name="v1-study", storage=storage)
+    assert study.user_attrs == {"owner": "fixture"}
+    assert storage.get_claims(study._study_id) == {"grid:0": "taken"}
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(8))
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3 + [TrialState.FAIL] + [
+        TrialState.COMPLETE
+    ] * 3 + [TrialState.WAITING]
+    for t in trials[:6]:
+        x = t.params["x"]
+        assert t.intermediate_values == {0: x, 1: x / 2}
+        assert t.user_attrs == {"c_is_none": t.params["c"] is None}
+        assert t.values == (None if t.number == 3 else [x * x])
+        assert isinstance(t.distributions["c"], CategoricalDistribution)
+    assert trials[6].params == {"x": 0.5, "c": "b"} and trials[6].values == [0.25]
+    assert trials[6].datetime_start is not None and trials[6].datetime_start.year == 2026
+    assert trials[7].system_attrs[FIXED_PARAMS_KEY] == {"x": 1.5, "c": "a"}  # enqueued
+    empty = hyperdial.load_study(study_name="v1-empty", storage=storage)
+    assert empty.direction == hyperdial.StudyDirection.MAXIMIZE and empty.trials == []
+
+    study.optimize(lambda t: t.suggest_float("x", -2.0, 2.0) ** 2, n_trials=3)
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(10))
+    assert trials[7].state == TrialState.COMPLETE and trials[7].params == {"x": 1.5}
+    assert {t.state for t in trials[8:]} == {TrialState.COMPLETE}
+    with pytest.raises(ValueError, match="x"):  # the v1 study's distributions still hold
+        storage.set_trial_param(
+            storage.create_new_trial(study._study_id), "x", 0.0, CategoricalDistribution([0.0])
+        )
+    storage.remove_session()
 
 
 def test_times_come_from_the_database_clock(url: str) -> None:
@@ -299,6 +357,28 @@ def test_processes_share_one_study_without_gaps(url: str) -> None:
     assert all(t.intermediate_values == {0: t.value} for t in trials)
 
 
+@pytest.mark.slow
+def test_sixteen_processes_times_fifty_trials(url: str) -> None:
+    """16 processes x 50 trials on one database (the load that lost Optuna 5.0 workers on
+    SQLite): 800 COMPLETE trials, numbers 0..799, every worker exits cleanly."""
+    n_procs, n_trials = 16, 50
+    hyperdial.create_study(storage=url, study_name="load")
+    procs = [
+        _spawn().Process(target=workers.optimize, args=(url, "load", n_trials, i))
+        for i in range(n_procs)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(600)
+    assert [p.exitcode for p in procs] == [0] * n_procs  # no worker died
+    trials = hyperdial.load_study(study_name="load", storage=url).trials
+    assert sorted(t.number for t in trials) == list(range(n_procs * n_trials))
+    assert {t.state for t in trials} == {TrialState.COMPLETE}
+    per_worker = [t.user_attrs["worker"] for t in trials]
+    assert sorted(per_worker.count(i) for i in range(n_procs)) == [n_trials] * n_procs
+
+
 def test_processes_pop_each_enqueued_trial_once(url: str) -> None:
     """8 processes pop 100 enqueued trials: each runs exactly once."""
     n_procs, n_enqueued = 8, 100
@@ -326,6 +406,57 @@ def test_a_resumed_study_continues_numbering(sqlite_url: str) -> None:
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=5)
     assert [t.number for t in study.trials] == list(range(10))
     assert {t.state for t in study.trials} == {TrialState.COMPLETE}
+
+
+def test_a_study_resumed_after_a_crash_loses_and_duplicates_nothing(url: str) -> None:
+    """A worker is SIGKILLed at an arbitrary point of a run of short trials (maybe inside a
+    transaction); the study reopened from the database has every finished trial intact, the
+    killed trial is failed by the heartbeat and retried once, and the study goes on with
+    gap-free numbers."""
+    import signal
+
+    hyperdial.create_study(storage=url, study_name="crash")
+    proc = _spawn().Process(target=workers.run_until_killed, args=(url, "crash", 0.3))
+    proc.start()
+    reader = RDBStorage(url)
+    sid = reader.get_study_id_from_name("crash")
+    try:
+        _wait_for(
+            lambda: reader.get_n_trials(sid, states=(TrialState.COMPLETE,)) >= 20,
+            120,
+            "20 finished trials",
+        )
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+    before = {t.number: (t.state, t.params, t.values) for t in reader.get_all_trials(sid)}
+    reader.remove_session()
+    # Reopen as a new process would, with heartbeats: the dead worker's trial is reaped.
+    storage = RDBStorage(url, heartbeat_interval=0.3, max_retry=1)
+    study = hyperdial.load_study(study_name="crash", storage=storage)
+    _wait_for(
+        lambda: TrialState.RUNNING not in {t.state for t in study.get_trials(deepcopy=False)},
+        30,
+        "the killed trial to fail",
+    )
+    study.optimize(lambda t: t.suggest_float("x", -1.0, 1.0) ** 2, n_trials=5)
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(len(trials)))
+    for number, record in before.items():  # finished trials are as they were
+        if record[0] == TrialState.COMPLETE:
+            assert (trials[number].state, trials[number].params, trials[number].values) == record
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    assert len(failed) <= 1  # at most the trial the kill interrupted
+    for f in failed:
+        (retry,) = [t for t in trials if t.system_attrs.get("failed_trial") == f.number]
+        assert retry.state == TrialState.COMPLETE and retry.params == f.params
+    assert {t.state for t in trials} <= {TrialState.COMPLETE, TrialState.FAIL}
+    # The retry (if any) took the first of the 5 new trials, so nothing else was added.
+    assert len(trials) == len(before) + 5
+    if url.startswith("sqlite"):
+        with storage.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    storage.remove_session()
 
 
 def test_threads_and_storage_object_reuse(sqlite_url: str) -> None:

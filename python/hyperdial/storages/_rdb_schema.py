@@ -28,10 +28,12 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SchemaVersionError", "metadata", "no
 
 #: The schema version this code reads and writes. Bump it with every schema change and add the
 #: step from the previous version to ``MIGRATIONS``.
-SCHEMA_VERSION = 1
-
-#: ``MIGRATIONS[v]`` upgrades a database at version ``v`` to ``v + 1`` inside one transaction.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {}
+#:
+#: * 1: the first schema.
+#: * 2: index ``hd_trials_state_heartbeat`` for the heartbeat reaper, which looks for stale
+#:   RUNNING trials of every study twice per heartbeat interval in every worker (version 1
+#:   scanned the whole trials table for it).
+SCHEMA_VERSION = 2
 
 
 class SchemaVersionError(RuntimeError):
@@ -85,6 +87,7 @@ trials = sa.Table(
     sa.UniqueConstraint("study_id", "number", name="hd_trials_study_number"),
     sa.Index("hd_trials_study_change", "study_id", "change_seq"),
     sa.Index("hd_trials_study_state", "study_id", "state", "number"),
+    sa.Index("hd_trials_state_heartbeat", "state", "heartbeat_us"),
     sqlite_autoincrement=True,
 )
 
@@ -113,6 +116,14 @@ claims = sa.Table(
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
+
+
+def _v1_to_v2(conn: sa.Connection) -> None:
+    sa.Index("hd_trials_state_heartbeat", trials.c.state, trials.c.heartbeat_us).create(conn)
+
+
+#: ``MIGRATIONS[v]`` upgrades a database at version ``v`` to ``v + 1`` inside one transaction.
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1_to_v2}
 
 
 def now_us(dialect_name: str) -> sa.ColumnElement[int]:
