@@ -50,3 +50,20 @@ def hang(url: str, study_name: str, heartbeat_interval: float) -> None:
         return 0.0
 
     study.optimize(objective, n_trials=1)
+
+
+def run_until_killed(url: str, study_name: str, heartbeat_interval: float) -> None:
+    """Runs short trials with heartbeats until the test SIGKILLs this process."""
+    import time
+
+    hyperdial.logging.set_verbosity(logging.WARNING)
+    storage = RDBStorage(url, heartbeat_interval=heartbeat_interval, max_retry=1)
+    study = hyperdial.load_study(study_name=study_name, storage=storage)
+
+    def objective(trial: Trial) -> float:
+        x = trial.suggest_float("x", -1.0, 1.0)
+        time.sleep(0.01)  # a RUNNING window for the kill to land in
+        trial.set_user_attr("before_kill", True)
+        return x * x
+
+    study.optimize(objective, n_trials=1_000_000)
