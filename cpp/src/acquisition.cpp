@@ -1,5 +1,6 @@
 #include "hyperdial/acquisition.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -14,11 +15,14 @@ constexpr double kInvSqrt2 = 0.70710678118654752440084436210485;
 constexpr double kCfSwitch = -5.0;
 constexpr int kCfTerms = 200;
 
-// F_1(t) and F_2(t) of the Mills-ratio continued fraction, by backward recursion from a fixed
-// depth (t >= 5: 200 terms converge to full double precision).
+// F_1(t) and F_2(t) of the Mills-ratio continued fraction, by backward recursion from depth
+// 12 + ceil(500 / t^2) (at most 200) for t >= 5. Measured against a 400-term recursion, the
+// depth that reaches 1e-16 relative is 27 at t = 5, 17 at t = 8, 10 at t = 20, 5 at t = 100;
+// the rule stays a few terms above that everywhere.
 void mills_cf(double t, double& f1, double& f2) {
+    const int depth = std::min(kCfTerms, 12 + static_cast<int>(std::ceil(500.0 / (t * t))));
     double f = t;
-    for (int k = kCfTerms; k >= 2; --k) {
+    for (int k = depth; k >= 2; --k) {
         f = t + static_cast<double>(k) / f;
     }
     f2 = f;
