@@ -43,8 +43,11 @@ struct Searcher {
         return evaluate_acquisition(gp, spec, constraints, x, false, 1).value[0];
     }
 
-    // Improves x in place; returns its acquisition value.
-    double local_search(RowMatrixXd& x, double fx) const {
+    // Improves the points of a group of starts in place (rows of xs, values fx): rounds of
+    // L-BFGS on the continuous dims, all starts in lockstep with their evaluations batched, then
+    // discrete coordinate moves per start; a start whose discrete coordinates did not move is
+    // finished.
+    void local_search(RowMatrixXd& xs, VectorXd& fx) const {
         const auto d = static_cast<Index>(kinds.size());
         std::vector<Index> cont;
         for (Index j = 0; j < d; ++j) {
@@ -60,77 +63,121 @@ struct Searcher {
         lopt.pgtol = 1e-7;
         lopt.ftol = 1e-10;
         lopt.max_first_step = 0.25;
+        std::vector<bool> active(static_cast<std::size_t>(xs.rows()), true);
         for (int round = 0; round < options.n_rounds; ++round) {
-            bool discrete_moved = false;
-            if (nc > 0) {
-                RowMatrixXd trial = x;
-                auto objective = [&](const VectorXd& z, VectorXd& grad) {
-                    for (Index i = 0; i < nc; ++i) {
-                        trial(0, cont[static_cast<std::size_t>(i)]) = z[i];
-                    }
-                    const AcqValues v = evaluate_acquisition(gp, spec, constraints, trial, true, 1);
-                    for (Index i = 0; i < nc; ++i) {
-                        grad[i] = -v.grad(0, cont[static_cast<std::size_t>(i)]);
-                    }
-                    return -v.value[0];
-                };
-                VectorXd z0(nc);
-                for (Index i = 0; i < nc; ++i) {
-                    z0[i] = x(0, cont[static_cast<std::size_t>(i)]);
-                }
-                const LbfgsbResult r = lbfgsb_minimize(objective, z0, VectorXd::Zero(nc),
-                                                       VectorXd::Ones(nc), lopt);
-                if (-r.f > fx) {
-                    fx = -r.f;
-                    for (Index i = 0; i < nc; ++i) {
-                        x(0, cont[static_cast<std::size_t>(i)]) = r.x[i];
-                    }
+            std::vector<Index> members;
+            for (Index r = 0; r < xs.rows(); ++r) {
+                if (active[static_cast<std::size_t>(r)]) {
+                    members.push_back(r);
                 }
             }
-            for (Index j = 0; j < d; ++j) {
-                const int kind = kinds[static_cast<std::size_t>(j)];
-                const int c = n_choices[static_cast<std::size_t>(j)];
-                if (kind == kContinuous || c < 2) {
-                    continue;
+            if (members.empty()) {
+                break;
+            }
+            if (nc > 0) {
+                std::vector<VectorXd> z0;
+                for (Index r : members) {
+                    VectorXd z(nc);
+                    for (Index i = 0; i < nc; ++i) {
+                        z[i] = xs(r, cont[static_cast<std::size_t>(i)]);
+                    }
+                    z0.push_back(z);
                 }
-                std::vector<double> options_j;
-                if (kind == kInteger) {
-                    const int k = grid_index(x(0, j), c);
-                    if (k > 0) {
-                        options_j.push_back(grid_value(k - 1, c));
-                    }
-                    if (k + 1 < c) {
-                        options_j.push_back(grid_value(k + 1, c));
-                    }
-                } else {
-                    for (int k = 0; k < c; ++k) {
-                        if (static_cast<double>(k) != x(0, j)) {
-                            options_j.push_back(static_cast<double>(k));
+                std::vector<LbfgsbResult> res = run_batch(xs, members, cont, z0, lopt);
+                for (std::size_t m = 0; m < members.size(); ++m) {
+                    const Index r = members[m];
+                    if (-res[m].f > fx[r]) {
+                        fx[r] = -res[m].f;
+                        for (Index i = 0; i < nc; ++i) {
+                            xs(r, cont[static_cast<std::size_t>(i)]) = res[m].x[i];
                         }
                     }
                 }
-                if (options_j.empty()) {
-                    continue;
-                }
-                RowMatrixXd batch = x.replicate(static_cast<Index>(options_j.size()), 1);
-                for (std::size_t o = 0; o < options_j.size(); ++o) {
-                    batch(static_cast<Index>(o), j) = options_j[o];
-                }
-                const VectorXd v =
-                    evaluate_acquisition(gp, spec, constraints, batch, false, 1).value;
-                Index arg = 0;
-                const double vmax = v.maxCoeff(&arg);
-                if (vmax > fx) {
-                    fx = vmax;
-                    x(0, j) = options_j[static_cast<std::size_t>(arg)];
-                    discrete_moved = true;
-                }
             }
-            if (!discrete_moved) {
-                break;  // the continuous dims are at a local optimum for these discrete values
+            for (Index r : members) {
+                if (!discrete_moves(xs, r, fx[r])) {
+                    active[static_cast<std::size_t>(r)] = false;
+                }
             }
         }
-        return fx;
+    }
+
+    // L-BFGS on the continuous coordinates of the given members, in lockstep.
+    std::vector<LbfgsbResult> run_batch(const RowMatrixXd& xs, const std::vector<Index>& members,
+                                        const std::vector<Index>& cont,
+                                        const std::vector<VectorXd>& z0,
+                                        const LbfgsbOptions& lopt) const {
+        const auto d = static_cast<Index>(kinds.size());
+        const auto nc = static_cast<Index>(cont.size());
+        // Each run keeps its member's discrete coordinates (its template row).
+        std::vector<RowMatrixXd> templates;
+        for (Index r : members) {
+            templates.push_back(xs.row(r));
+        }
+        auto objective = [&](const RowMatrixXd& zs, const std::vector<std::size_t>& runs,
+                             VectorXd& fs, RowMatrixXd& gs) {
+            RowMatrixXd pts(zs.rows(), d);
+            for (Index q = 0; q < zs.rows(); ++q) {
+                pts.row(q) = templates[runs[static_cast<std::size_t>(q)]];
+                for (Index i = 0; i < nc; ++i) {
+                    pts(q, cont[static_cast<std::size_t>(i)]) = zs(q, i);
+                }
+            }
+            const AcqValues v = evaluate_acquisition(gp, spec, constraints, pts, true, 1);
+            for (Index q = 0; q < zs.rows(); ++q) {
+                fs[q] = -v.value[q];
+                for (Index i = 0; i < nc; ++i) {
+                    gs(q, i) = -v.grad(q, cont[static_cast<std::size_t>(i)]);
+                }
+            }
+        };
+        return lbfgsb_minimize_batch(objective, z0, VectorXd::Zero(nc), VectorXd::Ones(nc), lopt);
+    }
+
+    // Integer dims: the two neighbouring grid values; categorical dims: every category (each
+    // dim's candidates in one batched call). Returns whether a coordinate moved.
+    bool discrete_moves(RowMatrixXd& xs, Index r, double& fx) const {
+        const auto d = static_cast<Index>(kinds.size());
+        bool moved = false;
+        for (Index j = 0; j < d; ++j) {
+            const int kind = kinds[static_cast<std::size_t>(j)];
+            const int c = n_choices[static_cast<std::size_t>(j)];
+            if (kind == kContinuous || c < 2) {
+                continue;
+            }
+            std::vector<double> options_j;
+            if (kind == kInteger) {
+                const int k = grid_index(xs(r, j), c);
+                if (k > 0) {
+                    options_j.push_back(grid_value(k - 1, c));
+                }
+                if (k + 1 < c) {
+                    options_j.push_back(grid_value(k + 1, c));
+                }
+            } else {
+                for (int k = 0; k < c; ++k) {
+                    if (static_cast<double>(k) != xs(r, j)) {
+                        options_j.push_back(static_cast<double>(k));
+                    }
+                }
+            }
+            if (options_j.empty()) {
+                continue;
+            }
+            RowMatrixXd batch = xs.row(r).replicate(static_cast<Index>(options_j.size()), 1);
+            for (std::size_t o = 0; o < options_j.size(); ++o) {
+                batch(static_cast<Index>(o), j) = options_j[o];
+            }
+            const VectorXd v = evaluate_acquisition(gp, spec, constraints, batch, false, 1).value;
+            Index arg = 0;
+            const double vmax = v.maxCoeff(&arg);
+            if (vmax > fx) {
+                fx = vmax;
+                xs(r, j) = options_j[static_cast<std::size_t>(arg)];
+                moved = true;
+            }
+        }
+        return moved;
     }
 };
 
@@ -227,15 +274,27 @@ AcqOptimum maximize_acquisition(const ExactGP& gp, const AcqSpec& spec,
             starts.push_back(idx);
         }
     }
-    // 3. Local searches, one per start.
+    // 3. Local searches, one per start, in fixed groups of kGroup consecutive starts whose
+    // evaluations are batched (the groups run in parallel; the grouping does not depend on
+    // n_threads, so neither does the answer).
+    constexpr Index kGroup = 4;
     const Searcher searcher{gp, spec, constraints, kinds, n_choices, options};
     const auto n_starts = static_cast<Index>(starts.size());
     RowMatrixXd results(n_starts, d);
     VectorXd values(n_starts);
-    parallel_for(n_starts, n_threads, [&](std::ptrdiff_t s) {
-        RowMatrixXd x = pool.row(starts[static_cast<std::size_t>(s)]);
-        values[s] = searcher.local_search(x, scores[starts[static_cast<std::size_t>(s)]]);
-        results.row(s) = x;
+    for (Index s = 0; s < n_starts; ++s) {
+        results.row(s) = pool.row(starts[static_cast<std::size_t>(s)]);
+        values[s] = scores[starts[static_cast<std::size_t>(s)]];
+    }
+    const Index n_groups = (n_starts + kGroup - 1) / kGroup;
+    parallel_for(n_groups, n_threads, [&](std::ptrdiff_t g) {
+        const Index first = g * kGroup;
+        const Index size = std::min(kGroup, n_starts - first);
+        RowMatrixXd xs = results.middleRows(first, size);
+        VectorXd fx = values.segment(first, size);
+        searcher.local_search(xs, fx);
+        results.middleRows(first, size) = xs;
+        values.segment(first, size) = fx;
     });
     // 4. The best.
     Index arg = 0;

@@ -12,7 +12,8 @@
 //      1/2, categorical ones redrawn uniformly with probability 1/d.
 //   2. The whole pool is scored in one batched call, and the n_starts best distinct points
 //      (ties: lower pool index) become starts.
-//   3. From each start (in parallel over starts, each start on one thread), up to n_rounds rounds
+//   3. From each start (starts in fixed groups of 4 whose L-BFGS runs go in lockstep with their
+//      evaluations batched, lbfgsb.hpp; groups in parallel), up to n_rounds rounds
 //      of: bounded L-BFGS (lbfgsb.hpp) on the continuous dims with the others fixed; then, for
 //      each integer dim, the two neighbouring grid values; then, for each categorical dim, every
 //      category (each dim's candidates in one batched call, a move kept only if it improves).

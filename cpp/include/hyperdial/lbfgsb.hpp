@@ -197,4 +197,208 @@ LbfgsbResult lbfgsb_minimize(Objective&& objective, const VectorXd& x0, const Ve
     return finish();
 }
 
+namespace detail {
+struct BatchRun {
+    VectorXd x, g, p, pg, x_new;
+    double f = 0.0;
+    double t = 1.0;
+    std::deque<VectorXd> s, y;
+    int iter = 0;
+    int backtracks = 0;
+    int attempt = 0;
+    bool done = false;
+    LbfgsbResult result;
+};
+}  // namespace detail
+
+// The same algorithm run on several problems in lockstep: each round, every unfinished run
+// proposes one point (a new step or a backtracked one) and all proposals are evaluated in one
+// call, objective(xs, runs, fs, grads): xs (k', d) row by row, runs[q] the index of the run that
+// proposed row q (in increasing order), fs (k',) and grads (k', d) to fill. Useful when evaluating k points
+// together costs about as much as one (e.g. GP predictions, which stream the Cholesky factor
+// once per call). Each run makes the same decisions as lbfgsb_minimize would from its start
+// (without carried memory); only the grouping of evaluations differs.
+template <class BatchObjective>
+std::vector<LbfgsbResult> lbfgsb_minimize_batch(BatchObjective&& objective,
+                                                const std::vector<VectorXd>& x0,
+                                                const VectorXd& lower, const VectorXd& upper,
+                                                const LbfgsbOptions& options = {}) {
+    const Index d = lower.size();
+    const auto k = x0.size();
+    using Run = detail::BatchRun;
+    auto clip = [&](const VectorXd& v) -> VectorXd { return v.cwiseMax(lower).cwiseMin(upper); };
+    std::vector<Run> runs(k);
+    RowMatrixXd xs(static_cast<Index>(k), d);
+    VectorXd fs(static_cast<Index>(k));
+    RowMatrixXd gs(static_cast<Index>(k), d);
+    for (std::size_t r = 0; r < k; ++r) {
+        runs[r].x = clip(x0[r]);
+        xs.row(static_cast<Index>(r)) = runs[r].x.transpose();
+    }
+    std::vector<std::size_t> all(k);
+    for (std::size_t r = 0; r < k; ++r) {
+        all[r] = r;
+    }
+    objective(xs, all, fs, gs);
+    for (std::size_t r = 0; r < k; ++r) {
+        Run& run = runs[r];
+        run.f = fs[static_cast<Index>(r)];
+        run.g = gs.row(static_cast<Index>(r)).transpose();
+        run.result.n_evals = 1;
+        run.done = !std::isfinite(run.f) || !run.g.allFinite();
+    }
+    // Starts an iteration (or a retry as steepest descent): direction, first trial point.
+    auto begin_step = [&](Run& run) {
+        if (run.attempt == 0) {
+            if (run.iter >= options.max_iter) {
+                run.done = true;
+                return;
+            }
+            VectorXd free = VectorXd::Ones(d);
+            for (Index i = 0; i < d; ++i) {
+                if ((run.x[i] <= lower[i] && run.g[i] > 0.0) ||
+                    (run.x[i] >= upper[i] && run.g[i] < 0.0)) {
+                    free[i] = 0.0;
+                }
+            }
+            run.pg = run.g.cwiseProduct(free);
+            const double scale = options.relative_pgtol ? std::max(1.0, std::abs(run.f)) : 1.0;
+            if (run.pg.lpNorm<Eigen::Infinity>() < options.pgtol * scale) {
+                run.done = true;
+                return;
+            }
+            run.p = -run.pg;
+            if (!run.s.empty()) {
+                const std::size_t m = run.s.size();
+                std::vector<double> a(m);
+                VectorXd q = run.pg;
+                for (std::size_t j = m; j-- > 0;) {
+                    const VectorXd sv = run.s[j].cwiseProduct(free);
+                    const VectorXd yv = run.y[j].cwiseProduct(free);
+                    const double sy = sv.dot(yv);
+                    a[j] = sy > 0.0 ? sv.dot(q) / sy : 0.0;
+                    q -= a[j] * yv;
+                }
+                const VectorXd s_last = run.s.back().cwiseProduct(free);
+                const VectorXd y_last = run.y.back().cwiseProduct(free);
+                const double yy = y_last.squaredNorm();
+                q *= yy > 0.0 ? std::max(s_last.dot(y_last), 0.0) / yy : 1.0;
+                for (std::size_t j = 0; j < m; ++j) {
+                    const VectorXd sv = run.s[j].cwiseProduct(free);
+                    const VectorXd yv = run.y[j].cwiseProduct(free);
+                    const double sy = sv.dot(yv);
+                    const double b = sy > 0.0 ? yv.dot(q) / sy : 0.0;
+                    q += (a[j] - b) * sv;
+                }
+                run.p = -q.cwiseProduct(free);
+                if (!(run.p.dot(run.g) < 0.0) || !run.p.allFinite()) {
+                    run.p = -run.pg;
+                    run.s.clear();
+                    run.y.clear();
+                }
+            }
+        } else {
+            run.p = -run.pg;  // retry as steepest descent
+        }
+        run.t = run.s.empty()
+                    ? std::min(1.0, options.max_first_step / run.pg.lpNorm<Eigen::Infinity>())
+                    : 1.0;
+        run.backtracks = 0;
+        run.x_new = clip(run.x + run.t * run.p);
+    };
+    auto fail_step = [&](Run& run) {
+        // Backtracking failed: drop the memory and retry once as steepest descent, else stop.
+        if (run.attempt == 0 && !run.s.empty()) {
+            run.s.clear();
+            run.y.clear();
+            run.attempt = 1;
+            begin_step(run);
+            if (!run.done && (run.x_new - run.x).lpNorm<Eigen::Infinity>() == 0.0) {
+                run.done = true;
+            }
+        } else {
+            run.done = true;
+        }
+    };
+    for (Run& run : runs) {
+        if (!run.done) {
+            begin_step(run);
+            if (!run.done && (run.x_new - run.x).lpNorm<Eigen::Infinity>() == 0.0) {
+                fail_step(run);
+            }
+        }
+    }
+    while (true) {
+        std::vector<std::size_t> active;
+        for (std::size_t r = 0; r < k; ++r) {
+            if (!runs[r].done) {
+                active.push_back(r);
+            }
+        }
+        if (active.empty()) {
+            break;
+        }
+        RowMatrixXd batch(static_cast<Index>(active.size()), d);
+        for (std::size_t a = 0; a < active.size(); ++a) {
+            batch.row(static_cast<Index>(a)) = runs[active[a]].x_new.transpose();
+        }
+        VectorXd bf(static_cast<Index>(active.size()));
+        RowMatrixXd bg(static_cast<Index>(active.size()), d);
+        objective(batch, active, bf, bg);
+        for (std::size_t a = 0; a < active.size(); ++a) {
+            Run& run = runs[active[a]];
+            ++run.result.n_evals;
+            const double f_new = bf[static_cast<Index>(a)];
+            const VectorXd g_new = bg.row(static_cast<Index>(a)).transpose();
+            const VectorXd step = run.x_new - run.x;
+            if (std::isfinite(f_new) && g_new.allFinite() &&
+                f_new <= run.f + 1e-4 * run.g.dot(step)) {
+                const VectorXd yv = g_new - run.g;
+                if (step.dot(yv) > 1e-10 * step.norm() * yv.norm()) {
+                    run.s.push_back(step);
+                    run.y.push_back(yv);
+                    if (static_cast<int>(run.s.size()) > options.memory) {
+                        run.s.pop_front();
+                        run.y.pop_front();
+                    }
+                }
+                const double decrease = run.f - f_new;
+                const double fold = run.f;
+                run.x = run.x_new;
+                run.g = g_new;
+                run.f = f_new;
+                ++run.iter;
+                run.attempt = 0;
+                if (decrease <= options.ftol * std::max({std::abs(fold), std::abs(f_new), 1.0})) {
+                    run.done = true;
+                    continue;
+                }
+                begin_step(run);
+                if (!run.done && (run.x_new - run.x).lpNorm<Eigen::Infinity>() == 0.0) {
+                    fail_step(run);
+                }
+                continue;
+            }
+            ++run.backtracks;
+            run.t *= 0.5;
+            if (run.backtracks >= 40) {
+                fail_step(run);
+                continue;
+            }
+            run.x_new = clip(run.x + run.t * run.p);
+            if ((run.x_new - run.x).lpNorm<Eigen::Infinity>() == 0.0) {
+                fail_step(run);
+            }
+        }
+    }
+    std::vector<LbfgsbResult> out(k);
+    for (std::size_t r = 0; r < k; ++r) {
+        out[r] = runs[r].result;
+        out[r].x = runs[r].x;
+        out[r].f = runs[r].f;
+        out[r].n_iter = runs[r].iter;
+    }
+    return out;
+}
+
 }  // namespace hyperdial
