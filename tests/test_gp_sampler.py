@@ -150,7 +150,8 @@ def test_warp_keeps_order_and_stays_bounded(values: list[float]) -> None:
     v = np.array(values)
     t = Warp(v)(v)
     assert np.all(np.isfinite(t))
-    assert np.all(np.abs(t) < 3.0 + math.log1p(math.log1p(1e301)) + 1e-9)
+    assert np.all(-t < 3.0 + math.log1p(math.log1p(1e301)) + 1e-9)  # bad side: log-log
+    assert np.all(t < 100.0 + math.log1p(1e301) + 1e-9)  # good side: log beyond 100
     order = np.argsort(v, kind="stable")
     assert np.all(np.diff(t[order]) <= 0)  # a smaller loss never gets a smaller target
 
@@ -170,6 +171,17 @@ def test_warp_of_one_huge_outlier_leaves_the_rest_spread() -> None:
     t = Warp(v)(v)
     spread = t[:20].max() - t[:20].min()
     assert spread / (t.max() - t.min()) > 0.2
+
+
+def test_warp_keeps_good_outliers_linear() -> None:
+    """Needle-like objectives: the few good values are the signal, so the good side stays
+    affine (within GOOD_THRESHOLD scale units) while the bad side is squashed."""
+    v = np.concatenate([3.3 + np.linspace(0.0, 0.5, 30), [0.5, 0.1, 30.0, 300.0]])
+    t = Warp(v)(v)
+    good = (t[31] - t[30]) / (t[30] - t[0])
+    assert good == pytest.approx((v[30] - v[31]) / (v[0] - v[30]), rel=1e-9)
+    bad = (t[0] - t[33]) / (t[0] - t[32])  # the worse value is far less than 10x further out
+    assert 1.0 < bad < 2.0
 
 
 def test_parego_prefers_pareto_points() -> None:

@@ -17,15 +17,40 @@ from hyperdial.gp import GaussianProcess
 __all__ = ["Model"]
 
 
+#: Prior on each log lengthscale used by the sampler: normal with this mean and sd.
+LENGTHSCALE_PRIOR = (0.0, 1.0)
+
+
 class Model(GaussianProcess):
-    """:class:`GaussianProcess` whose log-EI incumbent can be set (best *feasible* target).
+    """:class:`GaussianProcess` whose log-EI incumbent can be set (best *feasible* target),
+    with the sampler's lengthscale prior.
 
     The facade takes the incumbent to be the largest target in the model; with constraints
     it must be the best target among feasible trials. ``incumbent`` is in the caller's units
     of ``y``; None keeps the facade's rule.
+
+    Lengthscale prior: ``log l ~ N(0, 1)`` (``l`` around the width of the unit cube) instead of
+    the facade's dimension-scaled ``N(sqrt(2) + log(d) / 2, sqrt(3))``, whose median (l = 8
+    for d = 4) made the sampler explore corners on low-dimensional multimodal problems. GPSampler,
+    50 trials, median of 3 seeds (Optuna 5.0 GPSampler in the same run): Ackley-5 13.3 ->
+    4.6 (6.0), Styblinski-Tang-4 47.1 -> 31.2 (17.8), Hartmann-6 regret 0.139 -> 0.129
+    (0.003); 60 trials, 2 seeds: Ackley-20 19.4 -> 18.0, Styblinski-Tang-12 228 -> 162.
     """
 
     incumbent: float | None = None
+
+    def __init__(
+        self,
+        dim_kinds: list[str],
+        n_choices: list[int],
+        *,
+        fixed_noise: float | None,
+        center: bool,
+    ) -> None:
+        super().__init__(dim_kinds, n_choices, fixed_noise=fixed_noise, center=center)
+        d = self.n_dims
+        self._prior_mean[:d] = LENGTHSCALE_PRIOR[0]
+        self._prior_std[:d] = LENGTHSCALE_PRIOR[1]
 
     def _best(self) -> float:
         if self.incumbent is None:

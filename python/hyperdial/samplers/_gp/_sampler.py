@@ -43,6 +43,11 @@ _SERIAL_BELOW = 256
 _POOL_PER_DIM = 256
 _MAX_POOL = 2048
 _MAX_STARTS = 8
+#: Random restarts of each hyperparameter fit besides the warm start. Without them the fit
+#: can settle on "all noise" (long lengthscales, noise ~0.7 of the variance) and, warm-started,
+#: stay there: plain fit + maximise on Hartmann-6 (50 evaluations, 4 seeds) reached a median
+#: regret of 1.84 with 0 restarts and 0.20 with 3.
+_FIT_RESTARTS = 3
 #: Conditional spaces: activity patterns searched per suggestion (the best ones first).
 _MAX_PATTERNS = 8
 #: Noise variance (standardised units) for ``deterministic_objective=True``.
@@ -579,8 +584,8 @@ class GPSampler(BaseSampler):
             state.gp = self._new_model(state)
         mask = None if data.mask is None else data.mask[ok]
         state.gp.fit(
-            data.x[ok], y[ok], mask, seed=self._trial_seed(number, b"fit"),
-            n_threads=self._threads(data.rows.size),
+            data.x[ok], y[ok], mask, n_restarts=_FIT_RESTARTS,
+            seed=self._trial_seed(number, b"fit"), n_threads=self._threads(data.rows.size),
         )  # fmt: skip
         state.model_rows = data.rows[ok]
         state.model_y = y[ok]
