@@ -1,20 +1,28 @@
 """Times the GP core (hyperdial.gp) against scikit-learn's GaussianProcessRegressor and Optuna's
 GPSampler.ask on the same data, and writes bench/results/gp_core.json (+ .png if matplotlib).
 
-    OMP_NUM_THREADS=1 python bench/gp_core.py --dims 10 --sizes 50 100 300 1000 --repeat 3
+    OMP_NUM_THREADS=1 python bench/gp_core.py --dims 5 10 20 \
+        --sizes 50 100 300 1000 2000 5000 --repeat 3 --threads 2
 
-What is timed, per (d, n), median of --repeat runs:
-  hd_cold_fit      GaussianProcess.fit from the prior (hyperparameters + factorisation)
-  hd_warm_fit_acq  fit warm-started from the previous fit + one maximize("log_ei")
+What is timed, per (d, n), median of --repeat runs (wall clock):
+  hd_cold_fit      GaussianProcess.fit from the prior (hyperparameters + factorisation);
+                   only up to --cold-max-n (it is the one-off cost, tens of evaluations)
+  hd_warm_fit      fit warm-started from the fit on the first n - 1 points (what a sampler
+                   does after each new trial)
+  hd_acq           one maximize("log_ei") on the fitted model
+  hd_warm_fit_acq  the two together, from the same starting state
   hd_append        one O(n^2) append at n
   sk_fit           GaussianProcessRegressor(Matern(nu=2.5) ARD, n_restarts_optimizer=0).fit
   optuna_ask       GPSampler.ask() on a study holding the same n trials (Optuna 5.0)
-Peers are skipped when not installed (pip install -e .[bench]).
+hyperdial runs with --threads threads (explicitly, since OMP_NUM_THREADS=1 is Optuna's advice for
+its torch code); peers run up to --peer-max-n (beyond it they take minutes per call) and are
+skipped when not installed (pip install -e .[bench]).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import pathlib
@@ -43,24 +51,38 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def bench_hyperdial(x: np.ndarray, y: np.ndarray, repeat: int) -> dict[str, float]:
+def bench_hyperdial(
+    x: np.ndarray, y: np.ndarray, repeat: int, threads: int, cold: bool
+) -> dict[str, float]:
     d = x.shape[1]
     out: dict[str, float] = {}
-    out["hd_cold_fit"] = median_time(
-        lambda: GaussianProcess(["continuous"] * d).fit(x, y, n_threads=0), repeat
-    )
-    gp = GaussianProcess(["continuous"] * d).fit(x[:-1], y[:-1])
+    if cold:
+        out["hd_cold_fit"] = median_time(
+            lambda: GaussianProcess(["continuous"] * d).fit(x, y, n_threads=threads), repeat
+        )
+    base = GaussianProcess(["continuous"] * d).fit(x[:-1], y[:-1], n_threads=threads)
 
-    def warm() -> None:
-        gp.fit(x, y)
-        gp.maximize(seed=0)
+    def fresh() -> GaussianProcess:
+        # The state a sampler holds after the previous trial: the fit on n - 1 points.
+        return copy.deepcopy(base)
 
-    out["hd_warm_fit_acq"] = median_time(warm, repeat)
+    def warm_fit() -> None:
+        fresh().fit(x, y, n_threads=threads)
+
+    def warm_fit_acq() -> None:
+        gp = fresh()
+        gp.fit(x, y, n_threads=threads)
+        gp.maximize(seed=0, n_threads=threads)
+
+    fitted = fresh().fit(x, y, n_threads=threads)
+    out["hd_warm_fit"] = median_time(warm_fit, repeat)
+    out["hd_acq"] = median_time(lambda: fitted.maximize(seed=0, n_threads=threads), repeat)
+    out["hd_warm_fit_acq"] = median_time(warm_fit_acq, repeat)
 
     def append() -> None:
-        g = _core.ExactGP(0, [0] * d, gp.log_params, x[:-1], y[:-1])
+        g = _core.ExactGP(0, [0] * d, base.log_params, x[:-1], y[:-1], None, threads)
         start = time.perf_counter()
-        g.append(x[-1], float(y[-1]))
+        g.append(x[-1], float(y[-1]), None, threads)
         append.elapsed = time.perf_counter() - start  # type: ignore[attr-defined]
 
     times = []
@@ -119,6 +141,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 300, 1000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--threads", type=int, default=2, help="hyperdial's n_threads")
+    parser.add_argument("--peer-max-n", type=int, default=1000)
+    parser.add_argument("--cold-max-n", type=int, default=2000)
     parser.add_argument("--out", default="bench/results/gp_core.json")
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
@@ -127,8 +152,12 @@ def main() -> None:
             rng = np.random.default_rng(n * 100 + d)
             x = rng.random((n, d))
             y = objective(x) + 0.01 * rng.standard_normal(n)
-            row: dict[str, Any] = {"d": d, "n": n, **bench_hyperdial(x, y, args.repeat)}
-            if not args.no_peers:
+            row: dict[str, Any] = {
+                "d": d,
+                "n": n,
+                **bench_hyperdial(x, y, args.repeat, args.threads, n <= args.cold_max_n),
+            }
+            if not args.no_peers and n <= args.peer_max_n:
                 row.update(bench_sklearn(x, y, args.repeat))
                 row.update(bench_optuna(x, y, args.repeat))
             rows.append(row)
@@ -142,7 +171,14 @@ def main() -> None:
             "load_average_at_end": os.getloadavg(),
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
         },
-        "versions": {"hyperdial": _core.version(), "openmp": _core.openmp_enabled()},
+        "versions": {
+            "hyperdial": _core.version(),
+            "openmp": _core.openmp_enabled(),
+            "avx2_copy": _core.uses_avx2(),
+        },
+        "threads": args.threads,
+        "peer_max_n": args.peer_max_n,
+        "cold_max_n": args.cold_max_n,
         "repeat": args.repeat,
         "rows": rows,
     }
@@ -160,8 +196,9 @@ def main() -> None:
     for ax, d in zip(axes[0], args.dims, strict=True):
         sub = [r for r in rows if r["d"] == d]
         for key in ("hd_cold_fit", "hd_warm_fit_acq", "hd_append", "sk_fit", "optuna_ask"):
-            if all(key in r for r in sub):
-                ax.loglog([r["n"] for r in sub], [r[key] for r in sub], "o-", label=key)
+            pts = [(r["n"], r[key]) for r in sub if key in r]
+            if pts:
+                ax.loglog(*zip(*pts, strict=True), "o-", label=key)
         ax.set(xlabel="n", ylabel="seconds", title=f"d = {d}")
         ax.legend()
     fig.tight_layout()

@@ -53,6 +53,9 @@ concurrent predict() calls are fine (they run without the GIL).)doc")
              "log p(y | x, log_params) (no priors).")
         .def("copy", [](const ExactGP& self) { return ExactGP(self); },
              "An independent copy (e.g. to append fantasies to).")
+        .def("__copy__", [](const ExactGP& self) { return ExactGP(self); })
+        .def("__deepcopy__", [](const ExactGP& self, const py::dict&) { return ExactGP(self); },
+             py::arg("memo"))
         .def(
             "with_fantasies",
             [](const ExactGP& self, const Eigen::Ref<const RowMatrixXd>& x_pending,

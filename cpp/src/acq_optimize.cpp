@@ -218,7 +218,10 @@ AcqOptimum maximize_acquisition(const ExactGP& gp, const AcqSpec& spec,
     const Index n_pool = options.n_pool + n_best * (1 + options.n_perturb);
     RowMatrixXd pool(n_pool, d);
     pool.topRows(options.n_pool) =
-        sobol_sample(static_cast<int>(d), 0, options.n_pool, true, seed, n_threads);
+        sobol_sample(static_cast<int>(d), 0, options.n_pool, true, seed,
+                     threads_for_work(static_cast<double>(options.n_pool) * 64.0 *
+                                          static_cast<double>(d),
+                                      n_threads));
     for (Index i = 0; i < options.n_pool; ++i) {
         for (Index j = 0; j < d; ++j) {
             const int kind = kinds[static_cast<std::size_t>(j)];
@@ -287,7 +290,11 @@ AcqOptimum maximize_acquisition(const ExactGP& gp, const AcqSpec& spec,
         values[s] = scores[starts[static_cast<std::size_t>(s)]];
     }
     const Index n_groups = (n_starts + kGroup - 1) / kGroup;
-    parallel_for(n_groups, n_threads, [&](std::ptrdiff_t g) {
+    // A group's search: ~50 steps, each a batched prediction with gradients, O(n (n + d)).
+    const double n_train = static_cast<double>(gp.n());
+    const double work = static_cast<double>(n_starts) * 50.0 * n_train *
+                        (n_train + static_cast<double>(d) + 16.0);
+    parallel_for(n_groups, threads_for_work(work, n_threads), [&](std::ptrdiff_t g) {
         const Index first = g * kGroup;
         const Index size = std::min(kGroup, n_starts - first);
         RowMatrixXd xs = results.middleRows(first, size);

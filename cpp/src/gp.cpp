@@ -134,7 +134,9 @@ Prediction ExactGP::predict(const Eigen::Ref<const RowMatrixXd>& xq, bool with_g
     const std::size_t nc = inputs_.cont.size();
     const std::size_t nk = inputs_.cat.size();
     const auto un = static_cast<std::size_t>(n);
-    parallel_for(n_blocks, n_threads, [&](std::ptrdiff_t b) {
+    const double work = static_cast<double>(m) * static_cast<double>(n) *
+                        static_cast<double>(n + d + 16) * (with_grad ? 2.0 : 1.0);
+    parallel_for(n_blocks, threads_for_work(work, n_threads), [&](std::ptrdiff_t b) {
         const Index start = b * kQueryBlock;
         const Index size = std::min(kQueryBlock, m - start);
         Eigen::MatrixXd kq(n, size);

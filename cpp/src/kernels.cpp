@@ -258,7 +258,9 @@ RowMatrixXd kernel_matrix(const Kernel& kernel, const Eigen::Ref<const RowMatrix
     const KernelInputs in1 = prepare_inputs(kernel, x1, mask1);
     const KernelInputs in2 = prepare_inputs(kernel, x2, mask2);
     RowMatrixXd out(x1.rows(), x2.rows());
-    parallel_for(x1.rows(), n_threads, [&](std::ptrdiff_t i) {
+    const double work = static_cast<double>(x1.rows()) * static_cast<double>(x2.rows()) *
+                        static_cast<double>(kernel.dims() + 16);
+    parallel_for(x1.rows(), threads_for_work(work, n_threads), [&](std::ptrdiff_t i) {
         std::vector<double> sq(in1.cont.size() + 1);
         std::vector<double> cq(in1.cat.size() + 1);
         in1.point(i, sq.data(), cq.data());
@@ -270,7 +272,9 @@ RowMatrixXd kernel_matrix(const Kernel& kernel, const Eigen::Ref<const RowMatrix
 void gram_lower(const Kernel& kernel, const KernelInputs& in, Eigen::MatrixXd& out,
                 int n_threads) {
     const Index n = in.n;
-    parallel_for(n, n_threads, [&](std::ptrdiff_t idx) {
+    const double work = 0.5 * static_cast<double>(n) * static_cast<double>(n) *
+                        static_cast<double>(in.cont.size() + in.cat.size() + 16);
+    parallel_for(n, threads_for_work(work, n_threads), [&](std::ptrdiff_t idx) {
         const Index i = balanced_column(idx, n);
         std::vector<double> sq(in.cont.size() + 1);
         std::vector<double> cq(in.cat.size() + 1);
@@ -293,7 +297,9 @@ VectorXd gram_grad_contract(const Kernel& kernel, const Eigen::Ref<const RowMatr
     // are symmetric); the per-column partial sums are then added in column order, so the
     // result does not depend on n_threads.
     RowMatrixXd partial = RowMatrixXd::Zero(n, d + 1);
-    parallel_for(n, n_threads, [&](std::ptrdiff_t idx) {
+    const double work = static_cast<double>(n) * static_cast<double>(n) *
+                        static_cast<double>(2 * d + 16);
+    parallel_for(n, threads_for_work(work, n_threads), [&](std::ptrdiff_t idx) {
         const Index i = balanced_column(idx, n);
         const Index len = n - i;
         std::vector<double> sq(nc + 1);

@@ -65,6 +65,9 @@ void cholesky_inverse_lower(const Eigen::MatrixXd& lower, Eigen::MatrixXd& out, 
     constexpr Index kBlock = 64;
     const Index n_blocks = (n + kBlock - 1) / kBlock;
     Eigen::MatrixXd inv(n, n);  // L^-1, lower triangle filled
+    const double work = static_cast<double>(n) * static_cast<double>(n) *
+                        static_cast<double>(n) / 3.0;
+    n_threads = threads_for_work(work, n_threads);
     parallel_for(n_blocks, n_threads, [&](std::ptrdiff_t idx) {
         const Index c = balanced_column(idx, n_blocks) * kBlock;
         const Index w = std::min(kBlock, n - c);

@@ -44,6 +44,16 @@ inline void check_n_threads(int n_threads) {
     }
 }
 
+// Below about this many floating-point operations a parallel region costs more than it saves
+// (thread wake-up, and far worse on an oversubscribed machine, where a barrier waits for a
+// descheduled thread): such calls run on the calling thread.
+inline constexpr double kMinParallelWork = 2e6;
+
+// n_threads for a call of about `work` flops: 1 when it is too small to split.
+inline int threads_for_work(double work, int n_threads) {
+    return work < kMinParallelWork ? 1 : n_threads;
+}
+
 // Calls fn(i) for i in [0, n), on up to n_threads threads (0 = max_threads()). An exception
 // thrown by fn is caught inside the parallel region (letting it escape would terminate the
 // process) and the first one is rethrown on the calling thread once the loop has finished.
