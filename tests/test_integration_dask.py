@@ -81,10 +81,9 @@ def test_arguments_are_checked(sqlite_url: str, client: distributed.Client) -> N
         optimize(study, lambda t: 0.0, n_trials=1, client=client)
 
 
-def test_a_killed_dask_worker_loses_no_slot(tmp_path: Path) -> None:
+def test_a_killed_dask_worker_loses_no_slot(url: str) -> None:
     """One worker process is SIGKILLed mid-trial: its trial fails by heartbeat, is retried,
-    and exactly n_trials trials start in all (10 here)."""
-    url = f"sqlite:///{tmp_path / 'kill.db'}"
+    and exactly n_trials trials start in all (10 here), on SQLite and on PostgreSQL."""
     storage = RDBStorage(url, heartbeat_interval=0.5, max_retry=1)
     study = hyperdial.create_study(storage=storage, sampler=RandomSampler(seed=2))
     cluster = distributed.LocalCluster(
@@ -95,16 +94,24 @@ def test_a_killed_dask_worker_loses_no_slot(tmp_path: Path) -> None:
 
         def objective(trial: hyperdial.Trial) -> float:
             x = trial.suggest_float("x", -1.0, 1.0)
-            time.sleep(0.3)
+            trial.set_user_attr("pid", os.getpid())
+            time.sleep(0.6)  # long beside the killer's poll, so the kill lands mid-trial
             return x * x
 
         def kill_one() -> None:
-            deadline = time.monotonic() + 30
+            # Kill a worker in the middle of a trial (an idle one would lose nothing).
+            deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
-                if len(study.get_trials(deepcopy=False)) >= 4:
-                    os.kill(pids[0], signal.SIGKILL)
+                trials = study.get_trials(deepcopy=False)
+                running = [
+                    t.user_attrs["pid"]
+                    for t in trials
+                    if t.state == TrialState.RUNNING and t.user_attrs.get("pid") in pids
+                ]
+                if len(trials) >= 4 and running:
+                    os.kill(running[0], signal.SIGKILL)
                     return
-                time.sleep(0.05)
+                time.sleep(0.02)
 
         killer = threading.Thread(target=kill_one)
         killer.start()
