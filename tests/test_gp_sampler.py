@@ -293,6 +293,24 @@ def test_without_pending_points_the_asks_would_coincide(monkeypatch: pytest.Monk
     assert dist.min() < 1e-3, points
 
 
+def test_a_trial_running_in_another_process_is_pending() -> None:
+    """Two samplers on one storage (as two processes): the second sees the first's RUNNING
+    trial through its stored parameters, not through its own proposals."""
+    storage = hyperdial.storages.InMemoryStorage()
+
+    def make() -> GPSampler:
+        return GPSampler(seed=0, n_startup_trials=10, deterministic_objective=True)
+
+    first = hyperdial.create_study(storage=storage, study_name="s", sampler=make())
+    first.optimize(_branin, n_trials=10)
+    second = hyperdial.load_study(study_name="s", storage=storage, sampler=make())
+    a = first.ask()
+    xa = (a.suggest_float("x", -5.0, 10.0), a.suggest_float("y", 0.0, 15.0))
+    b = second.ask()
+    xb = (b.suggest_float("x", -5.0, 10.0), b.suggest_float("y", 0.0, 15.0))
+    assert math.dist(xa, xb) / 15.0 > 1e-3, (xa, xb)
+
+
 def test_threads_of_n_jobs_get_distinct_points() -> None:
     study = _quiet_study(GPSampler(seed=0, n_startup_trials=6))
     study.optimize(_branin, n_trials=20, n_jobs=4)
