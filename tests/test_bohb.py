@@ -66,19 +66,16 @@ def test_result_at_budget_rules() -> None:
     t = _trial(0.5, {1: 4.0, 3: 2.0, 5: 1.5}, TrialState.PRUNED)
     at3 = result_at_budget(t, 3)
     assert at3.state == TrialState.COMPLETE and at3.value == 2.0
-    assert at3.intermediate_values == {3: 2.0}  # only the result at the budget
+    assert at3.intermediate_values == {1: 4.0, 3: 2.0}  # nothing beyond the budget
     at2 = result_at_budget(t, 2)  # the first report at or after the budget
     assert at2.state == TrialState.COMPLETE and at2.value == 2.0
-    at9 = result_at_budget(t, 9)  # pruned before the budget: no lower-budget numbers
-    assert at9.state == TrialState.PRUNED and at9.values is None
-    assert at9.intermediate_values == {}
+    assert result_at_budget(t, 9) is t  # pruned before the budget: shown as it is
     assert t.state == TrialState.PRUNED and t.value == 1.5  # never modified
     assert t.intermediate_values == {1: 4.0, 3: 2.0, 5: 1.5}
 
     running = _trial(0.5, {1: 4.0}, TrialState.RUNNING)
     assert result_at_budget(running, 1).state == TrialState.COMPLETE
-    assert result_at_budget(running, 3).state == TrialState.RUNNING
-    assert result_at_budget(running, 3).intermediate_values == {}
+    assert result_at_budget(running, 3) is running
     short = _trial(0.5, {1: 4.0, 2: 0.5})  # COMPLETE without reaching the budget
     assert result_at_budget(short, 9).value == 0.5
     nan = _trial(0.5, {1: math.nan, 3: 1.0}, TrialState.PRUNED)
@@ -213,15 +210,11 @@ def test_model_proposals_equal_the_base_sampler_on_the_budgets_results(
         reached = [s for s in t.intermediate_values if s >= budget]
         if reached:  # every trial of _history is finite and either COMPLETE or PRUNED
             step = min(reached)
-            value = t.intermediate_values[step]
-            reference.add_trial(_trial(t.params["x"], {step: value}, c=t.params["c"]))
-        else:  # pruned below the budget: a PRUNED trial with no value
+            curve = {s: v for s, v in t.intermediate_values.items() if s <= step}
+            reference.add_trial(_trial(t.params["x"], curve, c=t.params["c"]))
+        else:  # pruned below the budget: as it is
             reference.add_trial(
-                FrozenTrial(
-                    state=TrialState.PRUNED,
-                    params=t.params,
-                    distributions=t.distributions,
-                )
+                _trial(t.params["x"], t.intermediate_values, t.state, t.params["c"])
             )
 
     for _ in range(3):

@@ -14,12 +14,13 @@ trial is replaced by its result at the chosen budget ``b`` (a step of ``trial.re
 * a trial that reported at a step ``≥ b`` — running, pruned or complete — appears COMPLETE with
   its value at the first such step (a NaN value appears PRUNED);
 * a COMPLETE trial that never reported that far appears with its final value;
-* a trial that has not reached ``b`` keeps its state, without its lower-budget values: RUNNING
-  (another worker's trial still training, which TPE's constant liar counts as bad) or PRUNED
-  with no value (stopped at a lower budget — for TPE, a bad observation).
+* a trial that has not reached ``b`` is shown as it is: RUNNING (another worker's trial still
+  training, which TPE's constant liar counts as bad) or PRUNED (stopped at a lower budget).
+  TPE ranks PRUNED trials after every COMPLETE one — here, after every result at ``b`` — by
+  how far they got and then by their last value, never against a value at ``b``.
 
-Only results at ``b`` carry numbers (a COMPLETE trial in the view holds just its value at
-``b``), so the model compares the trials that reached ``b`` on equal training, as in BOHB; the view follows the storage incrementally (``get_trials_changed_since``), so a
+So the model compares the trials that reached ``b`` on equal training, as in BOHB, and learns
+from the trials stopped below ``b`` only that they were stopped; the view follows the storage incrementally (``get_trials_changed_since``), so a
 TPE base keeps its cheap incremental history per budget.
 """
 
@@ -56,24 +57,21 @@ _FINAL = -1  # "budget" meaning: the study's own final values (no intermediate v
 
 
 def result_at_budget(t: FrozenTrial, budget: int) -> FrozenTrial:
-    """A copy of ``t`` as the view at ``budget`` shows it (see the module docstring); ``t``
-    itself for FAIL and WAITING trials. Never modifies ``t``."""
+    """``t`` as the view at ``budget`` shows it (see the module docstring): a modified copy
+    when ``t`` has a result at the budget, else ``t`` itself. Never modifies ``t``."""
     if t.state not in _COUNTED:
         return t
     later = [s for s in t.intermediate_values if s >= budget]
-    new = copy.copy(t)
     if later:
         step = min(later)
         value: float | None = t.intermediate_values[step]
-        new.intermediate_values = {step: t.intermediate_values[step]}
+        kept = {s: v for s, v in t.intermediate_values.items() if s <= step}
     elif t.state == TrialState.COMPLETE:
-        value = t.value
-        new.intermediate_values = {}
-    else:  # not (yet) at the budget: no lower-budget numbers leak into the fit
-        new.intermediate_values = {}
-        if t.state == TrialState.PRUNED:
-            new.values = None
-        return new
+        value, kept = t.value, t.intermediate_values
+    else:  # not (yet) at the budget: as it is
+        return t
+    new = copy.copy(t)
+    new.intermediate_values = kept
     if value is None or math.isnan(value):
         new.state, new.values = TrialState.PRUNED, None
     else:
