@@ -211,7 +211,10 @@ def main() -> None:
     for ax in axes.ravel()[k:]:
         ax.axis("off")
     axes.ravel()[0].legend(fontsize=8)
-    fig.suptitle(f"TPE: median best value over {len(seeds)} seeds (lower is better)")
+    fig.suptitle(
+        f"TPE: median best value over {len(seeds)} seeds (Hyperopt: {len(ho_seeds)}), "
+        "lower is better"
+    )
     fig.tight_layout()
     fig.savefig(os.path.join(args.out, f"{name}.png"), dpi=100)
 
