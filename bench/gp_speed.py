@@ -47,6 +47,9 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gp_quality import hyperdial_code_hash
+
 D = 10
 LOW, HIGH = -5.0, 5.0
 NAMES = [f"x{i}" for i in range(D)]
@@ -214,7 +217,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="3 timed trials for hyperdial")
     ap.add_argument("--name", default="gp_speed")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    ap.add_argument("--note", default="", help="free text stored in the JSON and the plot")
+    ap.add_argument("--replot", default="", help="only redraw the PNG of this results JSON")
     args = ap.parse_args()
+    if args.replot:
+        with open(args.replot) as f:
+            plot(json.load(f), args.replot.removesuffix(".json") + ".png")
+        return
     ns = [int(v) for v in args.ns.split(",")]
     libs = [v for v in args.libs.split(",") if v]
     bad = [v for v in libs if v not in LIBS]
@@ -284,6 +293,7 @@ def _write(args: argparse.Namespace, rows: list[dict[str, Any]], skipped: list[A
         "excluded; skopt: ask + tell) after n pre-filled random trials of a 10-d Rosenbrock; "
         "mean over the timed trials (amortised, used for the ratios) and median",
         "gp_stand_in": GP_STAND_IN,
+        "note": args.note,
         "machine": {
             "platform": platform.platform(),
             "processor": platform.processor(),
@@ -295,6 +305,7 @@ def _write(args: argparse.Namespace, rows: list[dict[str, Any]], skipped: list[A
         },
         "versions": {
             "hyperdial": hyperdial.__version__,
+            "hyperdial_gp_code": hyperdial_code_hash(),
             "optuna": optuna.__version__,
             "torch": torch.__version__,
             "scikit-optimize": skopt.__version__,
@@ -306,27 +317,35 @@ def _write(args: argparse.Namespace, rows: list[dict[str, Any]], skipped: list[A
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, f"{args.name}.json"), "w") as f:
         json.dump(result, f, indent=1)
+    plot(result, os.path.join(args.out, f"{args.name}.png"))
 
+
+def plot(result: dict[str, Any], path: str) -> None:
+    """Log-log plot of the wall and CPU means of a results dict (also: --replot JSON)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for lib in LIBS:
-        pts = [(r["n"], r[lib]["mean_s"]) for r in rows if lib in r]
-        if pts:
-            ax.loglog(*zip(*pts, strict=True), "o-", label=LABELS[lib])
-    ax.set_xlabel("finished trials n")
-    ax.set_ylabel("sampler seconds per trial (mean)")
-    title = "GP sampler overhead per trial, d=10"
-    if GP_STAND_IN:
-        title += f"\n(hyperdial GP STAND-IN = {GP_STAND_IN})"
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    for ax, key, what in zip(axes, ("mean_s", "cpu_mean_s"), ("wall", "process CPU"), strict=True):
+        for lib in LIBS:
+            pts = [(r["n"], r[lib][key]) for r in result["rows"] if lib in r]
+            if pts:
+                ax.loglog(*zip(*pts, strict=True), "o-", label=LABELS[lib])
+        ax.set_xlabel("finished trials n")
+        ax.set_ylabel(f"sampler {what} seconds per trial (mean)")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    load = ", ".join(f"{v:.1f}" for v in result["machine"]["loadavg_at_end"])
+    title = f"GP sampler overhead per trial, d=10 (load average at the end {load} on 2 cores)"
+    if result["gp_stand_in"]:
+        title += f"\n(hyperdial GP STAND-IN = {result['gp_stand_in']})"
+    if result.get("note"):
+        title += "\n" + result["note"]
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(os.path.join(args.out, f"{args.name}.png"), dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
