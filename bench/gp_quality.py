@@ -258,9 +258,10 @@ def _mean_seconds(problem: str, sampler: str) -> float | None:
 
 
 def estimate_seconds(jobs: list[tuple[str, str, int, int, str]]) -> tuple[float, int]:
-    """CPU-seconds the jobs would take, from the cached runs' mean seconds per trial (a job of
-    n trials is counted as n x that mean, an underestimate for the GPs whose cost grows
-    with n when the cached runs were shorter), and how many jobs had no timing to go on."""
+    """Process-seconds (wall, at the load the cached runs saw) the jobs would take, from the
+    cached runs' mean seconds per trial (a job of n trials is counted as n x that mean, an
+    underestimate for the GPs, whose cost grows with n, when the cached runs were shorter), and
+    how many jobs had no timing to go on."""
     total, unknown = 0.0, 0
     for problem, sampler, _seed, n, _code in jobs:
         m = _mean_seconds(problem, sampler)
@@ -275,7 +276,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--problems", default="", help="comma-separated (default: all)")
     ap.add_argument("--samplers", default="", help="comma-separated (default: all)")
-    ap.add_argument("--seeds", default="10", help="N (0..N-1), a range lo-hi or a list a,b,c")
+    ap.add_argument(
+        "--seeds", default="10", help="N (seeds 0..N-1), a range lo-hi (5-9, 0-0) or a list a,b"
+    )
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--jobs", type=int, default=2, help="worker processes")
     ap.add_argument("--report-only", action="store_true", help="no runs; tables from cache")
@@ -310,8 +313,8 @@ def main() -> None:
     todo.sort(key=lambda j: (j[2], order.get(j[1], 3)))
     est, unknown = estimate_seconds(todo)
     print(
-        f"{len(todo)} runs to do; estimated {est / 60:.0f} CPU-minutes from cached timings "
-        f"(~{est / 60 / max(args.jobs, 1):.0f} min with {args.jobs} processes)"
+        f"{len(todo)} runs to do; estimated {est / 60:.0f} process-minutes from the cached "
+        f"runs' wall times (~{est / 60 / max(args.jobs, 1):.0f} min with {args.jobs} processes)"
         + (f", {unknown} runs with no timing yet" if unknown else ""),
         flush=True,
     )
