@@ -114,7 +114,7 @@ def optimize(
     ]
     # Wait for every task before reporting an error, so that no trial is still RUNNING when
     # the caller sees it (a failing task tells the others to stop after their current trial).
-    wait(futures)
+    wait(futures)  # type: ignore[no-untyped-call]
     client.gather(futures)  # type: ignore[no-untyped-call]
 
 
