@@ -67,7 +67,9 @@ def main() -> None:
                     "c": CategoricalDistribution(["a", "b", None]),
                 },
                 datetime_start=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
-                datetime_complete=datetime.datetime(2026, 1, 1, 0, 1, tzinfo=datetime.timezone.utc),
+                datetime_complete=datetime.datetime(
+                    2026, 1, 1, 0, 1, tzinfo=datetime.timezone.utc
+                ),
             )
         )
         study.enqueue_trial({"x": 1.5, "c": "a"})
