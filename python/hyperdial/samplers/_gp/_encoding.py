@@ -36,10 +36,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from hyperdial.distributions import (
     BaseDistribution,
@@ -50,9 +49,13 @@ from hyperdial.distributions import (
 )
 from hyperdial.samplers._tpe._space import to_unit
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    F64 = NDArray[np.float64]
+
 __all__ = ["MAX_INTEGER_CHOICES", "ParamCoder", "SpaceCoder"]
 
-F64 = NDArray[np.float64]
 
 #: A grid of at most this many values is an ``"integer"`` dimension of the core (searched by
 #: neighbour steps and scored exhaustively by the pool); wider grids are ``"continuous"``.

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from hyperdial import logging as _logging
 from hyperdial.distributions import BaseDistribution
@@ -18,6 +17,9 @@ from hyperdial.samplers._seeding import blake2b, check_seed
 from hyperdial.trial._state import TrialState
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    F64 = NDArray[np.float64]
     from hyperdial.gp import GaussianProcess
     from hyperdial.samplers._gp._incumbent import Model
     from hyperdial.study._study import Study
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["GPSampler"]
 
-F64 = NDArray[np.float64]
 _logger = _logging.get_logger(__name__)
 
 _ACQUISITIONS = {"logei": "log_ei", "ucb": "ucb", "pi": "log_pi"}

@@ -22,12 +22,17 @@ different parts of the Pareto front.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    F64 = NDArray[np.float64]
 
 __all__ = ["GOOD_THRESHOLD", "THRESHOLD", "Warp", "parego"]
 
-F64 = NDArray[np.float64]
 
 #: Scale units beyond which the warp squashes bad values (large losses).
 THRESHOLD = 3.0
