@@ -21,7 +21,7 @@ fixed target, and the best score at ``W``. Runs of the two libraries alternate.
 
 Time is the CPU time of this (single-threaded) process, ``time.process_time()``: on an idle
 machine it equals the wall time, and on the shared 2-core machine this runs on, where the load
-average swings between 2 and 12 within a minute, it keeps one run's budget meaningful for the
+average swung between 8 and 34 during one run, it keeps one run's budget meaningful for the
 next. Wall times are recorded too.
 
     pip install ".[bench]" lightgbm && python bench/pruning.py [--seeds 7]
