@@ -119,7 +119,10 @@ claims = sa.Table(
 
 
 def _v1_to_v2(conn: sa.Connection) -> None:
-    sa.Index("hd_trials_state_heartbeat", trials.c.state, trials.c.heartbeat_us).create(conn)
+    # The table's own Index object: making a new one on these columns would attach a second
+    # index of that name to ``trials`` (and break every later ``create_all``).
+    (index,) = [i for i in trials.indexes if i.name == "hd_trials_state_heartbeat"]
+    index.create(conn)
 
 
 #: ``MIGRATIONS[v]`` upgrades a database at version ``v`` to ``v + 1`` inside one transaction.
