@@ -32,6 +32,16 @@ void bind_info(py::module_& m) {
     m.attr("build_type") = HYPERDIAL_BUILD_TYPE;
     m.def("version", [] { return std::string(hyperdial::version); },
           "Version of the compiled core (the package version it was built as).");
+    m.def(
+        "_set_min_parallel_work",
+        [](double work) {
+            const double old = hyperdial::min_parallel_work().load();
+            hyperdial::min_parallel_work().store(work);
+            return old;
+        },
+        py::arg("work"),
+        "Sets the work (flops) below which calls run on one thread; returns the old value. "
+        "For tests, which set 0 to exercise the parallel code on small inputs.");
     m.def("uses_avx2", &hyperdial::dense::uses_avx2,
           "Whether the dense linear algebra runs its AVX2 + FMA copy on this CPU.");
     m.def("openmp_enabled", &hyperdial::openmp_enabled,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <exception>
 #include <stdexcept>
@@ -44,14 +45,23 @@ inline void check_n_threads(int n_threads) {
     }
 }
 
-// Below about this many floating-point operations a parallel region costs more than it saves
-// (thread wake-up, and far worse on an oversubscribed machine, where a barrier waits for a
-// descheduled thread): such calls run on the calling thread.
-inline constexpr double kMinParallelWork = 2e6;
+// Below about this many floating-point operations (~10 ms on one core) a parallel region is not
+// worth its risk: on a quiet machine it saves a few ms, but on an oversubscribed one (other
+// processes, or a study running trials in threads) every barrier waits for a descheduled
+// thread, and a 100-point GP's acquisition search took 36 ms with 2 threads against 11 ms
+// with one (load average 12). Such calls run on the calling thread.
+inline constexpr double kMinParallelWork = 5e7;
+
+// The threshold in use: kMinParallelWork unless changed (tests set 0 to run the parallel code
+// on small inputs; _core._set_min_parallel_work).
+inline std::atomic<double>& min_parallel_work() {
+    static std::atomic<double> value{kMinParallelWork};
+    return value;
+}
 
 // n_threads for a call of about `work` flops: 1 when it is too small to split.
 inline int threads_for_work(double work, int n_threads) {
-    return work < kMinParallelWork ? 1 : n_threads;
+    return work < min_parallel_work().load(std::memory_order_relaxed) ? 1 : n_threads;
 }
 
 // Calls fn(i) for i in [0, n), on up to n_threads threads (0 = max_threads()). An exception
