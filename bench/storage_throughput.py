@@ -12,6 +12,9 @@ trials, numbers 0..n-1, all COMPLETE (a run that fails the check is reported, no
     python bench/storage_throughput.py [--n-trials 1000] [--workers 1 4 16] [--repeat 3] \\
         [--postgres-url postgresql+psycopg://...]
 
+The PostgreSQL database is emptied before each run: give the benchmark a database (or a
+schema, ``...?options=-csearch_path%3Dhd_bench``) that nothing else uses.
+
 Writes bench/results/storage_throughput.json and .png.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import multiprocessing
 import os
 import platform
@@ -133,7 +137,7 @@ def run(lib: str, backend: str, url: str, workers: int, n_trials: int) -> dict[s
     for p in procs:
         p.join()
     failed = [p.exitcode for p in procs if p.exitcode != 0]
-    seconds = max(e for _, e in spans) - min(s for s, _ in spans)
+    seconds = max(e for _, e in spans) - min(s for s, _ in spans) if spans else math.inf
     row = {
         "library": lib,
         "backend": backend,
@@ -243,7 +247,9 @@ def _write(
                 "workers": key[2],
                 "n_trials": args.n_trials,
                 "runs": len(runs),
-                "median_trials_per_s": statistics.median(r["trials_per_s"] for r in runs),
+                "median_trials_per_s": round(
+                    statistics.median(r["trials_per_s"] for r in runs), 1
+                ),
                 "all_runs_trials_per_s": [r["trials_per_s"] for r in runs],
                 "workers_died": sum(r["workers_died"] for r in runs),
                 "checks_failed": sum(r["check"] != "ok" for r in runs),
