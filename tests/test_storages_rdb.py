@@ -573,7 +573,9 @@ def test_racing_reapers_fail_a_stale_trial_once(url: str) -> None:
     reapers = [RDBStorage(url, heartbeat_interval=100.0, max_retry=1) for _ in range(4)]
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda r: r.fail_stale_trials(), reapers))
-    assert sorted(map(len, results)) == [0, 0, 0, 1]
+    # At most one of them fails it (every storage's background heartbeat thread reaps too, so
+    # it may have been first); the states show it was failed and retried exactly once.
+    assert sorted(map(len, results)) in ([0, 0, 0, 0], [0, 0, 0, 1])
     states = [t.state for t in owner.get_all_trials(sid)]
     assert states == [TrialState.FAIL, TrialState.WAITING]  # one retry, not four
     for r in [owner, *reapers]:
