@@ -20,6 +20,7 @@ import numpy as np
 
 from hyperdial._direction import StudyDirection
 from hyperdial.distributions import BaseDistribution
+from hyperdial.samplers._arrays import grown
 from hyperdial.trial._frozen import CONSTRAINTS_KEY
 from hyperdial.trial._state import TrialState
 
@@ -60,9 +61,7 @@ class GPHistory:
             return
 
         def grow(a: np.ndarray, fill: float) -> np.ndarray:
-            out = np.full((cap,) + a.shape[1:], fill, dtype=a.dtype)
-            out[: self._cap] = a
-            return out
+            return grown(a, cap, fill)
 
         self.state = grow(self.state, -1)
         self.losses = grow(self.losses, np.nan)

@@ -22,6 +22,7 @@ import numpy as np
 
 from hyperdial._direction import StudyDirection
 from hyperdial.distributions import BaseDistribution, CategoricalDistribution, internal_to_unit
+from hyperdial.samplers._arrays import grown
 from hyperdial.samplers._tpe._space import to_unit
 from hyperdial.trial._frozen import CONSTRAINTS_KEY
 from hyperdial.trial._state import TrialState
@@ -102,9 +103,7 @@ class History:
             return
 
         def grow(a: np.ndarray, fill: float) -> np.ndarray:
-            out = np.full((cap,) + a.shape[1:], fill, dtype=a.dtype)
-            out[: self._cap] = a
-            return out
+            return grown(a, cap, fill)
 
         self.state = grow(self.state, -1)
         self.values = grow(self.values, np.nan)
