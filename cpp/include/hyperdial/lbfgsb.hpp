@@ -54,6 +54,34 @@ struct LbfgsbResult {
     int n_evals = 0;
 };
 
+// The L-BFGS two-loop recursion on the free variables: H g for the pairs (s, y), with the
+// initial scaling s^T y / y^T y of the newest pair.
+inline VectorXd two_loop(const std::deque<VectorXd>& s_hist, const std::deque<VectorXd>& y_hist,
+                         const VectorXd& pg, const VectorXd& free) {
+    const std::size_t k = s_hist.size();
+    std::vector<double> a(k);
+    VectorXd q = pg;
+    for (std::size_t r = k; r-- > 0;) {
+        const VectorXd s = s_hist[r].cwiseProduct(free);
+        const VectorXd yv = y_hist[r].cwiseProduct(free);
+        const double sy = s.dot(yv);
+        a[r] = sy > 0.0 ? s.dot(q) / sy : 0.0;
+        q -= a[r] * yv;
+    }
+    const VectorXd s_last = s_hist.back().cwiseProduct(free);
+    const VectorXd y_last = y_hist.back().cwiseProduct(free);
+    const double yy = y_last.squaredNorm();
+    q *= yy > 0.0 ? std::max(s_last.dot(y_last), 0.0) / yy : 1.0;
+    for (std::size_t r = 0; r < k; ++r) {
+        const VectorXd s = s_hist[r].cwiseProduct(free);
+        const VectorXd yv = y_hist[r].cwiseProduct(free);
+        const double sy = s.dot(yv);
+        const double b = sy > 0.0 ? yv.dot(q) / sy : 0.0;
+        q += (a[r] - b) * s;
+    }
+    return q;
+}
+
 template <class Objective>
 LbfgsbResult lbfgsb_minimize(Objective&& objective, const VectorXd& x0, const VectorXd& lower,
                              const VectorXd& upper, const LbfgsbOptions& options = {},
@@ -118,28 +146,7 @@ LbfgsbResult lbfgsb_minimize(Objective&& objective, const VectorXd& x0, const Ve
         for (int attempt = 0; attempt < 2 && !accepted; ++attempt) {
             VectorXd p = -pg;
             if (!s_hist.empty()) {
-                // Two-loop recursion on the free variables.
-                const std::size_t k = s_hist.size();
-                std::vector<double> a(k);
-                VectorXd q = pg;
-                for (std::size_t r = k; r-- > 0;) {
-                    const VectorXd s = s_hist[r].cwiseProduct(free);
-                    const VectorXd yv = y_hist[r].cwiseProduct(free);
-                    const double sy = s.dot(yv);
-                    a[r] = sy > 0.0 ? s.dot(q) / sy : 0.0;
-                    q -= a[r] * yv;
-                }
-                const VectorXd s_last = s_hist.back().cwiseProduct(free);
-                const VectorXd y_last = y_hist.back().cwiseProduct(free);
-                const double yy = y_last.squaredNorm();
-                q *= yy > 0.0 ? std::max(s_last.dot(y_last), 0.0) / yy : 1.0;
-                for (std::size_t r = 0; r < k; ++r) {
-                    const VectorXd s = s_hist[r].cwiseProduct(free);
-                    const VectorXd yv = y_hist[r].cwiseProduct(free);
-                    const double sy = s.dot(yv);
-                    const double b = sy > 0.0 ? yv.dot(q) / sy : 0.0;
-                    q += (a[r] - b) * s;
-                }
+                const VectorXd q = two_loop(s_hist, y_hist, pg, free);
                 p = -q.cwiseProduct(free);
                 if (!(p.dot(g) < 0.0) || !p.allFinite()) {
                     p = -pg;
@@ -269,27 +276,7 @@ std::vector<LbfgsbResult> lbfgsb_minimize_batch(BatchObjective&& objective,
             }
             run.p = -run.pg;
             if (!run.s.empty()) {
-                const std::size_t m = run.s.size();
-                std::vector<double> a(m);
-                VectorXd q = run.pg;
-                for (std::size_t j = m; j-- > 0;) {
-                    const VectorXd sv = run.s[j].cwiseProduct(free);
-                    const VectorXd yv = run.y[j].cwiseProduct(free);
-                    const double sy = sv.dot(yv);
-                    a[j] = sy > 0.0 ? sv.dot(q) / sy : 0.0;
-                    q -= a[j] * yv;
-                }
-                const VectorXd s_last = run.s.back().cwiseProduct(free);
-                const VectorXd y_last = run.y.back().cwiseProduct(free);
-                const double yy = y_last.squaredNorm();
-                q *= yy > 0.0 ? std::max(s_last.dot(y_last), 0.0) / yy : 1.0;
-                for (std::size_t j = 0; j < m; ++j) {
-                    const VectorXd sv = run.s[j].cwiseProduct(free);
-                    const VectorXd yv = run.y[j].cwiseProduct(free);
-                    const double sy = sv.dot(yv);
-                    const double b = sy > 0.0 ? yv.dot(q) / sy : 0.0;
-                    q += (a[j] - b) * sv;
-                }
+                const VectorXd q = two_loop(run.s, run.y, run.pg, free);
                 run.p = -q.cwiseProduct(free);
                 if (!(run.p.dot(run.g) < 0.0) || !run.p.allFinite()) {
                     run.p = -run.pg;
