@@ -475,6 +475,90 @@ def test_nan_choices_compare_equal() -> None:
     assert a == b and hash(a) == hash(b)
 
 
+def _reference_key(d: BaseDistribution) -> Any:
+    """The equality rule spelled out: same type, and each attribute equal in type and value
+    (NaN equal to NaN). Equality and hashing must agree with it."""
+
+    def key(v: Any) -> Any:
+        if isinstance(v, (list, tuple)):
+            return tuple(key(x) for x in v)
+        return _choice_key(v)
+
+    return (type(d), tuple((k, key(v)) for k, v in d._asdict().items()))
+
+
+small_numeric = st.one_of(
+    st.builds(
+        FloatDistribution,
+        st.sampled_from([-0.0, 0.0, 1.0, 0.5]),
+        st.sampled_from([1.0, 2.0]),
+        step=st.sampled_from([None, 0.5]),
+    ),
+    st.builds(FloatDistribution, st.sampled_from([0.5, 1.0]), st.just(2.0), log=st.booleans()),
+    st.builds(IntDistribution, st.sampled_from([1, 2]), st.just(4), log=st.booleans()),
+    st.builds(IntDistribution, st.sampled_from([0, -0]), st.just(4), step=st.sampled_from([1, 2])),
+)
+small_categorical = st.lists(
+    st.sampled_from([1, 1.0, True, 0, False, 0.0, -0.0, None, NAN, "1"]),
+    min_size=1,
+    max_size=3,
+    unique_by=_choice_key,
+).map(CategoricalDistribution)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(small_numeric, small_categorical), st.one_of(small_numeric, small_categorical))
+def test_equality_and_hash_follow_the_identity_rule(
+    a: BaseDistribution, b: BaseDistribution
+) -> None:
+    same = _reference_key(a) == _reference_key(b)
+    assert (a == b) is same and (b == a) is same and (a != b) is not same
+    if same:
+        assert hash(a) == hash(b)
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [
+        FloatDistribution(0.0, 1.0),
+        IntDistribution(1, 9, log=True),
+        CategoricalDistribution([1, True, 1.0, NAN]),
+    ],
+)
+def test_distributions_are_immutable(dist: BaseDistribution) -> None:
+    # Storage records and samplers share distribution objects, and equality keys are
+    # computed once: a distribution must not change after construction.
+    before = dict(dist._asdict())
+    for attr in ("low", "choices", "anything"):
+        with pytest.raises(AttributeError, match="immutable"):
+            setattr(dist, attr, 5)
+        with pytest.raises(AttributeError, match="immutable"):
+            delattr(dist, attr)
+    assert _reference_key(dist) == _reference_key(type(dist)(**before))
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [
+        FloatDistribution(0.0, 1.0, step=0.25),
+        IntDistribution(1, 9, log=True),
+        CategoricalDistribution([1, True, 1.0, NAN, None, "a"]),
+    ],
+)
+def test_copies_and_pickles_are_equal(dist: BaseDistribution) -> None:
+    import copy
+    import pickle
+
+    assert copy.copy(dist) is dist and copy.deepcopy(dist) is dist  # immutable: shared
+    back = pickle.loads(pickle.dumps(dist))
+    assert back == dist and hash(back) == hash(dist)
+    # A record pickled without the cached key (an older hyperdial) still compares right.
+    state = {k: v for k, v in vars(dist).items() if k != "_key"}
+    old = type(dist).__new__(type(dist))
+    old.__setstate__(state)
+    assert old == dist and hash(old) == hash(dist)
+
+
 # -- compatibility across trials -------------------------------------------------------------------
 def test_compatibility_allows_a_changing_range() -> None:
     check_distribution_compatibility(FloatDistribution(0, 1), FloatDistribution(-5, 5), name="x")

@@ -74,13 +74,22 @@ class BaseDistribution(abc.ABC):
     def _asdict(self) -> dict[str, Any]:
         """The constructor arguments, JSON-compatible."""
 
+    def _identity(self) -> Any:
+        """A hashable key, equal for two distributions of one type exactly when they are equal.
+
+        The concrete distributions compute it once (they are immutable).
+        """
+        return _identity_key(self._asdict())
+
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, BaseDistribution) or type(self) is not type(other):
+        if self is other:
+            return True
+        if type(self) is not type(other) or not isinstance(other, BaseDistribution):
             return NotImplemented
-        return bool(_identity_key(self._asdict()) == _identity_key(other._asdict()))
+        return bool(self._identity() == other._identity())
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, _identity_key(self._asdict())))
+        return hash((type(self).__name__, self._identity()))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._asdict().items())
@@ -98,7 +107,58 @@ def _identity_key(obj: Any) -> Any:
     return (type(obj), obj)
 
 
+class _FrozenDistribution(BaseDistribution):
+    """A distribution whose attributes cannot change once ``__init__`` has set them.
+
+    Immutability makes it safe to compute the equality key once, to share one object between
+    trials and storage records, and to copy by reference. Attributes are set with
+    :meth:`_freeze`; assigning or deleting one afterwards raises ``AttributeError``.
+    """
+
+    _key: Any
+
+    def _freeze(self, **attrs: Any) -> None:
+        self.__dict__.update(attrs)
+        self.__dict__["_key"] = self._make_key()
+
+    def _make_key(self) -> Any:
+        return _identity_key(self._asdict())
+
+    def _identity(self) -> Any:
+        return self._key
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(
+            f"{type(self).__name__} is immutable: cannot set {name!r}; create a new "
+            "distribution instead."
+        )
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(
+            f"{type(self).__name__} is immutable: cannot delete {name!r}; create a new "
+            "distribution instead."
+        )
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickling (and copying) bypasses __init__; recompute the key so that records
+        # pickled before the key existed still compare correctly.
+        self.__dict__.update(state)
+        self.__dict__["_key"] = self._make_key()
+
+    def __copy__(self) -> _FrozenDistribution:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _FrozenDistribution:
+        return self
+
+
 def _check_finite_number(name: str, value: Any, what: str) -> float:
+    t = type(value)
+    if t is float or t is int:  # the common case, without the slow numbers.Real check
+        f = float(value)
+        if not math.isfinite(f):
+            raise ValueError(f"`{name}` must be finite, got {value!r} ({what}).")
+        return f
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"`{name}` must be a real number, got {value!r} ({what}).")
     f = float(value)
@@ -147,7 +207,7 @@ def _adjust_high(low: float, high: float, step: float, *, kind: str) -> float:
     return new_high
 
 
-class FloatDistribution(BaseDistribution):
+class FloatDistribution(_FrozenDistribution):
     """Real values in ``[low, high]``, optionally on a log scale or on a grid of ``step``.
 
     Args:
@@ -164,6 +224,11 @@ class FloatDistribution(BaseDistribution):
         >>> FloatDistribution(0.0, 1.0, step=0.25).to_external_repr(0.5)
         0.5
     """
+
+    low: float
+    high: float
+    log: bool
+    step: float | None
 
     def __init__(
         self, low: float, high: float, log: bool = False, step: float | None = None
@@ -198,16 +263,20 @@ class FloatDistribution(BaseDistribution):
                     f"`step` must be <= high - low = {high_f - low_f!r}, got step={step!r}."
                 )
             high_f = _adjust_high(low_f, high_f, step_f, kind="float")
-        self.low: float = low_f
-        self.high: float = high_f
-        self.log: bool = bool(log)
-        self.step: float | None = step_f
+        self._freeze(low=low_f, high=high_f, log=bool(log), step=step_f)
+
+    def _make_key(self) -> Any:
+        # The types are fixed by __init__ (float, float, bool, float or None) and the bounds
+        # are finite, so plain tuple equality is the identity-key equality.
+        return (self.low, self.high, self.log, self.step)
 
     def to_external_repr(self, param_value_in_internal_repr: float) -> float:
         return float(param_value_in_internal_repr)
 
     def to_internal_repr(self, param_value_in_external_repr: Any) -> float:
         v = param_value_in_external_repr
+        if type(v) is float and v == v:  # the common case: a float that is not NaN
+            return v
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
             raise ValueError(f"{v!r} is not a number, so it is not a value of {self!r}.")
         f = float(v)
@@ -236,7 +305,7 @@ class FloatDistribution(BaseDistribution):
         return {"low": self.low, "high": self.high, "log": self.log, "step": self.step}
 
 
-class IntDistribution(BaseDistribution):
+class IntDistribution(_FrozenDistribution):
     """Integers in ``[low, high]`` on a grid of ``step``, optionally on a log scale.
 
     Args:
@@ -249,6 +318,11 @@ class IntDistribution(BaseDistribution):
         >>> IntDistribution(1, 9, step=2).to_external_repr(5.0)
         5
     """
+
+    low: int
+    high: int
+    log: bool
+    step: int
 
     def __init__(self, low: int, high: int, log: bool = False, step: int = 1) -> None:
         low_i = self._check_int("low", low)
@@ -270,13 +344,16 @@ class IntDistribution(BaseDistribution):
             )
         if step_i != 1:
             high_i = int(_adjust_high(low_i, high_i, step_i, kind="int"))
-        self.low: int = low_i
-        self.high: int = high_i
-        self.log: bool = bool(log)
-        self.step: int = step_i
+        self._freeze(low=low_i, high=high_i, log=bool(log), step=step_i)
+
+    def _make_key(self) -> Any:
+        # Types fixed by __init__ (int, int, bool, int): tuple equality is identity equality.
+        return (self.low, self.high, self.log, self.step)
 
     @staticmethod
     def _check_int(name: str, value: Any) -> int:
+        if type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
+            return value  # the common case, without the slow numbers.Real check
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValueError(f"`{name}` must be an integer, got {value!r} (IntDistribution).")
         if isinstance(value, numbers.Integral):
@@ -341,7 +418,7 @@ def _normalise_choice(c: Any) -> CategoricalChoiceType:
     return c
 
 
-class CategoricalDistribution(BaseDistribution):
+class CategoricalDistribution(_FrozenDistribution):
     """One of a fixed list of choices (None, bool, int, float or str).
 
     Choices that compare equal in Python but differ in type (``1``, ``1.0``, ``True``) are kept
@@ -355,6 +432,8 @@ class CategoricalDistribution(BaseDistribution):
         >>> d.to_external_repr(d.to_internal_repr(True))
         True
     """
+
+    choices: tuple[CategoricalChoiceType, ...]
 
     def __init__(self, choices: Sequence[CategoricalChoiceType]) -> None:
         if isinstance(choices, (str, bytes)):
@@ -382,7 +461,10 @@ class CategoricalDistribution(BaseDistribution):
             if any(_same_choice(n, seen) for seen in normalised):
                 raise ValueError(f"`choices` must be distinct, got {n!r} twice.")
             normalised.append(n)
-        self.choices: tuple[CategoricalChoiceType, ...] = tuple(normalised)
+        self._freeze(choices=tuple(normalised))
+
+    def _make_key(self) -> Any:
+        return tuple(_identity_key(c) for c in self.choices)
 
     def to_external_repr(self, param_value_in_internal_repr: float) -> CategoricalChoiceType:
         return self.choices[int(param_value_in_internal_repr)]
@@ -468,6 +550,8 @@ def check_distribution_compatibility(
     Across trials the range of a float or int parameter may change (dynamic search spaces), but
     its kind, its log flag and the choices of a categorical may not.
     """
+    if dist_old is dist_new:
+        return
     if type(dist_old) is not type(dist_new):
         raise ValueError(
             f"Parameter {name!r} was defined as {dist_old!r} and cannot become {dist_new!r}."
