@@ -158,3 +158,46 @@ def maximize_acquisition(
     seed: SupportsIndex = 0,
     n_threads: int = 0,
 ) -> tuple[_F, float]: ...
+
+# TPE's Parzen estimators (cpp/include/hyperdial/tpe.hpp). Numeric dims in [0, 1], categorical
+# dims as int64 choice codes; `coarse` marks numeric dims scored by cell mass over [lo, hi].
+def tpe_bandwidths(mu: ArrayLike, consider_endpoints: bool = False) -> _F: ...
+def tpe_mixture(
+    mu: ArrayLike,
+    weights: ArrayLike | None = None,
+    prior_weight: float = 1.0,
+    consider_endpoints: bool = False,
+    prior_relative_to_mean: bool = False,
+) -> tuple[_F, _F, _F]: ...
+def tpe_log_pdf(
+    mu: ArrayLike,
+    cat: ArrayLike,
+    weights: ArrayLike | None,
+    n_choices: ArrayLike,
+    coarse: ArrayLike,
+    x: ArrayLike,
+    lo: ArrayLike,
+    hi: ArrayLike,
+    xc: ArrayLike,
+    prior_weight: float = 1.0,
+    consider_endpoints: bool = False,
+    prior_relative_to_mean: bool = False,
+    n_threads: int = 0,
+) -> _F: ...
+def tpe_log_ratio(
+    good_mu: ArrayLike,
+    good_cat: ArrayLike,
+    good_weights: ArrayLike | None,
+    bad_mu: ArrayLike,
+    bad_cat: ArrayLike,
+    bad_weights: ArrayLike | None,
+    n_choices: ArrayLike,
+    coarse: ArrayLike,
+    x: ArrayLike,
+    lo: ArrayLike,
+    hi: ArrayLike,
+    xc: ArrayLike,
+    prior_weight: float = 1.0,
+    consider_endpoints: bool = False,
+    n_threads: int = 0,
+) -> _F: ...
