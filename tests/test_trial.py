@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import math
 from collections.abc import Callable
@@ -389,6 +390,59 @@ def test_trial_from_optimize_records_params_as_suggested(make_study: MakeStudy) 
 
     study.optimize(objective, n_trials=5)
     assert [t.params for t in study.trials] == got
+
+
+class _StampingSampler(hyperdial.samplers.RandomSampler):
+    """Writes a system attribute in ``before_trial`` (as samplers that reserve work do)."""
+
+    def before_trial(self, study: hyperdial.Study, trial: FrozenTrial) -> None:
+        study._storage.set_trial_system_attr(trial._trial_id, "stamp", trial.number)
+
+
+def test_the_trial_sees_what_before_trial_wrote(make_study: MakeStudy) -> None:
+    study = make_study(sampler=_StampingSampler(seed=0))
+    trial = study.ask()
+    assert trial.system_attrs["stamp"] == trial.number
+    trial.suggest_float("x", 0.0, 1.0)
+    assert trial.system_attrs["stamp"] == trial.number  # kept by later suggestions
+
+
+def test_frozen_trial_deepcopy_shares_nothing_mutable() -> None:
+    dist = CategoricalDistribution([1, True, "a"])
+    t = FrozenTrial(
+        number=3,
+        state=TrialState.COMPLETE,
+        values=[1.0, 2.0],
+        params={"c": True, "x": 0.5},
+        distributions={"c": dist, "x": FloatDistribution(0, 1)},
+        user_attrs={"flat": 1, "nested": {"k": [1, 2]}},
+        system_attrs={"s": "v"},
+        intermediate_values={0: 1.5, 3: -2.0},
+        trial_id=7,
+    )
+    t.params["odd"] = [1, 2]  # not a valid parameter value, but deepcopy must still copy it
+    c = copy.deepcopy(t)
+    assert c == t and c is not t
+    for attr in ("params", "distributions", "user_attrs", "system_attrs", "intermediate_values"):
+        assert getattr(c, attr) is not getattr(t, attr), attr
+    assert c.values is not t.values
+    assert c.user_attrs["nested"] is not t.user_attrs["nested"]
+    assert c.user_attrs["nested"]["k"] is not t.user_attrs["nested"]["k"]
+    assert c.params["odd"] is not t.params["odd"]
+    assert c.distributions["c"] is dist  # immutable: shared
+    c.user_attrs["nested"]["k"].append(3)
+    c.params["odd"].append(3)
+    assert c.values is not None
+    c.values[0] = 0.0
+    c.intermediate_values[0] = 0.0
+    assert t.user_attrs["nested"]["k"] == [1, 2] and t.params["odd"] == [1, 2]
+    assert t.values == [1.0, 2.0] and t.intermediate_values[0] == 1.5
+
+
+def test_frozen_trial_copy_is_shallow() -> None:
+    t = FrozenTrial(number=1, params={"x": 0.5}, distributions={"x": FloatDistribution(0, 1)})
+    c = copy.copy(t)
+    assert c == t and c is not t and c.params is t.params
 
 
 # -- FixedTrial ----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any, Union, cast
 
 __all__ = [
     "BaseDistribution",
@@ -552,16 +552,23 @@ def check_distribution_compatibility(
     """
     if dist_old is dist_new:
         return
-    if type(dist_old) is not type(dist_new):
+    kind = type(dist_old)
+    if kind is not type(dist_new):
         raise ValueError(
             f"Parameter {name!r} was defined as {dist_old!r} and cannot become {dist_new!r}."
         )
-    if isinstance(dist_old, (FloatDistribution, IntDistribution)):
-        assert isinstance(dist_new, (FloatDistribution, IntDistribution))
-        if dist_old.log != dist_new.log:
+    if (
+        kind is FloatDistribution
+        or kind is IntDistribution
+        or isinstance(dist_old, (FloatDistribution, IntDistribution))
+    ):
+        # Same type as dist_old (checked above).
+        old_log = cast("FloatDistribution | IntDistribution", dist_old).log
+        new_log = cast("FloatDistribution | IntDistribution", dist_new).log
+        if old_log != new_log:
             raise ValueError(
-                f"Parameter {name!r} was defined with log={dist_old.log} and cannot change to "
-                f"log={dist_new.log}."
+                f"Parameter {name!r} was defined with log={old_log} and cannot change to "
+                f"log={new_log}."
             )
     elif dist_old != dist_new:
         raise ValueError(

@@ -16,6 +16,8 @@ from hyperdial.trial._state import TrialState
 
 __all__ = ["InMemoryStorage"]
 
+_FINISHED = frozenset(s for s in TrialState if s.is_finished())
+
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
@@ -86,25 +88,33 @@ class InMemoryStorage(BaseStorage):
             raise KeyError(f"No trial with id {trial_id}.") from None
 
     def _updatable(self, trial_id: int) -> FrozenTrial:
-        t = self._trial(trial_id)
-        if t.state.is_finished():
+        t = self._trials.get(trial_id)
+        if t is None:
+            raise KeyError(f"No trial with id {trial_id}.")
+        if t.state in _FINISHED:
             raise UpdateFinishedTrialError(
                 f"Trial {t.number} is already finished ({t.state.name}) and cannot be changed."
             )
         return t
 
-    def _commit(self, new: FrozenTrial) -> None:
-        """Replaces a trial's record and marks it changed."""
+    def _commit(self, new: FrozenTrial, state_changed: bool = True) -> None:
+        """Replaces a trial's record and marks it changed.
+
+        ``state_changed=False`` says the new record has the old one's state (the WAITING
+        index then needs no update).
+        """
         tid = new._trial_id
         s = self._studies[self._trial_study[tid]]
         self._trials[tid] = new
         s.version += 1
-        s.changed.pop(tid, None)
-        s.changed[tid] = s.version
-        if new.state == TrialState.WAITING:
-            s.waiting[tid] = None
-        else:
-            s.waiting.pop(tid, None)
+        changed = s.changed
+        changed.pop(tid, None)  # re-inserted at the end: the newest change comes last
+        changed[tid] = s.version
+        if state_changed:
+            if new.state == TrialState.WAITING:
+                s.waiting[tid] = None
+            else:
+                s.waiting.pop(tid, None)
 
     # -- studies ------------------------------------------------------------------------------
     def create_new_study(
@@ -209,7 +219,7 @@ class InMemoryStorage(BaseStorage):
     @staticmethod
     def _check_param_distribution(s: _Study, name: str, dist: BaseDistribution) -> None:
         old = s.param_distributions.get(name)
-        if old is not None:
+        if old is not None and old is not dist:
             check_distribution_compatibility(old, dist, name=name)
 
     def set_trial_param(
@@ -222,22 +232,26 @@ class InMemoryStorage(BaseStorage):
         with self._lock:
             t = self._updatable(trial_id)
             s = self._studies[self._trial_study[trial_id]]
-            self._check_param_distribution(s, param_name, distribution)
-            if param_name in t.params:
+            known = s.param_distributions.get(param_name)
+            if known is not None and known is not distribution:
+                check_distribution_compatibility(known, distribution, name=param_name)
+            params = t._params
+            if param_name in params:
                 raise ValueError(f"Trial {t.number} already has parameter {param_name!r}.")
             if not distribution._contains(param_value_internal):
                 raise ValueError(
                     f"Parameter {param_name!r}: internal value {param_value_internal!r} is not "
                     f"in {distribution!r}."
                 )
-            new = copy.copy(t)
+            new = t.__copy__()
             new._params = {
-                **t.params,
+                **params,
                 param_name: distribution.to_external_repr(param_value_internal),
             }
-            new._distributions = {**t.distributions, param_name: distribution}
-            s.param_distributions.setdefault(param_name, distribution)
-            self._commit(new)
+            new._distributions = {**t._distributions, param_name: distribution}
+            if known is None:
+                s.param_distributions[param_name] = distribution
+            self._commit(new, state_changed=False)
 
     def set_trial_state_values(
         self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
@@ -250,12 +264,12 @@ class InMemoryStorage(BaseStorage):
             if state == TrialState.RUNNING:
                 if t.state != TrialState.WAITING:
                     return False
-                new = copy.copy(t)
+                new = t.__copy__()
                 new.state = TrialState.RUNNING
                 new.datetime_start = _now()
                 self._commit(new)
                 return True
-            new = copy.copy(t)
+            new = t.__copy__()
             new.state = state
             new.values = values
             new.datetime_complete = _now()
@@ -267,23 +281,23 @@ class InMemoryStorage(BaseStorage):
     def set_trial_intermediate_value(self, trial_id: int, step: int, value: float) -> None:
         with self._lock:
             t = self._updatable(trial_id)
-            new = copy.copy(t)
+            new = t.__copy__()
             new.intermediate_values = {**t.intermediate_values, int(step): float(value)}
-            self._commit(new)
+            self._commit(new, state_changed=False)
 
     def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
         with self._lock:
             t = self._updatable(trial_id)
-            new = copy.copy(t)
+            new = t.__copy__()
             new.user_attrs = {**t.user_attrs, key: copy.deepcopy(value)}
-            self._commit(new)
+            self._commit(new, state_changed=False)
 
     def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
         with self._lock:
             t = self._updatable(trial_id)
-            new = copy.copy(t)
+            new = t.__copy__()
             new.system_attrs = {**t.system_attrs, key: copy.deepcopy(value)}
-            self._commit(new)
+            self._commit(new, state_changed=False)
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
         with self._lock:

@@ -4,7 +4,7 @@ import copy
 import datetime
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from hyperdial.distributions import BaseDistribution
 from hyperdial.trial._state import TrialState
@@ -15,6 +15,27 @@ __all__ = ["CONSTRAINTS_KEY", "FAIL_REASON_KEY", "FrozenTrial"]
 CONSTRAINTS_KEY = "constraints"
 #: System attribute holding the reason a trial failed, when hyperdial knows it.
 FAIL_REASON_KEY = "fail_reason"
+
+
+_SCALARS = frozenset({float, int, bool, str, type(None)})
+
+_C = TypeVar("_C", dict[Any, Any], list[Any])
+
+
+def _copy_container(c: _C, memo: dict[int, Any]) -> _C:
+    """``copy.deepcopy(c, memo)``, done as a shallow copy when ``c`` holds only scalars."""
+    scalars = _SCALARS
+    if type(c) is dict:
+        for k, v in c.items():
+            if type(v) not in scalars or type(k) not in scalars:
+                return copy.deepcopy(c, memo)
+        return c.copy()
+    if type(c) is list:
+        for v in c:
+            if type(v) not in scalars:
+                return copy.deepcopy(c, memo)
+        return c.copy()
+    return copy.deepcopy(c, memo)
 
 
 class FrozenTrial:
@@ -195,20 +216,35 @@ class FrozenTrial:
 
     def __copy__(self) -> FrozenTrial:
         new = FrozenTrial.__new__(FrozenTrial)
-        for s in self.__slots__:
-            setattr(new, s, getattr(self, s))
+        new._distributions = self._distributions
+        new._params = self._params
+        new._trial_id = self._trial_id
+        new._values = self._values
+        new.datetime_complete = self.datetime_complete
+        new.datetime_start = self.datetime_start
+        new.intermediate_values = self.intermediate_values
+        new.number = self.number
+        new.state = self.state
+        new.system_attrs = self.system_attrs
+        new.user_attrs = self.user_attrs
         return new
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FrozenTrial:
+        # Distributions, timestamps and the state are immutable and shared. Containers of
+        # plain scalars (params, values, intermediate values, most attributes) are copied
+        # shallowly, which is a deep copy for them; anything else goes through deepcopy.
         new = FrozenTrial.__new__(FrozenTrial)
-        for s in self.__slots__:
-            v = getattr(self, s)
-            # Distributions are immutable; everything else is plain data.
-            if s == "_distributions":
-                v = dict(v)
-            elif isinstance(v, (dict, list)):
-                v = copy.deepcopy(v, memo)
-            setattr(new, s, v)
+        new._distributions = dict(self._distributions)
+        new._params = _copy_container(self._params, memo)
+        new._trial_id = self._trial_id
+        new._values = None if self._values is None else _copy_container(self._values, memo)
+        new.datetime_complete = self.datetime_complete
+        new.datetime_start = self.datetime_start
+        new.intermediate_values = _copy_container(self.intermediate_values, memo)
+        new.number = self.number
+        new.state = self.state
+        new.system_attrs = _copy_container(self.system_attrs, memo)
+        new.user_attrs = _copy_container(self.user_attrs, memo)
         return new
 
     def __repr__(self) -> str:

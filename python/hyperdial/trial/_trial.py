@@ -15,7 +15,7 @@ from hyperdial.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from hyperdial.trial._frozen import CONSTRAINTS_KEY, FrozenTrial
+from hyperdial.trial._frozen import CONSTRAINTS_KEY
 
 if TYPE_CHECKING:
     from hyperdial.study._study import Study
@@ -36,7 +36,7 @@ def _make(name: str, cls: type[BaseDistribution], *args: Any, **kwargs: Any) -> 
 
 
 def _check_name(name: Any) -> str:
-    if not isinstance(name, str):
+    if type(name) is not str and not isinstance(name, str):
         raise TypeError(f"A parameter name must be a str, got {name!r}.")
     return name
 
@@ -101,7 +101,10 @@ class BaseTrial(abc.ABC):
             True
         """
         name = _check_name(name)
-        dist = _make(name, FloatDistribution, low, high, log=log, step=step)
+        try:
+            dist = FloatDistribution(low, high, log, step)
+        except ValueError as e:
+            raise ValueError(f"Parameter {name!r}: {e}") from None
         return float(self._suggest(name, dist))
 
     def suggest_int(
@@ -196,9 +199,12 @@ class Trial(BaseTrial):
         self._cached = storage.get_trial(trial_id)
         fixed = self._cached.system_attrs.get(FIXED_PARAMS_KEY, {})
         self._fixed_params: dict[str, Any] = dict(fixed)
+        from hyperdial.samplers._base import BaseSampler  # a cycle at import time
+
         sampler = study.sampler
-        sampler.before_trial(study, self._cached)
-        self._cached = storage.get_trial(trial_id)  # before_trial may have written attributes
+        if type(sampler).before_trial is not BaseSampler.before_trial:  # not a no-op
+            sampler.before_trial(study, self._cached)
+            self._cached = storage.get_trial(trial_id)  # it may have written attributes
         self.relative_search_space = sampler.infer_relative_search_space(study, self._cached)
         self._relative_params: dict[str, Any] | None = None
 
@@ -216,14 +222,15 @@ class Trial(BaseTrial):
 
     def _suggest(self, name: str, distribution: BaseDistribution) -> Any:
         cached = self._cached
-        if name in cached.distributions:
-            old = cached.distributions[name]
+        dists = cached._distributions
+        old = dists.get(name)
+        if old is not None:
             if old != distribution:
                 raise ValueError(
                     f"Parameter {name!r} was already suggested in trial {cached.number} as "
                     f"{old!r}; it cannot be suggested again as {distribution!r}."
                 )
-            return cached.params[name]
+            return cached._params[name]
 
         internal: float | None = None
         if name in self._fixed_params:
@@ -257,9 +264,9 @@ class Trial(BaseTrial):
             )
         self.study._storage.set_trial_param(self._trial_id, name, internal, distribution)
         external = distribution.to_external_repr(internal)
-        new = FrozenTrial.__copy__(cached)
-        new._params = {**cached.params, name: external}
-        new._distributions = {**cached.distributions, name: distribution}
+        new = cached.__copy__()
+        new._params = {**cached._params, name: external}
+        new._distributions = {**dists, name: distribution}
         self._cached = new
         return external
 
