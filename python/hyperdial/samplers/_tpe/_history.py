@@ -16,7 +16,7 @@ Columns (``cap`` rows, the first ``n`` used):
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
@@ -45,18 +45,17 @@ def _scalar_unit(dist: BaseDistribution, v: float) -> float:
 
 
 def same_distributions(a: tuple[BaseDistribution, ...], b: tuple[BaseDistribution, ...]) -> bool:
-    """Whether two tuples of distributions are equal (identity first: equality is slower)."""
+    """Whether two tuples of distributions are equal (identity first: it is the common case)."""
     if len(a) != len(b):
         return False
     for x, y in zip(a, b, strict=True):
-        if x is y:
-            continue
-        if isinstance(x, CategoricalDistribution):
-            if x != y:
-                return False
-        elif not (type(x) is type(y) and vars(x) == vars(y)):
+        if x is not y and x != y:
             return False
     return True
+
+
+def _is_categorical(dist: BaseDistribution) -> TypeGuard[CategoricalDistribution]:
+    return type(dist) is CategoricalDistribution or isinstance(dist, CategoricalDistribution)
 
 
 class History:
@@ -183,12 +182,8 @@ class History:
         """
         last = self._last_units.get(name)
         entry: list[Any] | None
-        # Distributions hash slowly; the common case is the same one as last time.
-        # (Numeric distributions hold only finite floats/ints and flags: comparing their
-        # attributes is exact, and much faster than BaseDistribution.__eq__.)
-        if last is not None and (
-            last[0] is dist or (type(last[0]) is type(dist) and vars(last[0]) == vars(dist))
-        ):
+        # The common case is the same distribution as last time.
+        if last is not None and (last[0] is dist or last[0] == dist):
             entry = last[1]
         else:
             entry = self._units.get((name, dist))
@@ -228,7 +223,7 @@ class History:
                 col = self.params.get(name)
                 if col is None:
                     continue
-                if isinstance(dist, CategoricalDistribution):
+                if _is_categorical(dist):
                     raw = col[: self.n]
                     inside = (raw >= 0) & (raw < len(dist.choices))
                     mat[: self.n, k] = np.where(inside, raw, np.nan)
@@ -243,13 +238,13 @@ class History:
             mat = entry[1] = grown
         if entry[2] < len(self._log):
             cols = [self.params.get(name) for name in names]
+            n_choices = [len(d.choices) if _is_categorical(d) else 0 for d in dists]  # 0: numeric
             for row in set(self._log[entry[2] :]):
                 for k, dist in enumerate(dists):
                     col = cols[k]
                     v: float = math.nan if col is None else float(col[row])
-                    if isinstance(dist, CategoricalDistribution):
-                        ok = 0 <= v < len(dist.choices)
-                        mat[row, k] = v if ok else math.nan
+                    if n_choices[k]:
+                        mat[row, k] = v if 0 <= v < n_choices[k] else math.nan
                     else:
                         mat[row, k] = _scalar_unit(dist, v)
             entry[2] = len(self._log)
