@@ -14,6 +14,7 @@ from hyperdial.distributions import (
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
+    _FrozenDistribution,
 )
 from hyperdial.trial._frozen import CONSTRAINTS_KEY
 
@@ -251,8 +252,13 @@ class Trial(BaseTrial):
             internal = _single_value(distribution)
         if internal is None and name in self.relative_search_space:
             rel_dist = self.relative_search_space[name]
-            if rel_dist == distribution and name in self.relative_params:
-                internal = distribution.to_internal_repr(self.relative_params[name])
+            if rel_dist == distribution:
+                if isinstance(rel_dist, _FrozenDistribution):
+                    # Equal and immutable: record the sampler's object, so that samplers and
+                    # storages comparing this trial's distributions later find them identical.
+                    distribution = rel_dist
+                if name in self.relative_params:
+                    internal = distribution.to_internal_repr(self.relative_params[name])
         if internal is None:
             value = self.study.sampler.sample_independent(self.study, cached, name, distribution)
             internal = distribution.to_internal_repr(value)

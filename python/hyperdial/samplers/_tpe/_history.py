@@ -16,12 +16,19 @@ Columns (``cap`` rows, the first ``n`` used):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
 from hyperdial._direction import StudyDirection
-from hyperdial.distributions import BaseDistribution, CategoricalDistribution, internal_to_unit
+from hyperdial.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    internal_to_unit,
+)
 from hyperdial.samplers._arrays import grown
 from hyperdial.samplers._tpe._space import to_unit
 from hyperdial.trial._frozen import CONSTRAINTS_KEY
@@ -44,6 +51,24 @@ def _scalar_unit(dist: BaseDistribution, v: float) -> float:
     return min(max(internal_to_unit(dist, v), 0.0), 1.0)
 
 
+def _cell_of(dist: BaseDistribution) -> Callable[[float], float]:
+    """The function ``matrix`` applies to one internal value of a column of ``dist``."""
+    if _is_categorical(dist):
+        n = len(dist.choices)
+        return lambda v: v if 0 <= v < n else math.nan
+    if (
+        type(dist) is FloatDistribution
+        and dist.step is None
+        and not dist.log
+        and dist.high > dist.low
+        and math.isfinite(dist.high - dist.low)
+    ):
+        # _scalar_unit's arithmetic for a plain float range, without its dispatch.
+        low, high, span = dist.low, dist.high, dist.high - dist.low
+        return lambda v: min(max((v - low) / span, 0.0), 1.0) if low <= v <= high else math.nan
+    return partial(_scalar_unit, dist)
+
+
 def same_distributions(a: tuple[BaseDistribution, ...], b: tuple[BaseDistribution, ...]) -> bool:
     """Whether two tuples of distributions are equal (identity first: it is the common case)."""
     if len(a) != len(b):
@@ -63,9 +88,8 @@ class History:
 
     def __init__(self, study: Study) -> None:
         self.study_key = (id(study._storage), study._study_id)
-        self.signs = np.array(
-            [-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in study.directions]
-        )
+        self._sign_list = [-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in study.directions]
+        self.signs = np.array(self._sign_list)
         self.mark = 0
         self.n = 0
         self._finished = 0
@@ -91,7 +115,8 @@ class History:
         self._last_units: dict[str, tuple[BaseDistribution, list[Any]]] = {}
         #: Rows whose parameters changed, in order (for the group matrices).
         self._log: list[int] = []
-        #: names -> [distributions, (cap, d) matrix, how many of _log applied]
+        #: names -> [distributions, (cap, d) matrix, how many of _log applied, per-column
+        #: functions from an internal value to the matrix entry]
         self._mats: dict[tuple[str, ...], list[Any]] = {}
 
     def _grow(self, need: int) -> None:
@@ -119,16 +144,20 @@ class History:
             self._write(t)
 
     def _write(self, t: FrozenTrial) -> None:
+        # Called for every changed trial: scalar Python and .item() reads, no small arrays.
         row = t.number
         if row >= self._cap:
             self._grow(row + 1)
-        self.n = max(self.n, row + 1)
-        old = self.state[row]
-        self._finished += int(t.state in _FINISHED_FOR_SPACE) - int(int(old) in _FINISHED_CODES)
-        self.state[row] = int(t.state)
+        if row >= self.n:
+            self.n = row + 1
+        state = t.state
+        finished = state in _FINISHED_FOR_SPACE
+        old = self.state.item(row)
+        self._finished += int(finished) - int(old in _FINISHED_CODES)
+        self.state[row] = int(state)
         vals = t.values
-        if vals is not None and len(vals) == len(self.signs):
-            self.values[row] = np.asarray(vals, dtype=float) * self.signs
+        if vals is not None and len(vals) == len(self._sign_list):
+            self.values[row] = [float(v) * s for v, s in zip(vals, self._sign_list, strict=True)]
         cons = t.system_attrs.get(CONSTRAINTS_KEY)
         if cons:
             self.has_constraints = True
@@ -139,25 +168,26 @@ class History:
             self.last_step[row] = step
             self.last_loss[row] = math.inf if math.isnan(v) else v
         dists = t.distributions
+        columns = self.params
         changed = False
         for name, value in t.params.items():
-            col = self.params.get(name)
+            col = columns.get(name)
             if col is None:
-                col = self.params[name] = np.full(self._cap, np.nan)
+                col = columns[name] = np.full(self._cap, np.nan)
             dist = dists[name]
             internal = dist.to_internal_repr(value)
-            if col[row] != internal:  # NaN (not yet written) differs from everything
+            if col.item(row) != internal:  # NaN (not yet written) differs from everything
                 col[row] = internal
                 self._written.setdefault(name, []).append(row)
                 changed = True
-            if t.state in _FINISHED_FOR_SPACE:
+            if finished:
                 self.dists[name] = dist
         if changed:
             self._log.append(row)
-        if t.state in _FINISHED_FOR_SPACE and not self._grouped[row]:
+        if finished and not self._grouped.item(row):
             self._grouped[row] = True
             self._decompose(frozenset(t.params))
-            if t.state == TrialState.COMPLETE:
+            if state == TrialState.COMPLETE:
                 names = set(t.params)
                 self.intersection = (
                     names if self.intersection is None else self.intersection & names
@@ -165,6 +195,8 @@ class History:
 
     def _decompose(self, names: frozenset[str]) -> None:
         """Splits the groups so that each is either inside ``names`` or disjoint from it."""
+        if names in self.groups:
+            return  # the groups partition the names seen: the others are disjoint from it
         new: list[frozenset[str]] = []
         rest = set(names)
         for g in self.groups:
@@ -229,7 +261,7 @@ class History:
                     mat[: self.n, k] = np.where(inside, raw, np.nan)
                 else:
                     mat[: self.n, k] = to_unit(dist, col[: self.n])
-            entry = self._mats[names] = [dists, mat, len(self._log)]
+            entry = self._mats[names] = [dists, mat, len(self._log), [_cell_of(d) for d in dists]]
             return mat[: self.n]
         mat = entry[1]
         if mat.shape[0] < self._cap:
@@ -238,15 +270,11 @@ class History:
             mat = entry[1] = grown
         if entry[2] < len(self._log):
             cols = [self.params.get(name) for name in names]
-            n_choices = [len(d.choices) if _is_categorical(d) else 0 for d in dists]  # 0: numeric
+            parts = list(zip(entry[3], cols, strict=True))
             for row in set(self._log[entry[2] :]):
-                for k, dist in enumerate(dists):
-                    col = cols[k]
-                    v: float = math.nan if col is None else float(col[row])
-                    if n_choices[k]:
-                        mat[row, k] = v if 0 <= v < n_choices[k] else math.nan
-                    else:
-                        mat[row, k] = _scalar_unit(dist, v)
+                mat[row] = [
+                    cell(math.nan if col is None else col.item(row)) for cell, col in parts
+                ]
             entry[2] = len(self._log)
         out: np.ndarray = mat[: self.n]
         return out
