@@ -7,7 +7,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "hyperdial/acquisition.hpp"
 #include "hyperdial/fastmath.hpp"
 #include "hyperdial/parallel.hpp"
 
@@ -29,11 +28,6 @@ std::string shape_of(Index rows, Index cols) {
 double upper(double x) {
     const double e = 0.5 * std::erfc(std::abs(x) * kInvSqrt2);
     return x >= 0.0 ? e : 1.0 - e;
-}
-
-// log(1 - exp(t)) for t <= 0 (Maechler 2012).
-double log1mexp(double t) {
-    return t < -0.6931471805599453 ? std::log1p(-std::exp(t)) : std::log(-std::expm1(t));
 }
 
 void check_unit_matrix(const Eigen::Ref<const RowMatrixXd>& a, const std::string& name) {
@@ -75,27 +69,57 @@ void check_dims(const ParzenDims& dims) {
     }
 }
 
+// Sorts keys (the bits of doubles in [0, 1] with the row index in the low bits) into sorted,
+// in the order std::sort gives: a counting pass into one bucket per key by value (the bucket is
+// monotone in the key), then each bucket sorted on its own (insertion sort when small). O(n)
+// for spread-out values, O(n log n) at worst. bucket: n + 1 scratch counters.
+void sort_keys(const std::vector<std::uint64_t>& keys, std::vector<std::size_t>& bucket,
+               std::vector<std::uint64_t>& sorted) {
+    const std::size_t n = keys.size();
+    const auto scale = static_cast<double>(n);
+    const auto bucket_of = [&](std::uint64_t key) {
+        double v = 0.0;
+        std::memcpy(&v, &key, sizeof v);  // the value with the index bits: still monotone
+        return std::min(n - 1, static_cast<std::size_t>(v * scale));
+    };
+    std::fill(bucket.begin(), bucket.end(), std::size_t{0});
+    for (const std::uint64_t k : keys) {
+        ++bucket[bucket_of(k) + 1];
+    }
+    for (std::size_t b = 1; b <= n; ++b) {
+        bucket[b] += bucket[b - 1];
+    }
+    // bucket[b] is now the start of bucket b; fill, advancing the starts.
+    for (const std::uint64_t k : keys) {
+        sorted[bucket[bucket_of(k)]++] = k;
+    }
+    // bucket[b] is now the end of bucket b (= the start of b + 1).
+    std::size_t begin = 0;
+    for (std::size_t b = 0; b < n; ++b) {
+        const std::size_t end = bucket[b];
+        if (end - begin > 32) {
+            std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(begin),
+                      sorted.begin() + static_cast<std::ptrdiff_t>(end));
+        } else {
+            for (std::size_t i = begin + 1; i < end; ++i) {
+                const std::uint64_t k = sorted[i];
+                std::size_t j = i;
+                while (j > begin && sorted[j - 1] > k) {
+                    sorted[j] = sorted[j - 1];
+                    --j;
+                }
+                sorted[j] = k;
+            }
+        }
+        begin = end;
+    }
+}
+
 }  // namespace
 
 double log_ndtr_diff(double a, double b) {
     const double mass = a > 0.0 ? upper(a) - upper(b) : upper(-b) - upper(-a);
-    if (mass >= kTiny) {
-        return std::log(mass);
-    }
-    // Far tail (or an empty cell): in log space. log Q(t) = log Phi(-t).
-    double la = 0.0;
-    double lb = 0.0;
-    if (a > 0.0) {
-        la = log_ndtr(-a, nullptr);  // log Q(a) >= log Q(b)
-        lb = log_ndtr(-b, nullptr);
-    } else {
-        la = log_ndtr(b, nullptr);  // log Phi(b) >= log Phi(a)
-        lb = log_ndtr(a, nullptr);
-    }
-    if (!(la > -std::numeric_limits<double>::infinity())) {
-        return la;
-    }
-    return la + log1mexp(lb - la);
+    return std::log(std::max(mass, kTiny));
 }
 
 RowMatrixXd parzen_bandwidths(const Eigen::Ref<const RowMatrixXd>& mu, bool consider_endpoints) {
@@ -112,6 +136,8 @@ RowMatrixXd parzen_bandwidths(const Eigen::Ref<const RowMatrixXd>& mu, bool cons
     const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
     const double clip_lo = 1.0 / std::min(100.0, static_cast<double>(n) + 2.0);
     std::vector<std::uint64_t> keys(static_cast<std::size_t>(n));
+    std::vector<std::uint64_t> sorted(static_cast<std::size_t>(n));
+    std::vector<std::size_t> bucket(static_cast<std::size_t>(n) + 1);
     std::vector<double> ext(static_cast<std::size_t>(n) + 2);
     std::vector<double> gap(static_cast<std::size_t>(n) + 1);
     const auto un = static_cast<std::size_t>(n);
@@ -122,7 +148,8 @@ RowMatrixXd parzen_bandwidths(const Eigen::Ref<const RowMatrixXd>& mu, bool cons
             std::memcpy(&k, &v, sizeof k);
             keys[j] = (k & ~mask) | static_cast<std::uint64_t>(j);
         }
-        std::sort(keys.begin(), keys.end());
+        sort_keys(keys, bucket, sorted);
+        keys.swap(sorted);
         ext[0] = 0.0;
         ext[un + 1] = 1.0;
         for (std::size_t j = 0; j < un; ++j) {
@@ -213,6 +240,9 @@ ParzenMixture::ParzenMixture(const Eigen::Ref<const RowMatrixXd>& mu,
     mu_t_.col(n).setConstant(0.5);
     sig_t_.leftCols(n) = sig.transpose();
     sig_t_.col(n).setOnes();
+    // sum_fine log s_jd as the log of a running product (one log per component, not per
+    // entry; s >= 0.01, so a product is flushed into the sum before it can underflow).
+    VectorXd prod = VectorXd::Ones(n_comp_);
     Index n_fine = 0;
     for (Index d = 0; d < dn; ++d) {
         const bool fine = dims_.coarse[static_cast<std::size_t>(d)] == 0;
@@ -230,10 +260,15 @@ ParzenMixture::ParzenMixture(const Eigen::Ref<const RowMatrixXd>& mu,
                 base_[j] -= std::log1p(-0.5 * q);
             }
             if (fine) {
-                base_[j] -= std::log(s);
+                prod[j] *= s;
+                if (prod[j] < 1e-200) {
+                    base_[j] -= std::log(prod[j]);
+                    prod[j] = 1.0;
+                }
             }
         }
     }
+    base_.array() -= prod.array().log();
     base_.array() -= kLogSqrt2Pi * static_cast<double>(n_fine);
 
     eps_ = options.prior_weight / static_cast<double>(n + 1);
@@ -316,30 +351,25 @@ VectorXd ParzenMixture::log_pdf(const Eigen::Ref<const RowMatrixXd>& x,
     const double work = static_cast<double>(m) * static_cast<double>(nc) *
                         static_cast<double>(3 * dn + dc + 20);
     parallel_for(n_blocks, threads_for_work(work, n_threads), [&](std::ptrdiff_t b) {
-        std::vector<double> acc_v(static_cast<std::size_t>(nc));
-        std::vector<double> quad_v(static_cast<std::size_t>(nc));
-        double* acc = acc_v.data();
-        double* quad = quad_v.data();
+        // Eigen array expressions, so that the loops over components are vectorised.
+        Eigen::ArrayXd acc(nc);
+        Eigen::ArrayXd quad(nc);
         const Index i_end = std::min(m, (static_cast<Index>(b) + 1) * kBlock);
         for (Index i = static_cast<Index>(b) * kBlock; i < i_end; ++i) {
-            std::fill(quad, quad + nc, 0.0);
-            std::copy(base_.data(), base_.data() + nc, acc);
+            quad.setZero();
+            acc = base_.array();
             for (Index d = 0; d < dn; ++d) {
-                const double* mu_d = mu_t_.row(d).data();
+                const auto mu_d = mu_t_.row(d).array();
                 if (dims_.coarse[static_cast<std::size_t>(d)] == 0) {
-                    const double* inv_d = inv_sig_t_.row(d).data();
-                    const double xd = x(i, d);
-                    for (Index j = 0; j < nc; ++j) {
-                        const double t = (xd - mu_d[j]) * inv_d[j];
-                        quad[j] += t * t;
-                    }
+                    quad += ((x(i, d) - mu_d) * inv_sig_t_.row(d).array()).square();
                 } else {
-                    const double* sig_d = sig_t_.row(d).data();
+                    const double* mu_p = mu_t_.row(d).data();
+                    const double* sig_p = sig_t_.row(d).data();
                     const double lo_d = lo(i, d);
                     const double hi_d = hi(i, d);
                     for (Index j = 0; j < nc; ++j) {
-                        acc[j] += log_ndtr_diff((lo_d - mu_d[j]) / sig_d[j],
-                                                (hi_d - mu_d[j]) / sig_d[j]);
+                        acc[j] += log_ndtr_diff((lo_d - mu_p[j]) / sig_p[j],
+                                                (hi_d - mu_p[j]) / sig_p[j]);
                     }
                 }
             }
@@ -353,20 +383,16 @@ VectorXd ParzenMixture::log_pdf(const Eigen::Ref<const RowMatrixXd>& x,
                 }
             }
             acc[no] += prior_cat;
-            double mx = -std::numeric_limits<double>::infinity();
-            for (Index j = 0; j < nc; ++j) {
-                acc[j] -= 0.5 * quad[j];
-                mx = std::max(mx, acc[j]);
-            }
+            acc -= 0.5 * quad;
+            const double mx = acc.maxCoeff();
             if (!std::isfinite(mx)) {
                 out[i] = mx;
                 continue;
             }
-            double sum = 0.0;
             for (Index j = 0; j < nc; ++j) {
-                sum += exp_vec(acc[j] - mx);
+                quad[j] = exp_vec(acc[j] - mx);
             }
-            out[i] = mx + std::log(sum);
+            out[i] = mx + std::log(quad.sum());
         }
     });
     return out;

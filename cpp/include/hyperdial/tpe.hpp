@@ -7,7 +7,7 @@
 // with weights w_j proportional to the observation weights and to the prior weight, and
 //   fine numeric d     a Gaussian N(mu_jd, s_jd^2) truncated to [0, 1]: density at x_d;
 //   coarse numeric d   the same Gaussian's mass over the cell [lo_d, hi_d] (integer and step
-//                      grids with wide cells), log(Phi(b) - Phi(a)) without cancellation;
+//                      grids with wide cells), see log_ndtr_diff;
 //   categorical d      (1[x_d == c_jd] + eps) / (1 + K_d eps), eps = prior_weight / (n + 1);
 //                      the prior is uniform, 1 / K_d.
 // The prior's numeric kernel has mean 0.5 and s = 1. The bandwidth s_jd of an observation is
@@ -95,9 +95,10 @@ void check_parzen_candidates(const ParzenDims& dims, const Eigen::Ref<const RowM
                              const Eigen::Ref<const RowMatrixXd>& hi,
                              const Eigen::Ref<const RowMatrixXi64>& xc);
 
-// log(Phi(b) - Phi(a)) for a <= b: Q(a) - Q(b) in the upper tail, Phi(b) - Phi(a) otherwise,
-// with std::erfc; below 1e-300 in log space (log Q(a) + log1p(-Q(b) / Q(a))), so far tails do
-// not underflow.
+// log(Phi(b) - Phi(a)) for a <= b: Q(a) - Q(b) when both lie in the upper tail, Phi(b) - Phi(a)
+// otherwise (no cancellation in either tail), with std::erfc, floored at log(1e-300) as in the
+// reference. (The floor is reached only by kernels > 37 widths from a cell, whose share of the
+// mixture is then nil next to the prior's, which has width 1.)
 double log_ndtr_diff(double a, double b);
 
 }  // namespace hyperdial

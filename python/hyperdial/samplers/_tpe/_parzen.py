@@ -1,4 +1,11 @@
-"""Parzen estimators of TPE, vectorised in NumPy.
+"""Parzen estimators of TPE: the NumPy reference, and the candidate draw TPESampler uses.
+
+:class:`TPESampler` builds and scores its estimators with ``hyperdial._core``
+(``tpe_mixture`` for the draw, ``tpe_log_ratio`` for ``log l(x) - log g(x)``;
+``cpp/include/hyperdial/tpe.hpp``), which mirrors :class:`ParzenEstimator` here with an exact
+``std::erfc``; ``tests/core/test_tpe_kernel.py`` checks the two against each other (with
+``exact_erfc=True`` here). The draw itself, :func:`sample_mixture`, stays in NumPy so that the
+sampler's random stream is NumPy's.
 
 Every numeric parameter lives in the unit interval ``[0, 1]`` of
 :func:`hyperdial.distributions.internal_to_unit` (log scales, steps and integer cells are already
@@ -40,7 +47,7 @@ import math
 
 import numpy as np
 
-__all__ = ["ParzenEstimator", "bandwidths", "log_ndtr_diff", "ndtr"]
+__all__ = ["ParzenEstimator", "bandwidths", "log_ndtr_diff", "ndtr", "sample_mixture"]
 
 _SQRT2 = math.sqrt(2.0)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -61,9 +68,16 @@ _ERFC_COEFS = (
 )
 
 
-def _erfc_pos(z: np.ndarray) -> np.ndarray:
+_math_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _erfc_pos(z: np.ndarray, exact: bool = False) -> np.ndarray:
     """erfc(z) for z >= 0, relative error < 1.2e-7 (Chebyshev fit, Numerical Recipes
-    "erfcc")."""
+    "erfcc"); with ``exact``, :func:`math.erfc` elementwise (slow; for parity tests with the
+    C++ kernels, which use ``std::erfc``)."""
+    if exact:
+        exact_out: np.ndarray = np.asarray(_math_erfc(z), dtype=float)
+        return exact_out
     t = 1.0 / (1.0 + 0.5 * z)
     poly = np.full_like(t, _ERFC_COEFS[0])
     for c in _ERFC_COEFS[1:]:
@@ -72,11 +86,11 @@ def _erfc_pos(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def _upper(x: np.ndarray) -> np.ndarray:
+def _upper(x: np.ndarray, exact: bool = False) -> np.ndarray:
     """Upper tail Q(x) = 1 - Phi(x) of the standard normal, accurate in relative terms for
     x >= 0."""
     z = np.abs(x) / _SQRT2
-    e = 0.5 * _erfc_pos(z)
+    e = 0.5 * _erfc_pos(z, exact)
     out: np.ndarray = np.where(x >= 0, e, 1.0 - e)
     return out
 
@@ -86,11 +100,14 @@ def ndtr(x: np.ndarray) -> np.ndarray:
     return _upper(-np.asarray(x, dtype=float))
 
 
-def log_ndtr_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``log(Phi(b) - Phi(a))`` for ``a <= b`` without cancellation in either tail."""
+def log_ndtr_diff(a: np.ndarray, b: np.ndarray, exact: bool = False) -> np.ndarray:
+    """``log(Phi(b) - Phi(a))`` for ``a <= b`` without cancellation in either tail (floored
+    at ``log(1e-300)``; ``exact``: with :func:`math.erfc`)."""
     a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
     right = a > 0  # both in the upper tail: Q(a) - Q(b)
-    mass = np.where(right, _upper(a) - _upper(b), _upper(-b) - _upper(-a))
+    mass = np.where(
+        right, _upper(a, exact) - _upper(b, exact), _upper(-b, exact) - _upper(-a, exact)
+    )
     out: np.ndarray = np.log(np.maximum(mass, _TINY))
     return out
 
@@ -137,11 +154,11 @@ def bandwidths(mu: np.ndarray, consider_endpoints: bool = False) -> np.ndarray:
     return out
 
 
-def _log_mass(mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+def _log_mass(mu: np.ndarray, sigma: np.ndarray, exact: bool = False) -> np.ndarray:
     """log of the mass a Gaussian (mu, sigma) puts on [0, 1], for mu in [0, 1] and sigma <= 1
     (the mass is >= 0.34, so ``1 - Q(mu / sigma) - Q((1 - mu) / sigma)`` does not cancel)."""
     scale = 1.0 / (sigma * _SQRT2)
-    q = _erfc_pos(np.concatenate([mu * scale, (1.0 - mu) * scale]))
+    q = _erfc_pos(np.concatenate([mu * scale, (1.0 - mu) * scale]), exact)
     half = mu.shape[0]
     out: np.ndarray = np.log1p(-0.5 * (q[:half] + q[half:]))
     return out
@@ -160,6 +177,8 @@ class ParzenEstimator:
         weights: (n_obs,) observation weights (None: all 1).
         consider_endpoints: see :func:`bandwidths`.
         prior_relative_to_mean: scale the prior weight by the mean observation weight.
+        exact_erfc: use :func:`math.erfc` instead of the 1.2e-7 approximation (slow; the
+            C++ kernels use ``std::erfc``, and their parity tests use this).
     """
 
     def __init__(
@@ -172,13 +191,30 @@ class ParzenEstimator:
         weights: np.ndarray | None = None,
         consider_endpoints: bool = False,
         prior_relative_to_mean: bool = False,
+        exact_erfc: bool = False,
     ) -> None:
         # A plain class, not a dataclass: importing dataclasses costs ~5 ms of import hyperdial.
+        # Construction only stores the inputs (TPESampler hands them to hyperdial._core); the
+        # NumPy components below are computed on first use.
         self.mu = mu
         self.cat = cat
         self.n_choices = n_choices
         self.coarse = coarse
         self.prior_weight = prior_weight
+        self.weights = weights
+        self.consider_endpoints = consider_endpoints
+        self.prior_relative_to_mean = prior_relative_to_mean
+        self.exact_erfc = exact_erfc
+        #: categorical smoothing: every choice gets eps, the observed one 1 + eps
+        self.eps = prior_weight / (mu.shape[0] + 1)
+        self._fitted: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None
+        self._fitted = None
+
+    def _fit(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(p, log_w, mu_all, sig_all, log_z), computed once."""
+        if self._fitted is not None:
+            return self._fitted
+        mu, weights, prior_weight = self.mu, self.weights, self.prior_weight
         n_obs, dn = mu.shape
         w = np.empty(n_obs + 1)
         if weights is None:
@@ -186,26 +222,51 @@ class ParzenEstimator:
             w[-1] = prior_weight
         else:
             w[:-1] = weights
-            mean = float(w[:-1].mean()) if n_obs and prior_relative_to_mean else 1.0
+            mean = float(w[:-1].mean()) if n_obs and self.prior_relative_to_mean else 1.0
             w[-1] = prior_weight * mean
-        self.p = w / w.sum()
-        self.log_w = np.log(np.maximum(self.p, _TINY))
+        p = w / w.sum()
+        log_w = np.log(np.maximum(p, _TINY))
         # Components: observations, then the prior (mu 0.5, sigma 1).
-        self.mu_all = np.empty((n_obs + 1, dn))
-        self.mu_all[:-1] = mu
-        self.mu_all[-1] = 0.5
-        self.sig_all = np.empty((n_obs + 1, dn))
-        self.sig_all[:-1] = bandwidths(mu, consider_endpoints)
-        self.sig_all[-1] = 1.0
+        mu_all = np.empty((n_obs + 1, dn))
+        mu_all[:-1] = mu
+        mu_all[-1] = 0.5
+        sig_all = np.empty((n_obs + 1, dn))
+        sig_all[:-1] = bandwidths(mu, self.consider_endpoints)
+        sig_all[-1] = 1.0
         # log of the truncation mass of each kernel over [0, 1]
         # (kernels more than 6 sigma inside both ends keep 1 - 2e-9 of their mass: log 0)
-        six = 6.0 * self.sig_all
-        near = (self.mu_all < six) | (self.mu_all > 1.0 - six)
-        self.log_z = np.zeros_like(self.mu_all)
+        six = 6.0 * sig_all
+        near = (mu_all < six) | (mu_all > 1.0 - six)
+        log_z = np.zeros_like(mu_all)
         if near.any():
-            self.log_z[near] = _log_mass(self.mu_all[near], self.sig_all[near])
-        #: categorical smoothing: every choice gets eps, the observed one 1 + eps
-        self.eps = prior_weight / (n_obs + 1)
+            log_z[near] = _log_mass(mu_all[near], sig_all[near], self.exact_erfc)
+        self._fitted = (p, log_w, mu_all, sig_all, log_z)
+        return self._fitted
+
+    @property
+    def p(self) -> np.ndarray:
+        """(n + 1,) mixture probabilities, the prior last."""
+        return self._fit()[0]
+
+    @property
+    def log_w(self) -> np.ndarray:
+        """(n + 1,) log mixture probabilities (floored at log 1e-300)."""
+        return self._fit()[1]
+
+    @property
+    def mu_all(self) -> np.ndarray:
+        """(n + 1, dn) kernel means, the prior (0.5) last."""
+        return self._fit()[2]
+
+    @property
+    def sig_all(self) -> np.ndarray:
+        """(n + 1, dn) kernel widths, the prior (1) last."""
+        return self._fit()[3]
+
+    @property
+    def log_z(self) -> np.ndarray:
+        """(n + 1, dn) log truncation masses of the kernels over [0, 1]."""
+        return self._fit()[4]
 
     @property
     def n_obs(self) -> int:
@@ -213,30 +274,9 @@ class ParzenEstimator:
 
     def sample(self, rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
         """``m`` draws: (m, dn) unit positions and (m, dc) choice indices."""
-        n_obs = self.mu.shape[0]
-        dc = self.cat.shape[1]
-        cum = np.cumsum(self.p)
-        comp = np.minimum(np.searchsorted(cum, rng.random(m) * cum[-1], side="right"), n_obs)
-        mu = self.mu_all[comp]
-        sig = self.sig_all[comp]
-        x = rng.normal(mu, sig)
-        for _ in range(32):  # rejection onto [0, 1]; acceptance is >= 1/3 per draw
-            bad = (x < 0.0) | (x > 1.0)
-            if not bad.any():
-                break
-            x[bad] = rng.normal(mu[bad], sig[bad])
-        np.clip(x, 0.0, 1.0, out=x)
-        xc = np.empty((m, dc), dtype=np.int64)
-        if dc:
-            is_prior = comp == n_obs
-            own_rows = np.minimum(comp, max(n_obs - 1, 0))
-            for k in range(dc):
-                kk = int(self.n_choices[k])
-                uniform = rng.integers(0, kk, size=m)
-                keep = rng.random(m) < 1.0 / (1.0 + kk * self.eps)
-                own = self.cat[own_rows, k] if n_obs else uniform
-                xc[:, k] = np.where(keep & ~is_prior, own, uniform)
-        return x, xc
+        return sample_mixture(
+            rng, m, self.p, self.mu_all, self.sig_all, self.cat, self.n_choices, self.eps
+        )
 
     def log_pdf(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, xc: np.ndarray) -> np.ndarray:
         """(m,) log densities (log cell masses on coarse dimensions) of the candidates.
@@ -270,7 +310,9 @@ class ParzenEstimator:
                 mu_k = self.mu_all[:, k][None, :]
                 s_k = self.sig_all[:, k][None, :]
                 out += log_ndtr_diff(
-                    (lo[:, k : k + 1] - mu_k) / s_k, (hi[:, k : k + 1] - mu_k) / s_k
+                    (lo[:, k : k + 1] - mu_k) / s_k,
+                    (hi[:, k : k + 1] - mu_k) / s_k,
+                    self.exact_erfc,
                 )
         if self.cat.shape[1]:
             log_norm = np.log1p(self.n_choices * self.eps)  # (dc,)
@@ -285,3 +327,46 @@ class ParzenEstimator:
         np.exp(out, out=out)
         res: np.ndarray = mx[:, 0] + np.log(out.sum(axis=1))
         return res
+
+
+def sample_mixture(
+    rng: np.random.Generator,
+    m: int,
+    p: np.ndarray,
+    mu_all: np.ndarray,
+    sig_all: np.ndarray,
+    cat: np.ndarray,
+    n_choices: np.ndarray,
+    eps: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``m`` draws from a Parzen estimator: (m, dn) unit positions and (m, dc) choice indices.
+
+    ``p`` (n + 1,) mixture probabilities, ``mu_all`` / ``sig_all`` (n + 1, dn) kernel means and
+    widths (the prior last), as :class:`ParzenEstimator` holds them or
+    ``hyperdial._core.tpe_mixture`` returns them; ``cat`` (n, dc) the observations' choices;
+    ``eps`` the categorical smoothing. Numeric draws are rejected onto ``[0, 1]``.
+    """
+    n_obs = mu_all.shape[0] - 1
+    dc = cat.shape[1]
+    cum = np.cumsum(p)
+    comp = np.minimum(np.searchsorted(cum, rng.random(m) * cum[-1], side="right"), n_obs)
+    mu = mu_all[comp]
+    sig = sig_all[comp]
+    x = rng.normal(mu, sig)
+    for _ in range(32):  # rejection onto [0, 1]; acceptance is >= 1/3 per draw
+        bad = (x < 0.0) | (x > 1.0)
+        if not bad.any():
+            break
+        x[bad] = rng.normal(mu[bad], sig[bad])
+    np.clip(x, 0.0, 1.0, out=x)
+    xc = np.empty((m, dc), dtype=np.int64)
+    if dc:
+        is_prior = comp == n_obs
+        own_rows = np.minimum(comp, max(n_obs - 1, 0))
+        for k in range(dc):
+            kk = int(n_choices[k])
+            uniform = rng.integers(0, kk, size=m)
+            keep = rng.random(m) < 1.0 / (1.0 + kk * eps)
+            own = cat[own_rows, k] if n_obs else uniform
+            xc[:, k] = np.where(keep & ~is_prior, own, uniform)
+    return x, xc

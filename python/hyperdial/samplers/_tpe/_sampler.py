@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hyperdial import _core
 from hyperdial.distributions import BaseDistribution, CategoricalDistribution, unit_to_internal
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._seeding import blake2b, check_seed
 from hyperdial.samplers._tpe._history import History, same_distributions
-from hyperdial.samplers._tpe._parzen import ParzenEstimator
+from hyperdial.samplers._tpe._parzen import ParzenEstimator, sample_mixture
 from hyperdial.samplers._tpe._space import COARSE_CELL, cells, max_cell_width
 from hyperdial.trial._state import TrialState
 
@@ -76,8 +77,9 @@ class TPESampler(BaseSampler):
       trials in the good group; otherwise the weights are uniform. The bad group's weights
       ramp up from old to new trials, as in Optuna.
 
-    The history is kept as NumPy columns updated from ``get_trials_changed_since``, and the
-    estimators are evaluated with one matrix product per estimator, so the per-trial cost
+    The history is kept as NumPy columns updated from ``get_trials_changed_since``; both
+    estimators of a group are built and all candidates scored in one C++ call without the GIL
+    (``hyperdial._core.tpe_log_ratio``), the candidates drawn in NumPy, so the per-trial cost
     grows slowly with the study. Proposals depend only on the seed, the trial number and the
     history, so a seeded study with ``n_jobs=1`` is reproducible.
 
@@ -289,35 +291,41 @@ class TPESampler(BaseSampler):
         spec = self._specs.get(key)
         if spec is None or not same_distributions(spec.dists, tuple(dists)):
             spec = self._specs[key] = _GroupSpec(dists)
-        num, cat = spec.num, spec.cat
         pw, ends = self._prior_weight, self._consider_endpoints
-        mb = mat[below]
-        ma = mat[above]
-        l_est = ParzenEstimator(
-            mb[:, num],
-            mb[:, cat].astype(np.int64),
-            spec.n_choices,
-            spec.coarse,
-            pw,
-            l_w,
-            ends,
-            True,
-        )
-        g_est = ParzenEstimator(
-            ma[:, num], ma[:, cat].astype(np.int64), spec.n_choices, spec.coarse, pw, g_w, ends
-        )
-
+        # The estimators hold their observations only; the numerics run in hyperdial._core
+        # (ParzenEstimator's NumPy methods are the reference the kernel is tested against).
+        l_est = spec.estimator(mat[below], pw, l_w, ends, True)
+        g_est = spec.estimator(mat[above], pw, g_w, ends, False)
+        p, mu_all, sig_all = _core.tpe_mixture(l_est.mu, l_w, pw, ends, True)
         rng = self._rng(number, names)
-        x, xc = l_est.sample(rng, self._n_candidates)
+        x, xc = sample_mixture(
+            rng, self._n_candidates, p, mu_all, sig_all, l_est.cat, spec.n_choices, l_est.eps
+        )
         lo = hi = x
         if spec.discrete:
-            x = x.copy()
             lo = x.copy()
             hi = x.copy()
             for k in spec.discrete:
-                x[:, k], lo[:, k], hi[:, k] = cells(dists[num[k]], x[:, k])
-        score = l_est.log_pdf(x, lo, hi, xc) - g_est.log_pdf(x, lo, hi, xc)
+                x[:, k], lo[:, k], hi[:, k] = cells(dists[spec.num[k]], x[:, k])
+        score = _core.tpe_log_ratio(
+            l_est.mu,
+            l_est.cat,
+            l_w,
+            g_est.mu,
+            g_est.cat,
+            g_w,
+            spec.n_choices_i64,
+            spec.coarse,
+            x,
+            lo,
+            hi,
+            xc,
+            pw,
+            ends,
+            0,
+        )
         best = int(np.argmax(np.where(np.isnan(score), -np.inf, score)))
+        num, cat = spec.num, spec.cat
 
         out: dict[str, Any] = {}
         for k, i in enumerate(num):
@@ -396,10 +404,37 @@ class _GroupSpec:
             [len(dists[i].choices) for i in self.cat],  # type: ignore[attr-defined]
             dtype=np.float64,
         )
+        self.n_choices_i64 = self.n_choices.astype(np.int64)
         widths = [max_cell_width(dists[i]) for i in self.num]
         self.coarse = np.array([w >= COARSE_CELL for w in widths], dtype=bool)
         #: numeric columns whose candidates must be snapped to cells
         self.discrete = [k for k, w in enumerate(widths) if w > 0]
+        #: the group is numeric, so history rows are the estimators' positions as they are
+        self._plain = not self.cat
+
+    def estimator(
+        self,
+        rows: np.ndarray,
+        prior_weight: float,
+        weights: np.ndarray | None,
+        consider_endpoints: bool,
+        prior_relative_to_mean: bool,
+    ) -> ParzenEstimator:
+        """The Parzen estimator of history ``rows`` (k, d) of this group's columns."""
+        if self._plain:
+            mu, cat = rows, np.empty((rows.shape[0], 0), dtype=np.int64)
+        else:
+            mu, cat = rows[:, self.num], rows[:, self.cat].astype(np.int64)
+        return ParzenEstimator(
+            mu,
+            cat,
+            self.n_choices,
+            self.coarse,
+            prior_weight,
+            weights,
+            consider_endpoints,
+            prior_relative_to_mean,
+        )
 
 
 def rank_rows(hist: History, rows: np.ndarray, k: int) -> np.ndarray:
