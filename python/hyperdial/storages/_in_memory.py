@@ -301,7 +301,7 @@ class InMemoryStorage(BaseStorage):
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
         with self._lock:
-            return copy.deepcopy(self._trial(trial_id))
+            return self._trial(trial_id).__deepcopy__({})  # records are plain FrozenTrials
 
     def get_all_trials(
         self,

@@ -105,14 +105,15 @@ class _Run:
         self.stop.set()
 
 
+def _is_int(x: Any) -> bool:
+    """An integer that is not a bool (plain ints without the slow numbers.Integral check)."""
+    return type(x) is int or (not isinstance(x, bool) and isinstance(x, numbers.Integral))
+
+
 def _check_args(
     n_trials: Any, timeout: Any, n_jobs: Any, catch: Any
 ) -> tuple[int, tuple[type[BaseException], ...]]:
-    if n_trials is not None and (
-        isinstance(n_trials, bool)
-        or not isinstance(n_trials, numbers.Integral)
-        or int(n_trials) < 0
-    ):
+    if n_trials is not None and (not _is_int(n_trials) or int(n_trials) < 0):
         raise ValueError(f"`n_trials` must be None or an integer >= 0, got {n_trials!r}.")
     if timeout is not None and (
         isinstance(timeout, bool)
@@ -120,11 +121,7 @@ def _check_args(
         or not float(timeout) > 0
     ):
         raise ValueError(f"`timeout` must be None or a number of seconds > 0, got {timeout!r}.")
-    if (
-        isinstance(n_jobs, bool)
-        or not isinstance(n_jobs, numbers.Integral)
-        or not (int(n_jobs) == -1 or int(n_jobs) >= 1)
-    ):
+    if not _is_int(n_jobs) or not (int(n_jobs) == -1 or int(n_jobs) >= 1):
         raise ValueError(f"`n_jobs` must be -1 or an integer >= 1, got {n_jobs!r}.")
     n = int(n_jobs) if int(n_jobs) > 0 else (os.cpu_count() or 1)
     if isinstance(catch, type):

@@ -31,6 +31,8 @@ def check_values(obj: Any, n_objectives: int) -> tuple[list[float] | None, str |
     Valid: a real number (Python, NumPy scalar or 0-d array) for one objective, or a sequence of
     ``n_objectives`` real numbers; no NaN. ±inf is valid.
     """
+    if (type(obj) is float or type(obj) is int) and n_objectives == 1:  # the common case
+        return ([float(obj)], None) if obj == obj else (None, "the objective returned NaN")
     if obj is None:
         return None, "the objective returned None"
     if isinstance(obj, (str, bytes)):

@@ -26,6 +26,8 @@ def _copy_container(c: _C, memo: dict[int, Any]) -> _C:
     """``copy.deepcopy(c, memo)``, done as a shallow copy when ``c`` holds only scalars."""
     scalars = _SCALARS
     if type(c) is dict:
+        if not c:
+            return {}
         for k, v in c.items():
             if type(v) not in scalars or type(k) not in scalars:
                 return copy.deepcopy(c, memo)
