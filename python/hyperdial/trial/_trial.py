@@ -14,7 +14,6 @@ from hyperdial.distributions import (
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
-    _FrozenDistribution,
 )
 from hyperdial.trial._frozen import CONSTRAINTS_KEY
 
@@ -22,6 +21,9 @@ if TYPE_CHECKING:
     from hyperdial.study._study import Study
 
 __all__ = ["FIXED_PARAMS_KEY", "BaseTrial", "Trial"]
+
+#: Distribution types known to be immutable (exact types: a subclass might not be).
+_IMMUTABLE = frozenset({FloatDistribution, IntDistribution, CategoricalDistribution})
 
 #: System attribute of an enqueued trial: ``{name: value}`` its suggestions must return.
 FIXED_PARAMS_KEY = "fixed_params"
@@ -253,7 +255,7 @@ class Trial(BaseTrial):
         if internal is None and name in self.relative_search_space:
             rel_dist = self.relative_search_space[name]
             if rel_dist == distribution:
-                if isinstance(rel_dist, _FrozenDistribution):
+                if type(rel_dist) in _IMMUTABLE:
                     # Equal and immutable: record the sampler's object, so that samplers and
                     # storages comparing this trial's distributions later find them identical.
                     distribution = rel_dist
