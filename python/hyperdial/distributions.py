@@ -10,6 +10,9 @@ categorical choice) and an *internal* float that storages and samplers work with
 Samplers that work in the unit cube (random, Sobol, the GP) use :func:`unit_to_internal` and
 :func:`internal_to_unit`, which put log scales, steps and categories in one place.
 
+Distributions are immutable (assigning an attribute raises ``AttributeError``): trials,
+storage records and samplers share them, and equality is a comparison of a key computed once.
+
 Example:
     >>> from hyperdial.distributions import FloatDistribution
     >>> d = FloatDistribution(1e-5, 1e-1, log=True)
