@@ -247,25 +247,45 @@ def test_asha_validation(kwargs: dict[str, Any], match: str) -> None:
 def test_hyperband_brackets_and_their_shares() -> None:
     pruner = HyperbandPruner(min_resource=1, max_resource=81, reduction_factor=3)
     assert pruner.n_brackets == 5
-    counts = Counter(pruner.bracket_of(n) for n in range(30000))
-    weights = np.array([81.0, 54.0, 18.0, 9.0, 5.0])  # ceil(5 / (5 - b)) * 3 ** (4 - b)
-    expected = weights / weights.sum()
-    observed = np.array([counts[b] for b in range(5)]) / 30000
-    assert np.allclose(observed, expected, atol=0.015)
-    assert [pruner.bracket_of(n) for n in range(50)] == [pruner.bracket_of(n) for n in range(50)]
+    # Li et al. (2018), Table 1 (R = 81, eta = 3): n = 81, 34, 15, 8, 5 for s = 4 .. 0
+    assert pruner.bracket_sizes() == [81, 34, 15, 8, 5]
+    # Algorithm 1's order: the most exploratory bracket first, then the cycle repeats
+    expected = [0] * 81 + [1] * 34 + [2] * 15 + [3] * 8 + [4] * 5
+    assert [pruner.bracket_of(n) for n in range(143)] == expected
+    assert [pruner.bracket_of(n) for n in range(143, 286)] == expected
+    counts = Counter(pruner.bracket_of(n) for n in range(143 * 7))
+    assert [counts[b] for b in range(5)] == [7 * n for n in (81, 34, 15, 8, 5)]
+    small = HyperbandPruner(min_resource=1, max_resource=27, reduction_factor=3)
+    assert small.bracket_sizes() == [27, 12, 6, 4]
+
+
+def test_hyperband_never_prunes_at_max_resource() -> None:
+    pruner = HyperbandPruner(min_resource=1, max_resource=9, reduction_factor=3)
+    study = _study()
+    assert pruner.bracket_sizes() == [9, 5, 3]
+    for _ in range(8):  # trials 0 .. 7 of bracket 0 (trials 0 .. 8), all better than mine
+        _add(study, {1: 0.0, 3: 0.0, 9: 0.0}, TrialState.PRUNED)
+    assert pruner.bracket_of(8) == 0
+    # rung 9 is max_resource: no judgment there; rung 3 (judged at its own report) would
+    trial = study.ask()
+    for s, v in {1: 0.0, 3: 0.0, 9: 5.0}.items():
+        trial.report(v, s)
+    assert pruner.prune(study, study._storage.get_trial(trial._trial_id)) is False
+    # ASHA with the same rungs and no max_resource stops it at rung 9
+    asha = SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    assert asha.prune(study, study._storage.get_trial(trial._trial_id)) is True
 
 
 def test_hyperband_isolates_brackets_with_a_constructed_history() -> None:
     pruner = HyperbandPruner(min_resource=1, max_resource=9, reduction_factor=3)
     study = _study()
-    numbers = range(200)
-    in_zero = [n for n in numbers if pruner.bracket_of(n) == 0]
-    elsewhere = [n for n in numbers if pruner.bracket_of(n) != 0]
-    assert in_zero and elsewhere
-    target = next(n for n in in_zero if n > 0 and all(m in elsewhere for m in range(n)))
-    for _ in range(target):
-        _add(study, {1: 0.0}, TrialState.PRUNED)
-    assert _decide(study, pruner, {1: 5.0}) is False  # alone in its bracket
+    # one cycle: trials 0 .. 8 in bracket 0, 9 .. 13 in bracket 1, 14 .. 16 in bracket 2
+    assert [pruner.bracket_of(n) for n in range(18)] == [0] * 9 + [1] * 5 + [2] * 3 + [0]
+    for n in range(17):
+        _add(study, {1: 9.0 if n < 9 else 0.0}, TrialState.PRUNED)
+    # trial 17 is the best of bracket 0 at rung 1; the eight better trials are elsewhere
+    assert _decide(study, pruner, {1: 5.0}) is False
+    assert _decide(study, SuccessiveHalvingPruner(1, 3), {1: 5.0}) is True
 
 
 def test_hyperband_auto_max_resource() -> None:
@@ -600,13 +620,14 @@ def _ref_asha(
     eta: int,
     rate: int,
     bootstrap: int,
+    max_r: int | None = None,
 ) -> bool:
     sign = _sign(h)
     steps = sorted(h["mine"])
     step = steps[-1]
     previous = steps[-2] if len(steps) > 1 else -1
     k = 0
-    while (rung := min_r * eta ** (rate + k)) <= step:
+    while (rung := min_r * eta ** (rate + k)) <= step and (max_r is None or rung < max_r):
         k += 1
         if rung <= previous:
             continue  # that rung was judged at an earlier report
@@ -634,26 +655,43 @@ def test_successive_halving_matches_the_reference(
     assert pruner.prune(study, mine) is _ref_asha(h, others, min_r, eta, rate, bootstrap)
 
 
-@settings(max_examples=80, deadline=None)
-@given(_histories(), st.integers(1, 2), st.integers(2, 3))
-def test_hyperband_matches_the_reference(h: dict[str, Any], min_r: int, eta: int) -> None:
-    max_r = 12
+def _ref_hyperband_sizes(min_r: int, max_r: int, eta: int) -> list[int]:
+    """Li et al. (2018), Algorithm 1: s_max = floor(log_eta(R / r)) and, for s = s_max .. 0,
+    n = ceil((s_max + 1) / (s + 1) * eta**s) trials."""
+    s_max = max(k for k in range(20) if min_r * eta**k <= max_r)
+    return [math.ceil((s_max + 1) * eta**s / (s + 1)) for s in range(s_max, -1, -1)]
+
+
+def _ref_bracket(number: int, sizes: list[int]) -> int:
+    """Brackets in Algorithm 1's order (most exploratory first), cycling over trial numbers."""
+    order = [b for b, n in enumerate(sizes) for _ in range(n)]
+    return order[number % len(order)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(_histories(), st.integers(1, 2), st.integers(2, 3), st.sampled_from([9, 12]))
+def test_hyperband_matches_the_reference(
+    h: dict[str, Any], min_r: int, eta: int, max_r: int
+) -> None:
     pruner = HyperbandPruner(min_r, max_r, eta)
     study, mine = _build(h, pruner)
-    # reference: brackets b = 0 .. floor(log_eta(max/min)); a trial is judged by successive
-    # halving with rate b among the trials of its own bracket only
-    n_brackets = 1 + max(k for k in range(10) if min_r * eta**k <= max_r)
-    assert pruner.n_brackets == n_brackets
+    # reference: brackets b = 0 .. floor(log_eta(max/min)) of the paper's sizes, in its order;
+    # a trial is judged by successive halving with rate b among the trials of its own bracket
+    # only, at the rungs below max_resource
+    sizes = _ref_hyperband_sizes(min_r, max_r, eta)
+    assert pruner.n_brackets == len(sizes)
+    assert pruner.bracket_sizes() == sizes
     numbers = [t.number for t in study._get_trials() if t.number != mine.number]
-    bracket = pruner.bracket_of(mine.number)
-    assert bracket is not None and 0 <= bracket < n_brackets
+    bracket = _ref_bracket(mine.number, sizes)
+    assert pruner.bracket_of(mine.number) == bracket
     # study numbers follow the order of h["others"] (each adds one trial)
     same = [
         c
         for (state, c, _), n in zip(h["others"], numbers, strict=True)
-        if state != TrialState.FAIL and pruner.bracket_of(n) == bracket
+        if state != TrialState.FAIL and _ref_bracket(n, sizes) == bracket
     ]
-    assert pruner.prune(study, mine) is _ref_asha(h, same, min_r, eta, bracket, 0)
+    expected = _ref_asha(h, same, min_r, eta, bracket, 0, max_r=max_r)
+    assert pruner.prune(study, mine) is expected
 
 
 def _ref_threshold(

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import math
 import threading
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,6 @@ from hyperdial.pruners._successive_halving import (
     first_complete_last_step,
 )
 from hyperdial.pruners._utils import check_int
-from hyperdial.samplers._seeding import hash_to_unit
 
 if TYPE_CHECKING:
     from hyperdial.study._study import Study
@@ -26,10 +24,14 @@ class HyperbandPruner(BasePruner):
 
     Brackets ``b = 0 … B-1`` run successive halving with ``min_early_stopping_rate = b``:
     bracket 0 stops trials earliest, bracket ``B-1`` lets every trial reach ``max_resource``.
-    With ``s_max = B - 1 = floor(log_η(max_resource / min_resource))``, bracket ``b`` gets a
-    share of trials proportional to Hyperband's ``ceil((s_max + 1) / (s_max - b + 1)) *
-    η**(s_max - b)``. A trial's bracket is a fixed function of its number (a hash), so every
-    worker agrees on it without coordination, and trials compete only within their bracket.
+    With ``s_max = B - 1 = floor(log_η(max_resource / min_resource))`` and ``s = s_max - b``,
+    bracket ``b`` receives Hyperband's ``n_s = ceil((s_max + 1) * η**s / (s + 1))`` trials
+    (Algorithm 1 of the paper, with ``B = (s_max + 1) R``), so every bracket spends about the
+    same training. Trials are assigned in the paper's order, by trial number: the first
+    ``n_{s_max}`` trials go to bracket 0 (the most exploratory), the next ``n_{s_max - 1}`` to
+    bracket 1, and so on; then the cycle repeats. Every worker agrees on a trial's bracket
+    without coordination, and trials compete only within their bracket. A trial that reaches
+    ``max_resource`` is never pruned there (it has had its full training).
 
     Args:
         min_resource: Steps at the first rung of the most aggressive bracket (≥ 1).
@@ -43,6 +45,8 @@ class HyperbandPruner(BasePruner):
         >>> pruner = hyperdial.pruners.HyperbandPruner(min_resource=1, max_resource=81)
         >>> pruner.n_brackets
         5
+        >>> pruner.bracket_sizes()  # the paper's table for R = 81, η = 3
+        [81, 34, 15, 8, 5]
     """
 
     def __init__(
@@ -77,27 +81,27 @@ class HyperbandPruner(BasePruner):
             s_max += 1
         return s_max + 1
 
-    def _bracket_weights(self) -> list[float]:
+    def bracket_sizes(self) -> list[int] | None:
+        """Trials per bracket in one Hyperband cycle, bracket 0 first (None while
+        ``max_resource`` is unknown): ``n_s = ceil((s_max + 1) * η**s / (s + 1))``."""
         n = self.n_brackets
-        assert n is not None
+        if n is None:
+            return None
         s_max = n - 1
-        return [
-            math.ceil((s_max + 1) / (s_max - b + 1)) * float(self._eta ** (s_max - b))
-            for b in range(n)
-        ]
+        # exact integer ceiling of (s_max + 1) * eta**s / (s + 1)
+        return [-(-(s_max + 1) * self._eta ** (s_max - b) // (s_max - b + 1)) for b in range(n)]
 
     def bracket_of(self, trial_number: int) -> int | None:
         """The bracket of a trial number (None while ``max_resource`` is unknown)."""
-        if self.n_brackets is None:
+        sizes = self.bracket_sizes()
+        if sizes is None:
             return None
-        weights = self._bracket_weights()
-        u = hash_to_unit(0, trial_number, "hyperband:bracket") * sum(weights)
-        acc = 0.0
-        for b, w in enumerate(weights):
-            acc += w
-            if u < acc:
+        position = trial_number % sum(sizes)
+        for b, size in enumerate(sizes):
+            if position < size:
                 return b
-        return len(weights) - 1
+            position -= size
+        raise AssertionError("unreachable: position < sum(sizes)")
 
     def _rungs(self, up_to: int) -> list[int]:
         """Every bracket's rung resources ≤ ``up_to`` (and ≤ ``max_resource`` when known)."""
@@ -127,4 +131,5 @@ class HyperbandPruner(BasePruner):
             bracket,
             self._bootstrap,
             same_bracket=lambda t: self.bracket_of(t.number) == bracket,
+            max_resource=self._max_resource,
         )

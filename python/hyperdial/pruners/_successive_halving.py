@@ -35,6 +35,7 @@ def asha_prune(
     min_early_stopping_rate: int,
     bootstrap_count: int,
     same_bracket: Callable[[FrozenTrial], bool] | None = None,
+    max_resource: int | None = None,
 ) -> bool:
     """The asynchronous successive-halving decision for ``trial`` at its latest report.
 
@@ -43,7 +44,10 @@ def asha_prune(
     its loss there is among the best ``1/reduction_factor`` of every trial that has reached
     the rung so far (itself included; other workers' running trials count). While fewer than
     ``reduction_factor`` trials have reached a rung, only the best so far goes on. While fewer
-    than ``bootstrap_count`` trials have reached it, every trial goes on.
+    than ``bootstrap_count`` trials have reached it, every trial goes on. When ``max_resource``
+    is given, rungs at or beyond it are not judged: a trial there has had its full training,
+    and stopping it would save nothing (the top rung of successive halving only picks the
+    winner).
     """
     step = trial.last_step
     if step is None:
@@ -55,7 +59,7 @@ def asha_prune(
     k = 0
     while True:
         resource = min_resource * reduction_factor ** (min_early_stopping_rate + k)
-        if resource > step:
+        if resource > step or (max_resource is not None and resource >= max_resource):
             return False
         k += 1
         if resource <= previous:
