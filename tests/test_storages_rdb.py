@@ -561,6 +561,27 @@ def test_a_slow_live_worker_is_not_failed(sqlite_url: str) -> None:
     assert reaper.fail_stale_trials() == []
 
 
+def test_remove_session_while_heartbeats_run_leaks_no_connection(url: str) -> None:
+    # A beat in flight while remove_session disposed the pool used to return its connection to
+    # the disposed pool, where it was never closed (psycopg: "deleted while still open").
+    import gc
+    import time
+    import warnings
+
+    storage = RDBStorage(url, heartbeat_interval=0.02)
+    sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE])
+    storage.create_new_trial(sid)  # a RUNNING trial of this process: every tick beats
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(200):
+            storage.remove_session()
+            time.sleep(0.002)
+        storage.remove_session()
+        gc.collect()
+    leaks = [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert leaks == [], [str(w.message) for w in leaks[:3]]
+
+
 def test_racing_reapers_fail_a_stale_trial_once(url: str) -> None:
     from concurrent.futures import ThreadPoolExecutor
 

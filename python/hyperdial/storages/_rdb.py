@@ -230,6 +230,10 @@ class RDBStorage(BaseStorage):
         self._finished_live: collections.deque[int] = collections.deque()
         self._check_schema()
         self._owned: set[int] = set()  # RUNNING trials this process beats for
+        # Held by the heartbeat thread while it works and by remove_session: disposing the pool
+        # while a beat has a connection checked out would return that connection to the old,
+        # disposed pool, where nothing closes it.
+        self._bg_lock = threading.Lock()
         if self._heartbeat is not None:
             stop = threading.Event()
             thread = threading.Thread(
@@ -294,8 +298,13 @@ class RDBStorage(BaseStorage):
         self._setup()
 
     def remove_session(self) -> None:
-        """Closes this process's pooled connections (they reopen on the next call)."""
-        self.engine.dispose()
+        """Closes this process's pooled connections (they reopen on the next call).
+
+        Call it when no other thread of yours is using this storage: a connection another
+        thread has checked out is not closed by it (the heartbeat thread is waited for).
+        """
+        with self._bg_lock:
+            self.engine.dispose()
 
     def __repr__(self) -> str:
         return f"RDBStorage({make_url(self.url).render_as_string(hide_password=True)!r})"
@@ -1292,8 +1301,10 @@ def _heartbeat_loop(ref: weakref.ref[RDBStorage], stop: threading.Event, tick: f
         if storage is None:
             return
         try:
-            storage._beat()
-            for tid in storage.fail_stale_trials():
+            with storage._bg_lock:
+                storage._beat()
+                stale = storage.fail_stale_trials()
+            for tid in stale:
                 logger.warning(f"Trial id {tid} failed: its worker stopped sending heartbeats.")
         except Exception as e:  # noqa: BLE001 (a database hiccup must not kill the thread)
             logger.warning(f"Heartbeat of {storage!r} failed (will retry): {e!r}")
