@@ -113,10 +113,12 @@ def test_picks_the_highest_budget_with_enough_results(n_min: int, budget: int | 
     assert BOHBSampler(min_points_in_model=n_min).choose_budget(study) == budget
 
 
-def test_default_n_min_is_the_number_of_parameters_plus_one() -> None:
+def test_default_n_min_is_bohbs_n_min_plus_two() -> None:
     study = _study(_hb())
-    _history(study)  # 2 parameters: 3 results needed
-    assert BOHBSampler().choose_budget(study) == 3
+    _history(study)  # 2 parameters: N_min = 3, a model after N_min + 2 = 5 results
+    assert BOHBSampler().choose_budget(study) == 1
+    assert BOHBSampler(min_points_in_model=5).choose_budget(study) == 1
+    assert BOHBSampler(min_points_in_model=4).choose_budget(study) == 3
 
 
 def test_running_trials_count_once_they_report_and_nan_does_not() -> None:

@@ -217,7 +217,9 @@ class BOHBSampler(BaseSampler):
         base: The model-based sampler; default ``TPESampler(seed=seed, n_startup_trials=0)``.
         seed: An integer in ``[0, 2**63)`` for the random proposals; None draws one.
         min_points_in_model: Results a budget needs before the model is fitted there; None
-            means BOHB's default, the number of parameters plus one.
+            means BOHB's rule, ``N_min + 2`` results with ``N_min = d + 1`` for ``d``
+            parameters (Falkner et al. 2018, Sec. 4.1: the model is built after ``N_min + 2``
+            random configurations), i.e. ``d + 3``.
         random_fraction: Share of trials proposed at random, in ``[0, 1]`` (BOHB: 1/3).
         budgets: Explicit candidate budgets (steps ≥ 0), instead of the pruner's rungs.
     """
@@ -313,7 +315,7 @@ class BOHBSampler(BaseSampler):
         n_min = self._n_min
         if n_min is None:
             names = {n for t in trials if t.state != TrialState.RUNNING for n in t.params}
-            n_min = len(names) + 1
+            n_min = len(names) + 3  # BOHB: N_min + 2 with N_min = d + 1
         candidates = self._candidates(study, trials)
         if not candidates:
             complete = sum(t.state == TrialState.COMPLETE for t in trials)
