@@ -12,19 +12,28 @@ Variants: no pruning, Median, ASHA, Hyperband (all with a random sampler) and BO
 (hyperdial: ``BOHBSampler`` + ``HyperbandPruner``; Optuna: ``TPESampler`` + its
 ``HyperbandPruner``, the combination Optuna documents for BOHB-like search).
 
-Protocol, per task and seed, for each library: the no-pruning run does ``--trials`` trials;
-its time ``W`` is the time budget of every pruned run of that library and seed (cut at ``W``
-exactly: a trial still training then is stopped), and its final best score ``S`` is the
-target. Recorded per run: the time when the best COMPLETE score first reached ``S`` (the
-"time to the no-pruning score", as a fraction of ``W``; also in training steps), the time to a
-fixed target, and the best score at ``W``. Runs of the two libraries alternate.
+Protocol, per task and seed, for each library: the no-pruning run does ``--trials`` trials
+(a real random search: tens of CPU seconds); its time ``W`` is the time budget of every
+pruned run of that library and seed (cut at ``W`` exactly: a trial still training then is
+stopped), and its final best score ``S`` is the target. Recorded per run: the time when the
+best COMPLETE score first reached ``S`` (the "time to the no-pruning score", as a fraction of
+``W``; also in training steps), the time to a fixed target, and the best score at ``W``. Runs
+of the two libraries alternate within one process.
 
-Time is the CPU time of this (single-threaded) process, ``time.process_time()``: on an idle
-machine it equals the wall time, and on the shared 2-core machine this runs on, where the load
-average swung between 8 and 34 during one run, it keeps one run's budget meaningful for the
-next. Wall times are recorded too.
+Pruner settings, the same for both libraries: rungs at 1, 3, 9 and 27 steps (η = 3, the
+reduction factor the Hyperband paper recommends; ``min_resource=1``, ``max_resource=27``, so
+Hyperband has ``floor(log_3 27) + 1 = 4`` brackets). ``rank_correlation`` in the summary
+gives, from the no-pruning runs, Spearman's ρ between a trial's score at each rung and its
+final score: how informative the first rung is.
 
-    pip install ".[bench]" lightgbm && python bench/pruning.py [--seeds 7]
+Time is the CPU time of each (single-threaded) process, ``time.process_time()``: on an idle
+machine it equals the wall time, and on the shared 2-core machine this runs on it keeps one
+run's budget meaningful for the next. Wall times are recorded too. ``--jobs`` runs the
+(task, seed) units in that many processes — each measures its own CPU time, so the
+measurement is unchanged — and every unit is cached in ``bench/results/cache/pruning/`` as
+it ends (keyed by the code it ran), so an interrupted run resumes.
+
+    pip install ".[bench]" lightgbm && python bench/pruning.py [--seeds 10] [--jobs 2]
 
 Writes bench/results/pruning.json and bench/results/pruning.png.
 """
@@ -37,14 +46,17 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one thread per model: both libraries alike
 
 import argparse
+import hashlib
 import json
 import logging
+import multiprocessing
 import platform
 import statistics
 import sys
 import time
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +75,9 @@ TASKS: dict[str, tuple[int, int, str, float]] = {
     "mlp": (1, 27, "maximize", 0.97),
     "lgbm": (0, 27, "minimize", 0.12),
 }
+
+
+RUNGS = (1, 3, 9, 27)  # min_resource = 1, reduction factor 3, max_resource = 27
 
 
 class _TimeUp(Exception):
@@ -214,6 +229,7 @@ def run(
     study = make_study(lib, variant, seed, task)
     sign = 1.0 if direction == "maximize" else -1.0
     counters = {"steps": 0}
+    load_start = os.getloadavg()[0]
     start_wall = time.perf_counter()
     start = time.process_time()
 
@@ -243,13 +259,23 @@ def run(
         mode = t.system_attrs.get("bohb:mode")
         if mode is not None:
             modes[mode] = modes.get(mode, 0) + 1
+    curves = None
+    if variant == "none":  # (score at the rungs 1, 3, 9; final score) per finished trial
+        curves = [
+            [t.intermediate_values.get(r) for r in RUNGS[:-1]] + [t.value]
+            for t in study.trials
+            if t.state.name == "COMPLETE"
+        ]
     return {
+        "curves": curves,
         "lib": lib,
         "task": task,
         "variant": variant,
         "seed": seed,
         "cpu_s": cpu,
         "wall_s": wall,
+        "loadavg_start": load_start,
+        "loadavg_end": os.getloadavg()[0],
         "steps": counters["steps"],
         "n_trials": len(states),
         "n_pruned": states.count("PRUNED"),
@@ -273,60 +299,113 @@ def _reach(
     return next(((t, n) for t, v, n in history if sign * v >= sign * target - 1e-12), None)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=7)
-    parser.add_argument(
-        "--trials", default="mlp=8,lgbm=16", help="trials of the no-pruning run, per task"
-    )
-    parser.add_argument("--tasks", default="mlp,lgbm")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "pruning"))
-    args = parser.parse_args()
-
-    import lightgbm
+def _setup() -> tuple[np.ndarray, ...]:
     import optuna
 
     optuna.logging.set_verbosity(logging.ERROR)
     hyperdial.logging.set_verbosity(logging.ERROR)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
-
     X, y = load_digits(return_X_y=True)
-    data = tuple(train_test_split(X / 16.0, y, test_size=0.3, random_state=0, stratify=y))
+    return tuple(train_test_split(X / 16.0, y, test_size=0.3, random_state=0, stratify=y))
+
+
+def run_unit(task: str, seed: int, n_trials: int) -> list[dict[str, Any]]:
+    """Every variant and library for one task and seed, in one process (alternating libraries:
+    the same load for both)."""
+    data = _setup()
+    sign = 1.0 if TASKS[task][2] == "maximize" else -1.0
+    for lib in LIBS:  # warm-up, not measured: first-use imports would inflate the first run
+        run(lib, task, "bohb", seed, data, 2, None)
+    base: dict[str, dict[str, Any]] = {}
+    runs = []
+    for variant in VARIANTS:
+        for lib in LIBS:
+            if variant == "none":
+                r = run(lib, task, variant, seed, data, n_trials, None)
+                base[lib] = r
+            else:
+                r = run(lib, task, variant, seed, data, None, base[lib]["cpu_s"])
+            ref = base[lib]
+            r["budget_s"] = ref["cpu_s"]
+            r["target"] = ref["history"][-1][1]
+            r["best_at_budget"] = _best_at(r["history"], ref["cpu_s"])
+            hit = _reach(r["history"], r["target"], sign)
+            r["time_to_none_score_s"] = None if hit is None else hit[0]
+            r["time_to_none_score_frac"] = None if hit is None else hit[0] / ref["cpu_s"]
+            # the same in training steps: what the load of the machine cannot change
+            r["steps_to_none_score_frac"] = None if hit is None else hit[1] / ref["steps"]
+            r["loadavg"] = os.getloadavg()[0]
+            runs.append(r)
+            frac = r["time_to_none_score_frac"]
+            print(
+                f"seed {seed} {task:>4} {variant:>9} {lib:>9}: {r['cpu_s']:5.2f} s cpu "
+                f"({r['wall_s']:6.2f} wall, load {r['loadavg']:4.1f}), "
+                f"{r['n_trials']:3d} trials ({r['n_pruned']:3d} pruned), "
+                f"{r['steps']:4d} steps, best@W {r['best_at_budget']:.4f}, "
+                f"to S {'-' if frac is None else f'{frac:.2f}'} W",
+                flush=True,
+            )
+    return runs
+
+
+def _code_key() -> str:
+    """A hash of the code a cached unit ran: this file, the pruners and BOHBSampler."""
+    root = Path(hyperdial.__file__).parent
+    files = [Path(__file__), *sorted((root / "pruners").glob("*.py")), root / "samplers/_bohb.py"]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _cached_unit(cache: Path, key: str, task: str, seed: int, n_trials: int) -> Any:
+    path = cache / f"{task}_s{seed}_n{n_trials}_{key}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    runs = run_unit(task, seed, n_trials)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(runs))
+    tmp.replace(path)
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--trials", default="mlp=30,lgbm=80", help="trials of the no-pruning run, per task"
+    )
+    parser.add_argument("--tasks", default="mlp,lgbm")
+    parser.add_argument("--jobs", type=int, default=2, help="processes, one (task, seed) each")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "pruning"))
+    parser.add_argument(
+        "--cache", default=str(Path(__file__).parent / "results" / "cache" / "pruning")
+    )
+    args = parser.parse_args()
+
+    import lightgbm
+    import optuna
+
     tasks = args.tasks.split(",")
     n_trials = {k: int(v) for k, v in (kv.split("=") for kv in args.trials.split(","))}
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    key = _code_key()
     load_before = os.getloadavg()
+    units = [(task, seed) for seed in range(args.seeds) for task in tasks]
     runs: list[dict[str, Any]] = []
-    for seed in range(args.seeds):
-        for task in tasks:
-            sign = 1.0 if TASKS[task][2] == "maximize" else -1.0
-            base: dict[str, dict[str, Any]] = {}
-            for variant in VARIANTS:
-                for lib in LIBS:  # alternating: the same load for both
-                    if variant == "none":
-                        r = run(lib, task, variant, seed, data, n_trials[task], None)
-                        base[lib] = r
-                    else:
-                        r = run(lib, task, variant, seed, data, None, base[lib]["cpu_s"])
-                    ref = base[lib]
-                    r["budget_s"] = ref["cpu_s"]
-                    r["target"] = ref["history"][-1][1]
-                    r["best_at_budget"] = _best_at(r["history"], ref["cpu_s"])
-                    hit = _reach(r["history"], r["target"], sign)
-                    r["time_to_none_score_s"] = None if hit is None else hit[0]
-                    r["time_to_none_score_frac"] = None if hit is None else hit[0] / ref["cpu_s"]
-                    # the same in training steps: what the load of the machine cannot change
-                    r["steps_to_none_score_frac"] = None if hit is None else hit[1] / ref["steps"]
-                    r["loadavg"] = os.getloadavg()[0]
-                    runs.append(r)
-                    frac = r["time_to_none_score_frac"]
-                    print(
-                        f"seed {seed} {task:>4} {variant:>9} {lib:>9}: {r['cpu_s']:5.2f} s cpu "
-                        f"({r['wall_s']:5.2f} wall), "
-                        f"{r['n_trials']:3d} trials ({r['n_pruned']:3d} pruned), "
-                        f"{r['steps']:4d} steps, best@W {r['best_at_budget']:.4f}, "
-                        f"to S {'-' if frac is None else f'{frac:.2f}'} W",
-                        flush=True,
-                    )
+    if args.jobs <= 1:
+        for task, seed in units:
+            runs += _cached_unit(cache, key, task, seed, n_trials[task])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(args.jobs, mp_context=ctx) as pool:
+            futures = [
+                pool.submit(_cached_unit, cache, key, task, seed, n_trials[task])
+                for task, seed in units
+            ]
+            for fut in futures:
+                runs += fut.result()
 
     summary = summarise(runs, tasks)
     result = {
@@ -339,6 +418,7 @@ def main() -> None:
         },
         "fixed_targets": {t: TASKS[t][3] for t in tasks},
         "args": vars(args),
+        "code_key": key,
         "summary": summary,
         "runs": runs,
         "machine": {
@@ -410,7 +490,7 @@ def summarise(runs: list[dict[str, Any]], tasks: list[str]) -> dict[str, Any]:
                     f"{s['best_at_budget_median']:7.4f} {'-' if tf is None else f'{tf:.2f}':>10}"
                 )
         for lib in LIBS:
-            wins = wins_steps = 0
+            wins = wins_steps = both_never = 0
             n = 0
             for seed in sorted({r["seed"] for r in runs}):
                 by = {
@@ -421,6 +501,10 @@ def summarise(runs: list[dict[str, Any]], tasks: list[str]) -> dict[str, Any]:
                 if "bohb" not in by or "hyperband" not in by:
                     continue
                 n += 1
+                both_never += (
+                    by["bohb"]["time_to_none_score_frac"] is None
+                    and by["hyperband"]["time_to_none_score_frac"] is None
+                )
                 for key in ("time_to_none_score_frac", "steps_to_none_score_frac"):
                     b = by["bohb"][key]
                     h = by["hyperband"][key]
@@ -433,12 +517,40 @@ def summarise(runs: list[dict[str, Any]], tasks: list[str]) -> dict[str, Any]:
                 "seeds": n,
                 "bohb_le_hyperband_time": wins,
                 "bohb_le_hyperband_steps": wins_steps,
+                "both_never_reached": both_never,
             }
             print(
                 f"{task:>4} BOHB-style <= Hyperband to S, {lib}: {wins}/{n} seeds by time, "
-                f"{wins_steps}/{n} by training steps"
+                f"{wins_steps}/{n} by training steps ({both_never} where neither reached S)"
             )
+        rho = _rank_correlation(runs, task)
+        summary[f"{task}/rank_correlation"] = rho
+        print(
+            f"{task:>4} Spearman rho(score at rung, final score), median over no-pruning runs: "
+            + ", ".join(f"step {r}: {v:.2f}" for r, v in rho.items())
+        )
     return summary
+
+
+def _rank_correlation(runs: list[dict[str, Any]], task: str) -> dict[str, float]:
+    """Median over the no-pruning runs of Spearman's rho between each trial's score at a rung
+    (1, 3, 9) and its final score: how well a rung ranks the configurations."""
+    from scipy.stats import spearmanr
+
+    out: dict[str, float] = {}
+    for i, rung in enumerate(RUNGS[:-1]):
+        rhos = []
+        for r in runs:
+            if r["task"] != task or r["variant"] != "none" or not r.get("curves"):
+                continue
+            pairs = [(c[i], c[-1]) for c in r["curves"] if c[i] is not None]
+            if len(pairs) >= 3:
+                rho = spearmanr(*zip(*pairs, strict=True))[0]
+                if rho == rho:
+                    rhos.append(float(rho))
+        if rhos:
+            out[str(rung)] = statistics.median(rhos)
+    return out
 
 
 math_inf = float("inf")
