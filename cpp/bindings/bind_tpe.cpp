@@ -46,8 +46,8 @@ void bind_tpe(py::module_& m) {
             ParzenDims dims;
             dims.coarse.assign(static_cast<std::size_t>(mu.cols()), 0);
             const RowMatrixXi64 no_cat(mu.rows(), 0);
-            ParzenMixture(mu, no_cat, VectorXd(0), dims, ParzenOptions{}, "");  // validates mu
-            return parzen_bandwidths(mu, consider_endpoints);
+            const ParzenMixture est(mu, no_cat, VectorXd(0), dims, {1.0, consider_endpoints, false});
+            return RowMatrixXd(est.widths().topRows(mu.rows()));
         },
         py::arg("mu"), py::arg("consider_endpoints") = false,
         py::call_guard<py::gil_scoped_release>(),

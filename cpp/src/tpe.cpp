@@ -17,8 +17,9 @@ constexpr double kSqrt2 = 1.41421356237309504880168872420969808;
 constexpr double kInvSqrt2 = 0.70710678118654752440084436210485;
 constexpr double kLogSqrt2Pi = 0.91893853320467274178032973640562;
 constexpr double kTiny = 1e-300;
-// Candidates per parallel block (each block owns one buffer of n + 1 doubles).
-constexpr Index kBlock = 8;
+// Candidates per parallel block, scored together (their Gaussian sums stay in registers).
+constexpr int kBlockRows = 8;
+constexpr Index kBlock = kBlockRows;
 
 std::string shape_of(Index rows, Index cols) {
     return "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")";
@@ -122,12 +123,15 @@ double log_ndtr_diff(double a, double b) {
     return std::log(std::max(mass, kTiny));
 }
 
-RowMatrixXd parzen_bandwidths(const Eigen::Ref<const RowMatrixXd>& mu, bool consider_endpoints) {
-    const Index n = mu.rows();
-    const Index dn = mu.cols();
-    RowMatrixXd sig(n, dn);
+namespace {
+
+// The widths of the first n entries of each row of mu_t (dn rows: one per dimension) into the
+// same entries of sig_t; see parzen_bandwidths. Rows, not columns, so that every pass reads and
+// writes contiguous memory.
+void bandwidths_by_row(const RowMatrixXd& mu_t, Index n, bool consider_endpoints,
+                       RowMatrixXd& sig_t) {
     if (n == 0) {
-        return sig;
+        return;
     }
     int bits = 1;
     while ((static_cast<std::uint64_t>(n - 1) >> bits) != 0) {
@@ -135,44 +139,49 @@ RowMatrixXd parzen_bandwidths(const Eigen::Ref<const RowMatrixXd>& mu, bool cons
     }
     const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
     const double clip_lo = 1.0 / std::min(100.0, static_cast<double>(n) + 2.0);
-    std::vector<std::uint64_t> keys(static_cast<std::size_t>(n));
-    std::vector<std::uint64_t> sorted(static_cast<std::size_t>(n));
-    std::vector<std::size_t> bucket(static_cast<std::size_t>(n) + 1);
-    std::vector<double> ext(static_cast<std::size_t>(n) + 2);
-    std::vector<double> gap(static_cast<std::size_t>(n) + 1);
     const auto un = static_cast<std::size_t>(n);
-    for (Index d = 0; d < dn; ++d) {
+    std::vector<std::uint64_t> keys(un);
+    std::vector<std::uint64_t> sorted(un);
+    std::vector<std::size_t> bucket(un + 1);
+    std::vector<double> ext(un + 2);
+    for (Index d = 0; d < mu_t.rows(); ++d) {
+        const double* mu_d = mu_t.row(d).data();
         for (std::size_t j = 0; j < un; ++j) {
-            const double v = mu(static_cast<Index>(j), d) + 0.0;  // + 0.0: no -0.0
+            const double v = mu_d[j] + 0.0;  // + 0.0: no -0.0
             std::uint64_t k = 0;
             std::memcpy(&k, &v, sizeof k);
             keys[j] = (k & ~mask) | static_cast<std::uint64_t>(j);
         }
         sort_keys(keys, bucket, sorted);
-        keys.swap(sorted);
         ext[0] = 0.0;
         ext[un + 1] = 1.0;
         for (std::size_t j = 0; j < un; ++j) {
-            const std::uint64_t k = keys[j] & ~mask;
+            const std::uint64_t k = sorted[j] & ~mask;
             std::memcpy(&ext[j + 1], &k, sizeof k);
         }
-        for (std::size_t j = 0; j <= un; ++j) {
-            gap[j] = ext[j + 1] - ext[j];
-        }
+        // Sorted point j has the gaps ext[j + 1] - ext[j] (left) and ext[j + 2] - ext[j + 1].
+        double* sig_d = sig_t.row(d).data();
         for (std::size_t j = 0; j < un; ++j) {
-            double s = std::max(gap[j], gap[j + 1]);
+            double s = std::max(ext[j + 1] - ext[j], ext[j + 2] - ext[j + 1]);
             if (!consider_endpoints && un >= 2) {
                 if (j == 0) {
-                    s = gap[1];
+                    s = ext[2] - ext[1];
                 } else if (j == un - 1) {
-                    s = gap[un - 1];
+                    s = ext[un] - ext[un - 1];
                 }
             }
-            s = std::min(std::max(s, clip_lo), 1.0);
-            sig(static_cast<Index>(keys[j] & mask), d) = s;
+            sig_d[sorted[j] & mask] = std::min(std::max(s, clip_lo), 1.0);
         }
     }
-    return sig;
+}
+
+}  // namespace
+
+RowMatrixXd parzen_bandwidths(const Eigen::Ref<const RowMatrixXd>& mu, bool consider_endpoints) {
+    const RowMatrixXd mu_t = mu.transpose();
+    RowMatrixXd sig_t(mu.cols(), mu.rows());
+    bandwidths_by_row(mu_t, mu.rows(), consider_endpoints, sig_t);
+    return sig_t.transpose();
 }
 
 ParzenMixture::ParzenMixture(const Eigen::Ref<const RowMatrixXd>& mu,
@@ -232,13 +241,18 @@ ParzenMixture::ParzenMixture(const Eigen::Ref<const RowMatrixXd>& mu,
         base_[j] = std::log(std::max(p_[j], kTiny));
     }
 
-    const RowMatrixXd sig = parzen_bandwidths(mu, options.consider_endpoints);
     mu_t_.resize(dn, n_comp_);
     sig_t_.resize(dn, n_comp_);
-    inv_sig_t_.resize(dn, n_comp_);
+    fine_dims_.clear();
+    for (Index d = 0; d < dn; ++d) {
+        if (dims_.coarse[static_cast<std::size_t>(d)] == 0) {
+            fine_dims_.push_back(d);
+        }
+    }
+    fine_.resize(n_comp_, 2 * static_cast<Index>(fine_dims_.size()));
     mu_t_.leftCols(n) = mu.transpose();
     mu_t_.col(n).setConstant(0.5);
-    sig_t_.leftCols(n) = sig.transpose();
+    bandwidths_by_row(mu_t_, n, options.consider_endpoints, sig_t_);
     sig_t_.col(n).setOnes();
     // sum_fine log s_jd as the log of a running product (one log per component, not per
     // entry; s >= 0.01, so a product is flushed into the sum before it can underflow).
@@ -246,11 +260,13 @@ ParzenMixture::ParzenMixture(const Eigen::Ref<const RowMatrixXd>& mu,
     Index n_fine = 0;
     for (Index d = 0; d < dn; ++d) {
         const bool fine = dims_.coarse[static_cast<std::size_t>(d)] == 0;
-        n_fine += fine ? 1 : 0;
         for (Index j = 0; j < n_comp_; ++j) {
             const double m = mu_t_(d, j);
             const double s = sig_t_(d, j);
-            inv_sig_t_(d, j) = 1.0 / s;
+            if (fine) {
+                fine_(j, 2 * n_fine) = m;
+                fine_(j, 2 * n_fine + 1) = 1.0 / s;
+            }
             // Truncation mass over [0, 1] (>= 0.34 for m in [0, 1], s <= 1: no cancellation);
             // taken as 1 more than 6 s inside both ends.
             const double six = 6.0 * s;
@@ -267,6 +283,7 @@ ParzenMixture::ParzenMixture(const Eigen::Ref<const RowMatrixXd>& mu,
                 }
             }
         }
+        n_fine += fine ? 1 : 0;
     }
     base_.array() -= prod.array().log();
     base_.array() -= kLogSqrt2Pi * static_cast<double>(n_fine);
@@ -350,49 +367,66 @@ VectorXd ParzenMixture::log_pdf(const Eigen::Ref<const RowMatrixXd>& x,
     const Index n_blocks = (m + kBlock - 1) / kBlock;
     const double work = static_cast<double>(m) * static_cast<double>(nc) *
                         static_cast<double>(3 * dn + dc + 20);
+    const auto n_fine = static_cast<Index>(fine_dims_.size());
     parallel_for(n_blocks, threads_for_work(work, n_threads), [&](std::ptrdiff_t b) {
-        // Eigen array expressions, so that the loops over components are vectorised.
-        Eigen::ArrayXd acc(nc);
-        Eigen::ArrayXd quad(nc);
-        const Index i_end = std::min(m, (static_cast<Index>(b) + 1) * kBlock);
-        for (Index i = static_cast<Index>(b) * kBlock; i < i_end; ++i) {
-            quad.setZero();
-            acc = base_.array();
+        const Index i0 = static_cast<Index>(b) * kBlock;
+        const Index rows = std::min(kBlock, m - i0);
+        // The block's fine coordinates by dimension (rows past the end repeat the last one).
+        Eigen::Matrix<double, kBlockRows, Eigen::Dynamic> xf(kBlock, n_fine);
+        for (Index f = 0; f < n_fine; ++f) {
+            for (Index c = 0; c < kBlock; ++c) {
+                xf(c, f) = x(i0 + std::min(c, rows - 1), fine_dims_[static_cast<std::size_t>(f)]);
+            }
+        }
+        // acc(c, j): log of component j's term at candidate i0 + c. The Gaussian part is
+        // summed with the block's 8 candidates in registers, one pass over the components.
+        RowMatrixXd acc(kBlock, nc);
+        for (Index j = 0; j < nc; ++j) {
+            const double* row = fine_.row(j).data();
+            Eigen::Array<double, kBlockRows, 1> q = Eigen::Array<double, kBlockRows, 1>::Zero();
+            for (Index f = 0; f < n_fine; ++f) {
+                q += ((xf.col(f).array() - row[2 * f]) * row[2 * f + 1]).square();
+            }
+            for (Index c = 0; c < kBlock; ++c) {
+                acc(c, j) = base_[j] - 0.5 * q[c];
+            }
+        }
+        Eigen::ArrayXd e(nc);
+        for (Index c = 0; c < rows; ++c) {
+            const Index i = i0 + c;
+            double* acc_c = acc.row(c).data();
             for (Index d = 0; d < dn; ++d) {
-                const auto mu_d = mu_t_.row(d).array();
                 if (dims_.coarse[static_cast<std::size_t>(d)] == 0) {
-                    quad += ((x(i, d) - mu_d) * inv_sig_t_.row(d).array()).square();
-                } else {
-                    const double* mu_p = mu_t_.row(d).data();
-                    const double* sig_p = sig_t_.row(d).data();
-                    const double lo_d = lo(i, d);
-                    const double hi_d = hi(i, d);
-                    for (Index j = 0; j < nc; ++j) {
-                        acc[j] += log_ndtr_diff((lo_d - mu_p[j]) / sig_p[j],
-                                                (hi_d - mu_p[j]) / sig_p[j]);
-                    }
+                    continue;
+                }
+                const double* mu_p = mu_t_.row(d).data();
+                const double* sig_p = sig_t_.row(d).data();
+                const double lo_d = lo(i, d);
+                const double hi_d = hi(i, d);
+                for (Index j = 0; j < nc; ++j) {
+                    acc_c[j] +=
+                        log_ndtr_diff((lo_d - mu_p[j]) / sig_p[j], (hi_d - mu_p[j]) / sig_p[j]);
                 }
             }
             for (Index k = 0; k < dc; ++k) {
                 const std::int64_t* cat_k = cat_t_.row(k).data();
-                const std::int64_t c = xc(i, k);
+                const std::int64_t code = xc(i, k);
                 const double h = hit[k];
                 const double s = miss[k];
                 for (Index j = 0; j < no; ++j) {
-                    acc[j] += cat_k[j] == c ? h : s;
+                    acc_c[j] += cat_k[j] == code ? h : s;
                 }
             }
-            acc[no] += prior_cat;
-            acc -= 0.5 * quad;
-            const double mx = acc.maxCoeff();
+            acc_c[no] += prior_cat;
+            const double mx = acc.row(c).maxCoeff();
             if (!std::isfinite(mx)) {
                 out[i] = mx;
                 continue;
             }
             for (Index j = 0; j < nc; ++j) {
-                quad[j] = exp_vec(acc[j] - mx);
+                e[j] = exp_vec(acc_c[j] - mx);
             }
-            out[i] = mx + std::log(quad.sum());
+            out[i] = mx + std::log(e.sum());
         }
     });
     return out;

@@ -84,7 +84,9 @@ class ParzenMixture {
     // Numeric dimensions by row (dn, n + 1), so that loops over components are contiguous.
     RowMatrixXd mu_t_;
     RowMatrixXd sig_t_;
-    RowMatrixXd inv_sig_t_;
+    // Fine (density-scored) dimensions by component (n + 1, 2 n_fine): mean, 1 / width pairs.
+    std::vector<Index> fine_dims_;
+    RowMatrixXd fine_;
     RowMatrixXi64 cat_t_;  // (dc, n)
 };
 
