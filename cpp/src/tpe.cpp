@@ -81,7 +81,8 @@ void sort_keys(const std::vector<std::uint64_t>& keys, std::vector<std::size_t>&
     const auto bucket_of = [&](std::uint64_t key) {
         double v = 0.0;
         std::memcpy(&v, &key, sizeof v);  // the value with the index bits: still monotone
-        return std::min(n - 1, static_cast<std::size_t>(v * scale));
+        // v * scale is in [0, n]: convert through int64 (one instruction on x86-64).
+        return std::min(n - 1, static_cast<std::size_t>(static_cast<std::int64_t>(v * scale)));
     };
     std::fill(bucket.begin(), bucket.end(), std::size_t{0});
     for (const std::uint64_t k : keys) {
@@ -381,6 +382,7 @@ VectorXd ParzenMixture::log_pdf(const Eigen::Ref<const RowMatrixXd>& x,
         // acc(c, j): log of component j's term at candidate i0 + c. The Gaussian part is
         // summed with the block's 8 candidates in registers, one pass over the components.
         RowMatrixXd acc(kBlock, nc);
+        Eigen::ArrayXd e(nc);
         for (Index j = 0; j < nc; ++j) {
             const double* row = fine_.row(j).data();
             Eigen::Array<double, kBlockRows, 1> q = Eigen::Array<double, kBlockRows, 1>::Zero();
@@ -391,7 +393,6 @@ VectorXd ParzenMixture::log_pdf(const Eigen::Ref<const RowMatrixXd>& x,
                 acc(c, j) = base_[j] - 0.5 * q[c];
             }
         }
-        Eigen::ArrayXd e(nc);
         for (Index c = 0; c < rows; ++c) {
             const Index i = i0 + c;
             double* acc_c = acc.row(c).data();

@@ -353,3 +353,66 @@ def test_log_ratio_errors_name_the_group() -> None:
         _core.tpe_bandwidths(np.array([[0.5], [math.nan]]))
     with pytest.raises(ValueError, match="weights must have 4 entries"):
         _core.tpe_mixture(good, np.ones(3))
+
+
+def _draw_as_before(
+    rng: np.random.Generator,
+    m: int,
+    p: np.ndarray,
+    mu_all: np.ndarray,
+    sig_all: np.ndarray,
+    cat: np.ndarray,
+    n_choices: np.ndarray,
+    eps: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate draw as it was written before the C++ kernel (whole-array rejection),
+    whose random stream bench/results/tpe_quality.json was measured with."""
+    n_obs = mu_all.shape[0] - 1
+    cum = np.cumsum(p)
+    comp = np.minimum(np.searchsorted(cum, rng.random(m) * cum[-1], side="right"), n_obs)
+    mu, sig = mu_all[comp], sig_all[comp]
+    x = rng.normal(mu, sig)
+    for _ in range(32):
+        bad = (x < 0.0) | (x > 1.0)
+        if not bad.any():
+            break
+        x[bad] = rng.normal(mu[bad], sig[bad])
+    np.clip(x, 0.0, 1.0, out=x)
+    xc = np.empty((m, cat.shape[1]), dtype=np.int64)
+    own_rows = np.minimum(comp, max(n_obs - 1, 0))
+    for k in range(cat.shape[1]):
+        kk = int(n_choices[k])
+        uniform = rng.integers(0, kk, size=m)
+        keep = rng.random(m) < 1.0 / (1.0 + kk * eps)
+        own = cat[own_rows, k] if n_obs else uniform
+        xc[:, k] = np.where(keep & (comp != n_obs), own, uniform)
+    return x, xc
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 30),
+    dn=st.integers(0, 5),
+    dc=st.integers(0, 2),
+    wide=st.floats(1e-3, 3.0),
+)
+def test_draw_keeps_the_random_stream(seed: int, n: int, dn: int, dc: int, wide: float) -> None:
+    """sample_mixture redraws rejected entries one by one; the values and the stream stay
+    those of the whole-array rejection (wide kernels: many rejections)."""
+    g = np.random.default_rng(seed)
+    mu_all = np.vstack([g.random((n, dn)) ** 3, np.full((1, dn), 0.5)])
+    sig_all = np.vstack([g.random((n, dn)) * wide + 1e-3, np.ones((1, dn))])
+    p = g.random(n + 1)
+    p /= p.sum()
+    n_choices = g.integers(1, 5, dc).astype(np.float64)
+    cat = np.array([g.integers(0, int(k), n) for k in n_choices], dtype=np.int64).T
+    cat = cat.reshape(n, dc)
+    args = (24, p, mu_all, sig_all, cat, n_choices, 0.2)
+    rng_a, rng_b = np.random.default_rng(seed), np.random.default_rng(seed)
+    x, xc = sample_mixture(rng_a, *args)
+    x_ref, xc_ref = _draw_as_before(rng_b, *args)
+    np.testing.assert_array_equal(x, x_ref)
+    np.testing.assert_array_equal(xc, xc_ref)
+    assert rng_a.random() == rng_b.random()  # the generators are left in the same state
+    assert np.all((x >= 0) & (x <= 1))

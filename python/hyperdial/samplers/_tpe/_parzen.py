@@ -353,12 +353,26 @@ def sample_mixture(
     mu = mu_all[comp]
     sig = sig_all[comp]
     x = rng.normal(mu, sig)
-    for _ in range(32):  # rejection onto [0, 1]; acceptance is >= 1/3 per draw
-        bad = (x < 0.0) | (x > 1.0)
-        if not bad.any():
-            break
-        x[bad] = rng.normal(mu[bad], sig[bad])
-    np.clip(x, 0.0, 1.0, out=x)
+    # Rejection onto [0, 1] (acceptance >= 1/3 per draw), at most 32 redraws. The few rejected
+    # entries are redrawn as Python floats: rng.normal(mu, sig) is mu + sig * z with z from
+    # standard_normal in the same order, so the stream is that of x[bad] = rng.normal(...).
+    bad = np.flatnonzero((x < 0.0) | (x > 1.0))
+    if bad.size:
+        flat = x.reshape(-1)
+        idx = bad.tolist()
+        loc = mu.reshape(-1)[bad].tolist()
+        scale = sig.reshape(-1)[bad].tolist()
+        for _ in range(32):
+            z = rng.standard_normal(len(idx)).tolist()
+            left = [k for k, v in enumerate(z) if not 0.0 <= loc[k] + scale[k] * v <= 1.0]
+            for k, v in enumerate(z):
+                flat[idx[k]] = loc[k] + scale[k] * v
+            if not left:
+                break
+            idx = [idx[k] for k in left]
+            loc = [loc[k] for k in left]
+            scale = [scale[k] for k in left]
+        np.clip(x, 0.0, 1.0, out=x)
     xc = np.empty((m, dc), dtype=np.int64)
     if dc:
         is_prior = comp == n_obs
