@@ -68,6 +68,7 @@ class HyperbandPruner(BasePruner):
                 f"`max_resource` must be >= min_resource = {min_resource}, got {max_resource!r}."
             )
         self._lock = threading.Lock()
+        self._cycle: tuple[int, ...] | None = None
 
     @property
     def n_brackets(self) -> int | None:
@@ -93,15 +94,14 @@ class HyperbandPruner(BasePruner):
 
     def bracket_of(self, trial_number: int) -> int | None:
         """The bracket of a trial number (None while ``max_resource`` is unknown)."""
-        sizes = self.bracket_sizes()
-        if sizes is None:
-            return None
-        position = trial_number % sum(sizes)
-        for b, size in enumerate(sizes):
-            if position < size:
-                return b
-            position -= size
-        raise AssertionError("unreachable: position < sum(sizes)")
+        cycle = self._cycle
+        if cycle is None:
+            sizes = self.bracket_sizes()
+            if sizes is None:
+                return None
+            # max_resource never changes once known: one cycle of bracket ids, computed once
+            cycle = self._cycle = tuple(b for b, n in enumerate(sizes) for _ in range(n))
+        return cycle[trial_number % len(cycle)]
 
     def _rungs(self, up_to: int) -> list[int]:
         """Every bracket's rung resources ≤ ``up_to`` (and ≤ ``max_resource`` when known)."""
