@@ -270,7 +270,9 @@ class TPESampler(BaseSampler):
         state = hist.state[:n]
         mat = hist.matrix(tuple(names), tuple(dists))
         finished = (state == _COMPLETE) | (state == _PRUNED)
-        usable = ~np.isnan(mat).any(axis=1) if mat.shape[1] > 1 else ~np.isnan(mat[:, 0])
+        # Rows without a missing value: NaN propagates through the row sums (entries are unit
+        # positions or choice indices), and einsum sums short rows 2-3x faster than .any(1).
+        usable = ~np.isnan(np.einsum("ij->i", mat) if mat.shape[1] > 1 else mat[:, 0])
         rows = np.flatnonzero(finished & usable)
         if rows.size == 0:
             return None
