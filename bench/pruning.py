@@ -408,6 +408,7 @@ def main() -> None:
                 runs += fut.result()
 
     summary = summarise(runs, tasks)
+    print(markdown_table(summary, tasks))
     result = {
         "benchmark": "pruning",
         "tasks": {
@@ -530,6 +531,32 @@ def summarise(runs: list[dict[str, Any]], tasks: list[str]) -> dict[str, Any]:
             + ", ".join(f"step {r}: {v:.2f}" for r, v in rho.items())
         )
     return summary
+
+
+def markdown_table(summary: dict[str, Any], tasks: list[str]) -> str:
+    """The README table: per task, variant and library the median fraction of ``W`` (CPU time
+    and training steps) to reach ``S``, the seeds within 40%, and the median best after ``W``."""
+    names = {"none": "none (own)", "median": "Median", "asha": "ASHA", "hyperband": "Hyperband"}
+    names["bohb"] = "BOHB-style"
+    head = "| task | variant |"
+    for lib in LIBS:
+        head += f" {lib} time to S / W | steps | seeds ≤ 0.4 | best after W |"
+    lines = [head, "|" + "---|" * (2 + 4 * len(LIBS))]
+    for task in tasks:
+        for v in VARIANTS:
+            row = f"| {task} | {names[v]} |"
+            for lib in LIBS:
+                s = summary[f"{task}/{v}/{lib}"]
+                mf = s["time_to_none_score_frac_median"]
+                ms = s["steps_to_none_score_frac_median"]
+                row += (
+                    f" {'>1' if mf is None else f'{mf:.2f}'} |"
+                    f" {'>1' if ms is None else f'{ms:.2f}'} |"
+                    f" {s['seeds_within_40pct_of_none_time']}/{s['n_seeds']} |"
+                    f" {s['best_at_budget_median']:.4f} |"
+                )
+            lines.append(row)
+    return "\n".join(lines)
 
 
 def _rank_correlation(runs: list[dict[str, Any]], task: str) -> dict[str, float]:
