@@ -45,8 +45,9 @@ struct ParzenOptions {
 };
 
 // (n, dn) kernel widths of the observations mu (n, dn) in [0, 1]. Bitwise equal to the NumPy
-// reference's bandwidths(): the sort keys carry the row index in their low mantissa bits (the
-// sorted values lose those bits, a relative 2^-41 for n = 2048), as there.
+// reference's bandwidths(): the values lose their low mantissa bits to the row index, as the
+// reference's sort keys do (a relative 2^-41 for n = 2048), and ties order by row; no sort
+// (bins of half the lower clip, O(n) per dimension; see tpe.cpp).
 RowMatrixXd parzen_bandwidths(const Eigen::Ref<const RowMatrixXd>& mu, bool consider_endpoints);
 
 class ParzenMixture {
