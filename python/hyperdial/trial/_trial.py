@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import abc
 import datetime
+import functools
 import math
 import numbers
 import warnings
@@ -36,6 +37,14 @@ def _make(name: str, cls: type[BaseDistribution], *args: Any, **kwargs: Any) -> 
         return cls(*args, **kwargs)
     except ValueError as e:
         raise ValueError(f"Parameter {name!r}: {e}") from None
+
+
+@functools.cache
+def _base_before_trial() -> Any:
+    """``BaseSampler.before_trial`` (imported late: samplers import this module)."""
+    from hyperdial.samplers._base import BaseSampler
+
+    return BaseSampler.before_trial
 
 
 def _check_name(name: Any) -> str:
@@ -202,10 +211,8 @@ class Trial(BaseTrial):
         self._cached = storage.get_trial(trial_id)
         fixed = self._cached.system_attrs.get(FIXED_PARAMS_KEY, {})
         self._fixed_params: dict[str, Any] = dict(fixed)
-        from hyperdial.samplers._base import BaseSampler  # a cycle at import time
-
         sampler = study.sampler
-        if type(sampler).before_trial is not BaseSampler.before_trial:  # not a no-op
+        if type(sampler).before_trial is not _base_before_trial():  # not the base no-op
             sampler.before_trial(study, self._cached)
             self._cached = storage.get_trial(trial_id)  # it may have written attributes
         self.relative_search_space = sampler.infer_relative_search_space(study, self._cached)
