@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import operator
 import os
 import threading
 from collections.abc import Container, Sequence
@@ -17,6 +18,7 @@ from hyperdial.trial._state import TrialState
 __all__ = ["InMemoryStorage"]
 
 _FINISHED = frozenset(s for s in TrialState if s.is_finished())
+_number = operator.attrgetter("number")
 
 
 def _now() -> datetime.datetime:
@@ -319,12 +321,14 @@ class InMemoryStorage(BaseStorage):
     def get_trials_changed_since(self, study_id: int, mark: int) -> tuple[list[FrozenTrial], int]:
         with self._lock:
             s = self._study(study_id)
-            ids: list[int] = []
+            if s.version <= mark:  # nothing changed (samplers ask several times per trial)
+                return [], s.version
+            trials: list[FrozenTrial] = []
             for tid, version in reversed(s.changed.items()):
                 if version <= mark:
                     break
-                ids.append(tid)
-            trials = sorted((self._trials[tid] for tid in ids), key=lambda t: t.number)
+                trials.append(self._trials[tid])
+            trials.sort(key=_number)
             return trials, s.version
 
     def pop_waiting_trial(self, study_id: int) -> int | None:
