@@ -414,10 +414,20 @@ VectorXd ParzenMixture::log_pdf(const Eigen::Ref<const RowMatrixXd>& x,
                 out[i] = mx;
                 continue;
             }
+            // Terms more than 50 below the largest are left out (together < nc e^-50 = nc 2e-22
+            // of the sum); in a large mixture most components are that far from a candidate,
+            // so the few others are gathered first and only they go through exp.
+            Index kept = 0;
+            const double floor = mx - 50.0;
             for (Index j = 0; j < nc; ++j) {
-                e[j] = exp_vec(acc_c[j] - mx);
+                e[kept] = acc_c[j];
+                kept += acc_c[j] > floor ? 1 : 0;
             }
-            out[i] = mx + std::log(e.sum());
+            double sum = 0.0;
+            for (Index k = 0; k < kept; ++k) {
+                sum += exp_vec(e[k] - mx);
+            }
+            out[i] = mx + std::log(sum);
         }
     });
     return out;

@@ -352,10 +352,13 @@ def sample_mixture(
     comp = np.minimum(np.searchsorted(cum, rng.random(m) * cum[-1], side="right"), n_obs)
     mu = mu_all[comp]
     sig = sig_all[comp]
-    x = rng.normal(mu, sig)
+    # rng.normal(mu, sig) draws mu + sig * z with z from standard_normal in the same order;
+    # written out, it is the same stream and the same values, 10x faster for arrays of loc.
+    x = rng.standard_normal(mu.shape)
+    x *= sig
+    x += mu
     # Rejection onto [0, 1] (acceptance >= 1/3 per draw), at most 32 redraws. The few rejected
-    # entries are redrawn as Python floats: rng.normal(mu, sig) is mu + sig * z with z from
-    # standard_normal in the same order, so the stream is that of x[bad] = rng.normal(...).
+    # entries are redrawn as Python floats, as x[bad] = rng.normal(mu[bad], sig[bad]) would.
     bad = np.flatnonzero((x < 0.0) | (x > 1.0))
     if bad.size:
         flat = x.reshape(-1)
