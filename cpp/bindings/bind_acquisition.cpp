@@ -67,10 +67,11 @@ feasibility are added (log-EI only). Runs without the GIL.)doc");
         [](const ExactGP& gp, int kind, const std::vector<int>& n_choices, double best,
            double beta, const std::vector<const ExactGP*>& constraints,
            const std::optional<RowMatrixXd>& x_best, int n_pool, int n_perturb, int n_starts,
-           int n_rounds, int max_iter, const py::object& seed, int n_threads) {
+           int n_rounds, int max_iter, const py::object& seed, int n_threads, bool screen) {
             const std::uint64_t seed_value = seed_from_python(seed);
             const AcqSpec spec = make_acq_spec(kind, best, beta);
-            const AcqOptimizeOptions options{n_pool, n_perturb, n_starts, n_rounds, max_iter};
+            const AcqOptimizeOptions options{n_pool,   n_perturb, n_starts,
+                                             n_rounds, max_iter,  screen};
             const RowMatrixXd starts = x_best ? *x_best : RowMatrixXd(0, 0);
             AcqOptimum r;
             {
@@ -84,14 +85,16 @@ feasibility are added (log-EI only). Runs without the GIL.)doc");
         py::arg("beta") = 2.0, py::arg("constraints") = std::vector<const ExactGP*>{},
         py::arg("x_best") = py::none(), py::arg("n_pool") = 2048, py::arg("n_perturb") = 64,
         py::arg("n_starts") = 8, py::arg("n_rounds") = 3, py::arg("max_iter") = 50,
-        py::arg("seed") = 0, py::arg("n_threads") = 0,
+        py::arg("seed") = 0, py::arg("n_threads") = 0, py::arg("screen") = true,
         R"doc(Maximises acquisition() over the mixed space; returns (x, value).
 
 n_choices[j]: grid size of integer dim j (values (k + 0.5) / c) or number of categories of
 categorical dim j (codes 0 .. c - 1); ignored for continuous dims. x_best: points to perturb
 (e.g. the best observed). Sobol' pool + perturbations scored in one batch, then L-BFGS on the
 continuous dims, neighbour search on integers and exhaustive search on categories from the
-n_starts best. Same seed, same answer whatever n_threads. Runs without the GIL.)doc");
+n_starts best. screen: for log-EI and UCB without constraints, score only the pool rows whose
+cheap upper bound can reach the n_starts best (the same starts as scoring all). Same seed, same
+answer whatever n_threads. Runs without the GIL.)doc");
 }
 
 }  // namespace hyperdial::bindings

@@ -49,6 +49,17 @@ concurrent predict() calls are fine (they run without the GIL).)doc")
             },
             py::arg("x"), py::arg("n_threads") = 0, py::call_guard<py::gil_scoped_release>(),
             "(mean, var, dmean/dx, dvar/dx); the gradients have shape (m, d). No GIL.")
+        .def(
+            "bounds",
+            [](const ExactGP& self, const Eigen::Ref<const RowMatrixXd>& x, int n_threads) {
+                VectorXd mean_ub;
+                VectorXd var_ub;
+                self.bounds(x, mean_ub, var_ub, n_threads);
+                return std::make_tuple(std::move(mean_ub), std::move(var_ub));
+            },
+            py::arg("x"), py::arg("n_threads") = 0, py::call_guard<py::gil_scoped_release>(),
+            "(mean_ub, var_ub): cheap upper bounds of predict()'s mean and variance (the "
+            "variance given the two observations most correlated with each row). No GIL.")
         .def("log_marginal_likelihood", &ExactGP::log_marginal_likelihood,
              "log p(y | x, log_params) (no priors).")
         .def("copy", [](const ExactGP& self) { return ExactGP(self); },

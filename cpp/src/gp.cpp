@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "hyperdial/dense.hpp"
 #include "hyperdial/linalg.hpp"
@@ -115,6 +117,89 @@ void ExactGP::append(const Eigen::Ref<const VectorXd>& x_new, double y_new,
     chol_(n, n) = pivot;
     inputs_ = prepare_inputs(kernel_, x_, mask_);
     solve_alpha();
+}
+
+void ExactGP::bounds(const Eigen::Ref<const RowMatrixXd>& xq, VectorXd& mean_ub,
+                     VectorXd& var_ub, int n_threads) const {
+    check_inputs(kernel_, xq, RowMatrixXd(0, 0), "x");
+    const Index m = xq.rows();
+    const Index n = x_.rows();
+    mean_ub.resize(m);
+    var_ub.resize(m);
+    const std::size_t nc = inputs_.cont.size();
+    const std::size_t nk = inputs_.cat.size();
+    const double s2 = kernel_.signal;
+    const double diag = s2 + noise_ + jitter_;  // K_ii + jitter: the factorised diagonal
+    // |error| of a dot product of length n is below n eps sum |a_i b_i| (Higham, Thm 3.5);
+    // predict's and this one's may err in opposite directions.
+    const double dot_margin = 2.0 * static_cast<double>(n + 2) * 1.12e-16;
+    const Index n_blocks = (m + kQueryBlock - 1) / kQueryBlock;
+    const double work = static_cast<double>(m) * static_cast<double>(n) *
+                        static_cast<double>(nc + nk + 16);
+    parallel_for(n_blocks, threads_for_work(work, n_threads), [&](std::ptrdiff_t b) {
+        const Index start = b * kQueryBlock;
+        const Index size = std::min(kQueryBlock, m - start);
+        std::vector<double> kq(static_cast<std::size_t>(n));
+        std::vector<double> sq(nc + 1);
+        std::vector<double> cq(nk + 1);
+        std::vector<double> sa(nc + 1);
+        std::vector<double> ca(nk + 1);
+        for (Index q = start; q < start + size; ++q) {
+            prepare_query(kernel_, inputs_, xq.row(q).data(), sq.data(), cq.data());
+            kernel_against(kernel_, inputs_, 0, n, sq.data(), cq.data(), kq.data(), nullptr);
+            // Four partial sums (the order does not matter for a bound; it lets the loop
+            // vectorise).
+            double part[4] = {};
+            double abs_part[4] = {};
+            const double* al = alpha_.data();
+            Index r = 0;
+            for (; r + 4 <= n; r += 4) {
+                for (Index t = 0; t < 4; ++t) {
+                    const double v = kq[static_cast<std::size_t>(r + t)] * al[r + t];
+                    part[t] += v;
+                    abs_part[t] += std::abs(v);
+                }
+            }
+            for (; r < n; ++r) {
+                const double v = kq[static_cast<std::size_t>(r)] * al[r];
+                part[0] += v;
+                abs_part[0] += std::abs(v);
+            }
+            const double mean = (part[0] + part[1]) + (part[2] + part[3]);
+            const double abs_sum = (abs_part[0] + abs_part[1]) + (abs_part[2] + abs_part[3]);
+            Index a = 0;  // the two largest k(x_i, q), a first
+            Index c = n > 1 ? 1 : 0;
+            if (n > 1) {
+                if (kq[1] > kq[0]) {
+                    std::swap(a, c);
+                }
+                for (Index i = 2; i < n; ++i) {
+                    const double k = kq[static_cast<std::size_t>(i)];
+                    if (k > kq[static_cast<std::size_t>(a)]) {
+                        c = a;
+                        a = i;
+                    } else if (k > kq[static_cast<std::size_t>(c)]) {
+                        c = i;
+                    }
+                }
+            }
+            const double ka = kq[static_cast<std::size_t>(a)];
+            double var = s2 - ka * ka / diag;  // given observation a alone
+            if (c != a) {
+                const double kc = kq[static_cast<std::size_t>(c)];
+                double kac = 0.0;
+                inputs_.point(a, sa.data(), ca.data());
+                kernel_against(kernel_, inputs_, c, c + 1, sa.data(), ca.data(), &kac, nullptr);
+                const double det = diag * diag - kac * kac;
+                if (det > 1e-6 * diag * diag) {  // given a and c (2 x 2 solve, well posed)
+                    var = std::min(var, s2 - (diag * (ka * ka + kc * kc) - 2.0 * kac * ka * kc) /
+                                                 det);
+                }
+            }
+            mean_ub[q] = mean + dot_margin * abs_sum + 1e-300;
+            var_ub[q] = std::max(var, 0.0) + 1e-9 * s2;
+        }
+    });
 }
 
 Prediction ExactGP::predict(const Eigen::Ref<const RowMatrixXd>& xq, bool with_grad,

@@ -491,3 +491,69 @@ def test_fit_warm_start_restarts_and_determinism() -> None:
     assert restarted[0][1] >= cold[1] - 1e-9
     again = _core.fit_hyperparameters(**args, n_threads=2)
     np.testing.assert_array_equal(again[0], cold[0])
+
+
+@pytest.mark.parametrize("kernel", [0, 1])
+@pytest.mark.parametrize("name", ["continuous", "mixed", "d1"])
+@pytest.mark.parametrize("masked", [False, True])
+def test_bounds_match_reference_and_bound_predict(kernel: int, name: str, masked: bool) -> None:
+    kinds = KIND_SETS[name]
+    x, y, theta, mask = make_data(kinds, 50, masked=masked)
+    gp = _core.ExactGP(kernel, kinds, theta, x, y, mask)
+    xq = np.vstack([queries(kinds, 200, seed=5), x[:3]])  # also the training points themselves
+    xq[-3:, :] = np.where(mask[:3] == 0, 0.5, x[:3]) if mask is not None else x[:3]
+    mean_ub, var_ub = gp.bounds(xq)
+    mean, var = gp.predict(xq)
+    assert np.all(mean_ub >= mean) and np.all(var_ub >= var)
+    # NumPy: the mean with its rounding margin, and the variance given the two observations
+    # most correlated with the query (or the first alone when those two nearly coincide).
+    kq = ref.kernel_matrix(kernel, kinds, theta, xq, x, None, mask)  # (m, n)
+    s2 = math.exp(theta[len(kinds)])
+    diag = s2 + math.exp(theta[-1]) + gp.jitter
+    kxx = ref.kernel_matrix(kernel, kinds, theta, x, x, mask, mask)
+    terms = kq * gp.alpha[None, :]
+    margin = 2 * (len(x) + 2) * 1.12e-16 * np.abs(terms).sum(1)
+    np.testing.assert_allclose(mean_ub, terms.sum(1) + margin, rtol=0, atol=1e-12)
+    want = np.empty(len(xq))
+    for q in range(len(xq)):
+        a = int(np.argmax(kq[q]))
+        rest = kq[q].copy()
+        rest[a] = -np.inf
+        c = int(np.argmax(rest))
+        v = s2 - kq[q, a] ** 2 / diag
+        det = diag**2 - kxx[a, c] ** 2
+        if det > 1e-6 * diag**2:
+            ks = kq[q, [a, c]]
+            m2 = np.array([[diag, kxx[a, c]], [kxx[a, c], diag]])
+            v = min(v, s2 - ks @ np.linalg.solve(m2, ks))
+        want[q] = max(v, 0.0) + 1e-9 * s2
+    np.testing.assert_allclose(var_ub, want, rtol=1e-9, atol=1e-12 * s2)
+    for t in (2, 3):
+        got = gp.bounds(xq, n_threads=t)
+        np.testing.assert_array_equal(got[0], mean_ub)
+        np.testing.assert_array_equal(got[1], var_ub)
+
+
+@pytest.mark.parametrize("kind", [0, 1, 3])
+@pytest.mark.parametrize("noise", [-4.0, -14.0])
+def test_screened_pool_gives_the_same_optimum_as_scoring_every_row(
+    kind: int, noise: float
+) -> None:
+    # 10-d, 300 points: the pool of 2048 + perturbations is screened by the bounds (log-EI and
+    # UCB; log-PI scores every row either way); the starts and so the answer must not change.
+    rng = np.random.default_rng(11)
+    d, n = 10, 300
+    x = rng.random((n, d))
+    y = -np.sum((x - 0.3) ** 2, axis=1) + 0.1 * np.sin(10 * x[:, 0])
+    y = (y - y.mean()) / y.std()
+    theta = np.concatenate([np.full(d, -0.3), [0.0, noise]])
+    gp = _core.ExactGP(0, [0] * d, theta, x, y)
+    top = x[np.argsort(-y)[:5]]
+    best = float(y.max())
+    full = _core.maximize_acquisition(gp, kind, [0] * d, best, x_best=top, seed=4, screen=False)
+    for t in (1, 2):
+        got = _core.maximize_acquisition(
+            gp, kind, [0] * d, best, x_best=top, seed=4, n_threads=t, screen=True
+        )
+        np.testing.assert_allclose(got[0], full[0], rtol=0, atol=1e-9)
+        assert got[1] == pytest.approx(full[1], rel=1e-12, abs=1e-12)

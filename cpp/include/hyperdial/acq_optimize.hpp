@@ -10,8 +10,10 @@
 //      n_perturb perturbations drawn from Xoshiro256ss(seed, 1 + row): continuous coordinates
 //      + N(0, 0.1^2) clipped to [0, 1], integer ones moved one step up or down with probability
 //      1/2, categorical ones redrawn uniformly with probability 1/d.
-//   2. The whole pool is scored in one batched call, and the n_starts best distinct points
-//      (ties: lower pool index) become starts.
+//   2. The pool is scored in batched calls, and the n_starts best distinct points (ties: lower
+//      pool index) become starts. With options.screen (log-EI and UCB without constraints),
+//      rows are scored in the order of a cheap upper bound of their value and scoring stops
+//      once no unscored row can reach the n_starts best (ExactGP::bounds).
 //   3. From each start (starts in fixed groups of 4 whose L-BFGS runs go in lockstep with their
 //      evaluations batched, lbfgsb.hpp; groups in parallel), up to n_rounds rounds
 //      of: bounded L-BFGS (lbfgsb.hpp) on the continuous dims with the others fixed; then, for
@@ -37,6 +39,9 @@ struct AcqOptimizeOptions {
     int n_starts = 8;
     int n_rounds = 3;
     int max_iter = 50;
+    // Score only the pool rows whose upper bound can reach the n_starts best (log-EI and UCB
+    // without constraints; same starts as scoring every row, see acq_optimize.cpp).
+    bool screen = true;
 };
 
 struct AcqOptimum {

@@ -42,6 +42,15 @@ public:
     Prediction predict(const Eigen::Ref<const RowMatrixXd>& xq, bool with_grad,
                        int n_threads) const;
 
+    // Cheap upper bounds on the posterior mean and variance at the rows of xq, O(n d) per
+    // query (no triangular solve): mean_ub >= the mean predict() returns, whatever the rounding
+    // of either sum; var_ub >= predict()'s variance, from conditioning on the two observations
+    // most correlated with the query only (conditioning on fewer observations never lowers
+    // the posterior variance), plus a margin for rounding. Used to skip exact scoring of
+    // candidates that cannot rank high (acq_optimize.cpp).
+    void bounds(const Eigen::Ref<const RowMatrixXd>& xq, VectorXd& mean_ub, VectorXd& var_ub,
+                int n_threads) const;
+
     // log p(y | x, theta) = -1/2 y^T alpha - sum log L_ii - n/2 log(2 pi).
     double log_marginal_likelihood() const;
 
