@@ -166,6 +166,40 @@ void bandwidths_by_row(const RowMatrixXd& mu_t, Index n, bool consider_endpoints
     }
 }
 
+// On x86-64 Linux with GCC, a copy for AVX2 chosen at load time (ifunc). No FMA: both copies
+// do the same IEEE operations per element, so their results are equal bit for bit.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    defined(__GLIBC__)
+#define HYPERDIAL_TPE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HYPERDIAL_TPE_CLONES
+#endif
+
+// acc (kBlockRows x nc, row-major) = base_j - 1/2 sum_f ((x_cf - mu_jf) / s_jf)^2 for the block's
+// candidates c (xf: n_fine x kBlockRows, column-major, i.e. one candidate block per dimension)
+// and the components j (fine: nc rows of n_fine (mean, 1 / width) pairs). The sums of the
+// block's candidates stay in registers over one pass of the components.
+HYPERDIAL_TPE_CLONES
+void gaussian_block(const double* fine, Index n_fine, Index nc, const double* base,
+                    const double* xf, double* acc) {
+    for (Index j = 0; j < nc; ++j) {
+        const double* row = fine + 2 * n_fine * j;
+        double q[kBlockRows] = {};
+        for (Index f = 0; f < n_fine; ++f) {
+            const double mu = row[2 * f];
+            const double inv = row[2 * f + 1];
+            const double* xc = xf + kBlockRows * f;
+            for (int c = 0; c < kBlockRows; ++c) {
+                const double t = (xc[c] - mu) * inv;
+                q[c] += t * t;
+            }
+        }
+        for (int c = 0; c < kBlockRows; ++c) {
+            acc[c * nc + j] = base[j] - 0.5 * q[c];
+        }
+    }
+}
+
 }  // namespace
 
 RowMatrixXd parzen_bandwidths(const Eigen::Ref<const RowMatrixXd>& mu, bool consider_endpoints) {
@@ -373,16 +407,7 @@ VectorXd ParzenMixture::log_pdf(const Eigen::Ref<const RowMatrixXd>& x,
         // summed with the block's 8 candidates in registers, one pass over the components.
         RowMatrixXd acc(kBlock, nc);
         Eigen::ArrayXd e(nc);
-        for (Index j = 0; j < nc; ++j) {
-            const double* row = fine_.row(j).data();
-            Eigen::Array<double, kBlockRows, 1> q = Eigen::Array<double, kBlockRows, 1>::Zero();
-            for (Index f = 0; f < n_fine; ++f) {
-                q += ((xf.col(f).array() - row[2 * f]) * row[2 * f + 1]).square();
-            }
-            for (Index c = 0; c < kBlock; ++c) {
-                acc(c, j) = base_[j] - 0.5 * q[c];
-            }
-        }
+        gaussian_block(fine_.data(), n_fine, nc, base_.data(), xf.data(), acc.data());
         for (Index c = 0; c < rows; ++c) {
             const Index i = i0 + c;
             double* acc_c = acc.row(c).data();
