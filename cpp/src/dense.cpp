@@ -14,6 +14,9 @@ namespace hyperdial {
                        double* c, long ldc);                                                \
     void gemm_tn(const double* a, long lda, long m, long k, const double* b, long ldb,      \
                  long n, double* c, long ldc);                                              \
+    void trsm_right_lower_t(const double* l, long ldl, long w, double* b, long ldb, long m);  \
+    void gemm_nt_sub(const double* a, long lda, long m, long k, const double* b, long ldb,  \
+                     long n, double* c, long ldc);                                          \
     void kernel_block(bool matern, double s2, long n_points, long n_cont,                   \
                       const double* scaled, const double* sq, long n_cat, const double* codes, \
                       const double* cq, const double* cat_w, long k0, long k1, double* out,  \
@@ -67,6 +70,15 @@ void lower_t_times(const double* l, long ldl, long m, const double* b, long ldb,
 void gemm_tn(const double* a, long lda, long m, long k, const double* b, long ldb, long n,
              double* c, long ldc) {
     HYPERDIAL_DISPATCH(gemm_tn(a, lda, m, k, b, ldb, n, c, ldc));
+}
+
+void trsm_right_lower_t(const double* l, long ldl, long w, double* b, long ldb, long m) {
+    HYPERDIAL_DISPATCH(trsm_right_lower_t(l, ldl, w, b, ldb, m));
+}
+
+void gemm_nt_sub(const double* a, long lda, long m, long k, const double* b, long ldb, long n,
+                 double* c, long ldc) {
+    HYPERDIAL_DISPATCH(gemm_nt_sub(a, lda, m, k, b, ldb, n, c, ldc));
 }
 
 void kernel_block(bool matern, double s2, long n_points, long n_cont, const double* scaled,

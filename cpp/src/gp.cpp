@@ -52,7 +52,7 @@ void ExactGP::refactor(int n_threads) {
     Eigen::MatrixXd a(x_.rows(), x_.rows());
     gram_lower(kernel_, inputs_, a, n_threads);
     a.diagonal().array() += noise_;
-    Cholesky c = cholesky_with_jitter(a);
+    Cholesky c = cholesky_with_jitter(a, n_threads);
     chol_ = std::move(c.lower);
     jitter_ = c.jitter;
     solve_alpha();

@@ -64,7 +64,7 @@ MllValue log_posterior_and_grad(const MllProblem& problem, const VectorXd& theta
     Eigen::MatrixXd k(n, n);
     gram_lower(kernel, inputs, k, n_threads);
     k.diagonal().array() += noise;
-    const Cholesky chol = cholesky_with_jitter(k);
+    const Cholesky chol = cholesky_with_jitter(k, n_threads);
     const auto lower = chol.lower.triangularView<Eigen::Lower>();
     VectorXd alpha = lower.solve(problem.y);
     lower.transpose().solveInPlace(alpha);

@@ -14,10 +14,51 @@
 namespace hyperdial {
 namespace {
 
-bool try_factor(const Eigen::Ref<const Eigen::MatrixXd>& a, double jitter, Eigen::MatrixXd& out) {
+// In-place Cholesky of the lower triangle of the n x n column-major a, right-looking by panels
+// of kPanel columns: factor the diagonal block, solve the panel below it, subtract the panel's
+// outer product from the trailing lower triangle. The panel solve and the update run in
+// parallel over fixed row / column blocks, so the result does not depend on n_threads.
+// (The update also writes the strictly upper part of the diagonal blocks, never read.)
+bool blocked_llt(double* a, Index n, int n_threads) {
+    constexpr Index kPanel = 128;
+    if (n <= 2 * kPanel) {
+        return dense::llt_lower(a, n, n);
+    }
+    const auto at = [a, n](Index r, Index c) {
+        return a + static_cast<std::size_t>(c) * static_cast<std::size_t>(n) +
+               static_cast<std::size_t>(r);
+    };
+    for (Index k = 0; k < n; k += kPanel) {
+        const Index w = std::min(kPanel, n - k);
+        if (!dense::llt_lower(at(k, k), w, n)) {
+            return false;
+        }
+        const Index rest = n - k - w;
+        if (rest == 0) {
+            break;
+        }
+        const Index n_blocks = (rest + kPanel - 1) / kPanel;
+        const double work = static_cast<double>(rest) * static_cast<double>(rest) *
+                            static_cast<double>(w);
+        const int threads = threads_for_work(work, n_threads);
+        parallel_for(n_blocks, threads, [&](std::ptrdiff_t b) {
+            const Index r0 = k + w + b * kPanel;
+            dense::trsm_right_lower_t(at(k, k), n, w, at(r0, k), n, std::min(kPanel, n - r0));
+        });
+        parallel_for(n_blocks, threads, [&](std::ptrdiff_t idx) {
+            const Index c0 = k + w + balanced_column(idx, n_blocks) * kPanel;
+            const Index cw = std::min(kPanel, n - c0);
+            dense::gemm_nt_sub(at(c0, k), n, n - c0, w, at(c0, k), n, cw, at(c0, c0), n);
+        });
+    }
+    return true;
+}
+
+bool try_factor(const Eigen::Ref<const Eigen::MatrixXd>& a, double jitter, Eigen::MatrixXd& out,
+                int n_threads) {
     out = a;
     out.diagonal().array() += jitter;
-    if (!dense::llt_lower(out.data(), out.rows(), out.rows())) {
+    if (!blocked_llt(out.data(), out.rows(), n_threads)) {
         return false;
     }
     const auto diag = out.diagonal();
@@ -30,25 +71,27 @@ bool try_factor(const Eigen::Ref<const Eigen::MatrixXd>& a, double jitter, Eigen
 
 }  // namespace
 
-Cholesky cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& a) {
+Cholesky cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& a, int n_threads) {
     if (a.rows() != a.cols()) {
         throw std::invalid_argument("cholesky_with_jitter needs a square matrix");
     }
-    if (!a.triangularView<Eigen::Lower>().toDenseMatrix().allFinite()) {
-        throw std::invalid_argument("the covariance matrix has non-finite entries");
+    for (Index c = 0; c < a.cols(); ++c) {
+        if (!a.col(c).tail(a.rows() - c).allFinite()) {
+            throw std::invalid_argument("the covariance matrix has non-finite entries");
+        }
     }
     Cholesky result;
     if (a.rows() == 0) {
         result.lower.resize(0, 0);
         return result;
     }
-    if (try_factor(a, 0.0, result.lower)) {
+    if (try_factor(a, 0.0, result.lower, n_threads)) {
         return result;
     }
     const double scale = std::max(a.diagonal().mean(), 1e-300);
     for (int e = -10; e <= -2; ++e) {
         const double jitter = scale * std::pow(10.0, e);
-        if (try_factor(a, jitter, result.lower)) {
+        if (try_factor(a, jitter, result.lower, n_threads)) {
             result.jitter = jitter;
             return result;
         }

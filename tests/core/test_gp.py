@@ -557,3 +557,33 @@ def test_screened_pool_gives_the_same_optimum_as_scoring_every_row(
         )
         np.testing.assert_allclose(got[0], full[0], rtol=0, atol=1e-9)
         assert got[1] == pytest.approx(full[1], rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [257, 300, 700])
+def test_blocked_cholesky_matches_numpy_and_ignores_the_thread_count(n: int) -> None:
+    # Above 256 rows the factor is computed by panels of 128 columns in parallel.
+    kinds = [0, 0, 1, 2]
+    x, y, theta, mask = make_data(kinds, n, seed=3, masked=True)
+    theta[-1] = -9.0  # little noise: a badly conditioned matrix
+    gps = [_core.ExactGP(0, kinds, theta, x, y, mask, t) for t in (1, 2, 3)]
+    k = ref.kernel_matrix(0, kinds, theta, x, x, mask, mask)
+    k[np.diag_indices(n)] += math.exp(theta[-1]) + gps[0].jitter
+    want = np.linalg.cholesky(k)
+    np.testing.assert_allclose(gps[0].cholesky, want, rtol=1e-8, atol=1e-10)
+    assert np.all(np.triu(gps[0].cholesky, 1) == 0.0)
+    for g in gps[1:]:
+        np.testing.assert_array_equal(g.cholesky, gps[0].cholesky)
+        assert g.jitter == gps[0].jitter
+
+
+def test_blocked_cholesky_escalates_jitter_on_duplicates() -> None:
+    rng = np.random.default_rng(4)
+    base = rng.random((150, 3))
+    x = np.vstack([base, base])  # 300 rows, every point twice
+    y = np.sin(x.sum(1))
+    theta = np.array([-1.0, -1.0, -1.0, 0.0, -40.0])  # noise e^-40: singular without jitter
+    gp = _core.ExactGP(0, [0, 0, 0], theta, x, y, None, 2)
+    assert gp.jitter > 0
+    k = ref.kernel_matrix(0, [0, 0, 0], theta, x, x, None, None)
+    k[np.diag_indices(300)] += math.exp(theta[-1]) + gp.jitter
+    np.testing.assert_allclose(gp.cholesky @ gp.cholesky.T, k, rtol=0, atol=1e-9)

@@ -22,6 +22,13 @@ void trsm_lower(const double* l, long ldl, long m, double* b, long ldb, long k, 
 void lower_t_times(const double* l, long ldl, long m, const double* b, long ldb, long k,
                    double* c, long ldc);
 
+// B := B L^-T for the w x w lower-triangular L and the m x w B (solves X L^T = B).
+void trsm_right_lower_t(const double* l, long ldl, long w, double* b, long ldb, long m);
+
+// C -= A B^T for the m x k A, the n x k B and the m x n C.
+void gemm_nt_sub(const double* a, long lda, long m, long k, const double* b, long ldb, long n,
+                 double* c, long ldc);
+
 // C = A^T B for the k x m A and the k x n B.
 void gemm_tn(const double* a, long lda, long m, long k, const double* b, long ldb, long n,
              double* c, long ldc);

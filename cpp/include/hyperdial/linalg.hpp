@@ -19,8 +19,10 @@ struct Cholesky {
     double jitter = 0.0;
 };
 
-// a is a symmetric matrix (only its lower triangle is read).
-Cholesky cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& a);
+// a is a symmetric matrix (only its lower triangle is read). Above 256 rows the factorisation
+// is blocked by panels of 128 columns, each panel's solve and trailing update in parallel on up
+// to n_threads threads over fixed blocks (the result does not depend on n_threads).
+Cholesky cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& a, int n_threads = 1);
 
 // The lower triangle (with the diagonal) of A^-1 = L^-T L^-1 from A's Cholesky factor L, written
 // into out (n, n; the strict upper triangle is left as it was). Blocked by columns: first
