@@ -32,6 +32,26 @@ double standard_normal(Xoshiro256ss& rng) {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586476925286766559 * u2);
 }
 
+// The first n distinct rows of pool in the given order (a row equal to one already picked is
+// skipped).
+std::vector<Index> first_distinct(const std::vector<Index>& order, const RowMatrixXd& pool,
+                                  int n) {
+    std::vector<Index> picked;
+    for (Index idx : order) {
+        if (static_cast<int>(picked.size()) >= n) {
+            break;
+        }
+        bool duplicate = false;
+        for (Index t : picked) {
+            duplicate = duplicate || pool.row(t) == pool.row(idx);
+        }
+        if (!duplicate) {
+            picked.push_back(idx);
+        }
+    }
+    return picked;
+}
+
 // Acquisition values of the pool rows that can be among the n_starts best distinct rows; the
 // other entries are -inf. For log-EI and UCB without constraints (both increase with the mean
 // and with the variance), the pool is ordered by an upper bound of each row's value from
@@ -94,19 +114,7 @@ VectorXd score_pool(const ExactGP& gp, const AcqSpec& spec,
         std::sort(ranked.begin(), ranked.end(), [&](Index a, Index b) {
             return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
         });
-        top.clear();
-        for (Index idx : ranked) {
-            if (static_cast<int>(top.size()) >= n_starts) {
-                break;
-            }
-            bool duplicate = false;
-            for (Index t : top) {
-                duplicate = duplicate || pool.row(t) == pool.row(idx);
-            }
-            if (!duplicate) {
-                top.push_back(idx);
-            }
-        }
+        top = first_distinct(ranked, pool, n_starts);
     }
     return scores;
 }
@@ -339,25 +347,13 @@ AcqOptimum maximize_acquisition(const ExactGP& gp, const AcqSpec& spec,
         }
     }
     // 2. Score and pick the starts.
-    const VectorXd scores = score_pool(gp, spec, constraints, pool, options.n_starts, options.screen,
-                                         n_threads);
+    const VectorXd scores =
+        score_pool(gp, spec, constraints, pool, options.n_starts, options.screen, n_threads);
     std::vector<Index> order(static_cast<std::size_t>(n_pool));
     std::iota(order.begin(), order.end(), Index{0});
     std::stable_sort(order.begin(), order.end(),
                      [&](Index a, Index b) { return scores[a] > scores[b]; });
-    std::vector<Index> starts;
-    for (Index idx : order) {
-        if (static_cast<int>(starts.size()) >= options.n_starts) {
-            break;
-        }
-        bool duplicate = false;
-        for (Index s : starts) {
-            duplicate = duplicate || pool.row(s) == pool.row(idx);
-        }
-        if (!duplicate) {
-            starts.push_back(idx);
-        }
-    }
+    const std::vector<Index> starts = first_distinct(order, pool, options.n_starts);
     // 3. Local searches, one per start, in fixed groups of kGroup consecutive starts whose
     // evaluations are batched (the groups run in parallel; the grouping does not depend on
     // n_threads, so neither does the answer).
