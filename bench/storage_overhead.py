@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from storage_throughput import _fresh_postgres  # bench/ is on sys.path when run as a script
+
 CHECKPOINTS = (100, 1000, 2000, 5000, 10000)
 WINDOW = 100
 
@@ -82,17 +84,6 @@ def measure(url: str, n: int) -> dict[str, Any]:
             }
         )
     return {"rows": rows}
-
-
-def _fresh_postgres(url: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        meta = sa.MetaData()
-        meta.reflect(conn)
-        meta.drop_all(conn)
-    engine.dispose()
 
 
 def main() -> None:

@@ -17,6 +17,8 @@ namespace hyperdial {
     void trsm_right_lower_t(const double* l, long ldl, long w, double* b, long ldb, long m);  \
     void gemm_nt_sub(const double* a, long lda, long m, long k, const double* b, long ldb,  \
                      long n, double* c, long ldc);                                          \
+    void parzen_gaussian_block(const double* fine, long n_fine, long nc, const double* base, \
+                               const double* xf, double* acc);                             \
     void kernel_block(bool matern, double s2, long n_points, long n_cont,                   \
                       const double* scaled, const double* sq, long n_cat, const double* codes, \
                       const double* cq, const double* cat_w, long k0, long k1, double* out,  \
@@ -79,6 +81,11 @@ void trsm_right_lower_t(const double* l, long ldl, long w, double* b, long ldb, 
 void gemm_nt_sub(const double* a, long lda, long m, long k, const double* b, long ldb, long n,
                  double* c, long ldc) {
     HYPERDIAL_DISPATCH(gemm_nt_sub(a, lda, m, k, b, ldb, n, c, ldc));
+}
+
+void parzen_gaussian_block(const double* fine, long n_fine, long nc, const double* base,
+                           const double* xf, double* acc) {
+    HYPERDIAL_DISPATCH(parzen_gaussian_block(fine, n_fine, nc, base, xf, acc));
 }
 
 void kernel_block(bool matern, double s2, long n_points, long n_cont, const double* scaled,

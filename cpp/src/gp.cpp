@@ -196,7 +196,7 @@ void ExactGP::bounds(const Eigen::Ref<const RowMatrixXd>& xq, VectorXd& mean_ub,
                                                  det);
                 }
             }
-            mean_ub[q] = mean + dot_margin * abs_sum + 1e-300;
+            mean_ub[q] = mean + dot_margin * abs_sum;
             var_ub[q] = std::max(var, 0.0) + 1e-9 * s2;
         }
     });

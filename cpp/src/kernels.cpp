@@ -57,67 +57,6 @@ double Kernel::value(const double* a, const double* b, const double* ma, const d
     return signal * base * std::exp(-c);
 }
 
-double Kernel::value_and_theta_grad(const double* a, const double* b, const double* ma,
-                                    const double* mb, double weight, double* grad) const {
-    double r2 = 0.0;
-    double c = 0.0;
-    for (std::size_t j = 0; j < dim_kinds.size(); ++j) {
-        const double diff = coord(a, ma, j, dim_kinds[j]) - coord(b, mb, j, dim_kinds[j]);
-        if (dim_kinds[j] == static_cast<int>(DimKind::categorical)) {
-            c += diff != 0.0 ? inv_ls[j] : 0.0;
-        } else {
-            const double u = diff * inv_ls[j];
-            r2 += u * u;
-        }
-    }
-    double base = 0.0;
-    double g = 0.0;
-    base_and_g(kind, r2, base, g);
-    const double ec = std::exp(-c);
-    const double k = signal * base * ec;
-    const double wg = weight * signal * ec * g;
-    const double wk = weight * k;
-    for (std::size_t j = 0; j < dim_kinds.size(); ++j) {
-        const double diff = coord(a, ma, j, dim_kinds[j]) - coord(b, mb, j, dim_kinds[j]);
-        if (dim_kinds[j] == static_cast<int>(DimKind::categorical)) {
-            grad[j] += diff != 0.0 ? wk * inv_ls[j] : 0.0;
-        } else {
-            const double u = diff * inv_ls[j];
-            grad[j] += wg * u * u;
-        }
-    }
-    grad[dim_kinds.size()] += wk;
-    return k;
-}
-
-double Kernel::value_and_x_grad(const double* a, const double* b, const double* mb,
-                                double* dxa) const {
-    double r2 = 0.0;
-    double c = 0.0;
-    for (std::size_t j = 0; j < dim_kinds.size(); ++j) {
-        const double diff = a[j] - coord(b, mb, j, dim_kinds[j]);
-        if (dim_kinds[j] == static_cast<int>(DimKind::categorical)) {
-            c += diff != 0.0 ? inv_ls[j] : 0.0;
-        } else {
-            const double u = diff * inv_ls[j];
-            r2 += u * u;
-        }
-    }
-    double base = 0.0;
-    double g = 0.0;
-    base_and_g(kind, r2, base, g);
-    const double ec = std::exp(-c);
-    const double sg = -signal * ec * g;
-    for (std::size_t j = 0; j < dim_kinds.size(); ++j) {
-        if (dim_kinds[j] == static_cast<int>(DimKind::categorical)) {
-            dxa[j] = 0.0;
-        } else {
-            dxa[j] = sg * (a[j] - coord(b, mb, j, dim_kinds[j])) * inv_ls[j] * inv_ls[j];
-        }
-    }
-    return signal * base * ec;
-}
-
 Kernel make_kernel(int kernel_kind, const std::vector<int>& dim_kinds,
                    const VectorXd& log_params) {
     if (kernel_kind != static_cast<int>(KernelKind::matern52) &&

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "hyperdial/dense.hpp"
 #include "hyperdial/fastmath.hpp"
 #include "hyperdial/parallel.hpp"
 
@@ -16,9 +17,8 @@ constexpr double kSqrt2 = 1.41421356237309504880168872420969808;
 constexpr double kInvSqrt2 = 0.70710678118654752440084436210485;
 constexpr double kLogSqrt2Pi = 0.91893853320467274178032973640562;
 constexpr double kTiny = 1e-300;
-// Candidates per parallel block, scored together (their Gaussian sums stay in registers).
-constexpr int kBlockRows = 8;
-constexpr Index kBlock = kBlockRows;
+// Candidates per parallel block, scored together (dense::parzen_gaussian_block).
+constexpr Index kBlock = dense::kParzenBlock;
 
 std::string shape_of(Index rows, Index cols) {
     return "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")";
@@ -162,40 +162,6 @@ void bandwidths_by_row(const RowMatrixXd& mu_t, Index n, bool consider_endpoints
         }
         for (Index j = 0; j < n; ++j) {
             sig_d[j] = std::min(std::max(sig_d[j], clip_lo), 1.0);
-        }
-    }
-}
-
-// On x86-64 Linux with GCC, a copy for AVX2 chosen at load time (ifunc). No FMA: both copies
-// do the same IEEE operations per element, so their results are equal bit for bit.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    defined(__GLIBC__)
-#define HYPERDIAL_TPE_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define HYPERDIAL_TPE_CLONES
-#endif
-
-// acc (kBlockRows x nc, row-major) = base_j - 1/2 sum_f ((x_cf - mu_jf) / s_jf)^2 for the block's
-// candidates c (xf: n_fine x kBlockRows, column-major, i.e. one candidate block per dimension)
-// and the components j (fine: nc rows of n_fine (mean, 1 / width) pairs). The sums of the
-// block's candidates stay in registers over one pass of the components.
-HYPERDIAL_TPE_CLONES
-void gaussian_block(const double* fine, Index n_fine, Index nc, const double* base,
-                    const double* xf, double* acc) {
-    for (Index j = 0; j < nc; ++j) {
-        const double* row = fine + 2 * n_fine * j;
-        double q[kBlockRows] = {};
-        for (Index f = 0; f < n_fine; ++f) {
-            const double mu = row[2 * f];
-            const double inv = row[2 * f + 1];
-            const double* xc = xf + kBlockRows * f;
-            for (int c = 0; c < kBlockRows; ++c) {
-                const double t = (xc[c] - mu) * inv;
-                q[c] += t * t;
-            }
-        }
-        for (int c = 0; c < kBlockRows; ++c) {
-            acc[c * nc + j] = base[j] - 0.5 * q[c];
         }
     }
 }
@@ -397,7 +363,7 @@ VectorXd ParzenMixture::log_pdf(const Eigen::Ref<const RowMatrixXd>& x,
         const Index i0 = static_cast<Index>(b) * kBlock;
         const Index rows = std::min(kBlock, m - i0);
         // The block's fine coordinates by dimension (rows past the end repeat the last one).
-        Eigen::Matrix<double, kBlockRows, Eigen::Dynamic> xf(kBlock, n_fine);
+        Eigen::Matrix<double, dense::kParzenBlock, Eigen::Dynamic> xf(kBlock, n_fine);
         for (Index f = 0; f < n_fine; ++f) {
             for (Index c = 0; c < kBlock; ++c) {
                 xf(c, f) = x(i0 + std::min(c, rows - 1), fine_dims_[static_cast<std::size_t>(f)]);
@@ -407,7 +373,7 @@ VectorXd ParzenMixture::log_pdf(const Eigen::Ref<const RowMatrixXd>& x,
         // summed with the block's 8 candidates in registers, one pass over the components.
         RowMatrixXd acc(kBlock, nc);
         Eigen::ArrayXd e(nc);
-        gaussian_block(fine_.data(), n_fine, nc, base_.data(), xf.data(), acc.data());
+        dense::parzen_gaussian_block(fine_.data(), n_fine, nc, base_.data(), xf.data(), acc.data());
         for (Index c = 0; c < rows; ++c) {
             const Index i = i0 + c;
             double* acc_c = acc.row(c).data();

@@ -33,6 +33,14 @@ void gemm_nt_sub(const double* a, long lda, long m, long k, const double* b, lon
 void gemm_tn(const double* a, long lda, long m, long k, const double* b, long ldb, long n,
              double* c, long ldc);
 
+// TPE (tpe.cpp): acc (kParzenBlock x nc, row-major) = base_j - 1/2 sum_f ((x_cf - mu_jf) inv_jf)^2
+// for a block of kParzenBlock candidates c (xf: n_fine x kParzenBlock, column-major: one block
+// per dimension) and nc mixture components j (fine: nc rows of n_fine (mu, inv) pairs). No FMA
+// in either copy, so both give the same bits.
+inline constexpr long kParzenBlock = 8;
+void parzen_gaussian_block(const double* fine, long n_fine, long nc, const double* base,
+                           const double* xf, double* acc);
+
 // The kernel between points k0 .. k1 - 1 of a prepared set and one prepared point (see
 // kernels.hpp: KernelInputs, kernel_against), which calls this; out and g have k1 - k0 entries.
 void kernel_block(bool matern, double s2, long n_points, long n_cont, const double* scaled,

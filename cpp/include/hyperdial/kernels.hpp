@@ -50,15 +50,6 @@ struct Kernel {
 
     // k(a, b) for rows of length d; ma, mb are mask rows or nullptr (all active).
     double value(const double* a, const double* b, const double* ma, const double* mb) const;
-
-    // k(a, b), and adds weight * dk/dlog theta_p to grad[p] for p < d (lengthscales) and p = d
-    // (signal variance); grad has at least d + 1 entries.
-    double value_and_theta_grad(const double* a, const double* b, const double* ma,
-                                const double* mb, double weight, double* grad) const;
-
-    // k(a, b) (a active everywhere), and sets dxa[j] = dk/da_j for all j.
-    double value_and_x_grad(const double* a, const double* b, const double* mb,
-                            double* dxa) const;
 };
 
 // Inputs prepared for fast evaluation: the stand-ins of inactive dims substituted, continuous and

@@ -18,9 +18,9 @@
 // (the reference does the same; the neglected mass is below 2e-9).
 //
 // Everything is O(n d) to build and O(m n d) to score m candidates, single-threaded unless
-// m n d is large (see parallel.hpp). With GCC on x86-64 glibc the Gaussian sums also have an
-// AVX2 copy picked at load time (target_clones; no FMA, so the results are the same bit for
-// bit as the baseline copy's).
+// m n d is large (see parallel.hpp). The Gaussian sums run in dense::parzen_gaussian_block, so
+// they use the core's run-time AVX2 copy like the GP's dense code (dense.hpp; no FMA there,
+// so the results are the same bit for bit as the baseline copy's).
 #pragma once
 
 #include <cstdint>
