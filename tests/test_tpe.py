@@ -436,13 +436,15 @@ def test_model_size_is_capped_in_large_studies(monkeypatch: pytest.MonkeyPatch) 
     from hyperdial.trial import FrozenTrial
 
     sizes: list[int] = []
+    log_ratio = _sampler._core.tpe_log_ratio
 
-    class Spy(_sampler.ParzenEstimator):
-        def __init__(self, mu: np.ndarray, *args: Any, **kwargs: Any) -> None:
-            sizes.append(mu.shape[0])
-            super().__init__(mu, *args, **kwargs)
+    def spy(
+        good_mu: np.ndarray, good_cat: Any, good_w: Any, bad_mu: np.ndarray, *rest: Any
+    ) -> Any:
+        sizes.extend([good_mu.shape[0], bad_mu.shape[0]])
+        return log_ratio(good_mu, good_cat, good_w, bad_mu, *rest)
 
-    monkeypatch.setattr(_sampler, "ParzenEstimator", Spy)
+    monkeypatch.setattr(_sampler._core, "tpe_log_ratio", spy)
     dists = {f"x{i}": FloatDistribution(0, 1) for i in range(3)}
     rng = np.random.default_rng(0)
     study = hyperdial.create_study(sampler=TPESampler(seed=0, max_bad_observations=64))
@@ -524,3 +526,49 @@ def test_log_density_ratio_matches_optunas_parzen_estimator() -> None:
     x, xc = unit(cand), cand["c"].astype(np.int64)[:, None]
     ours = ours_good.log_pdf(x, x, x, xc) - ours_bad.log_pdf(x, x, x, xc)
     np.testing.assert_allclose(ours, ref, atol=2e-5)
+
+
+@pytest.mark.skipif(
+    not hasattr(hyperdial._core, "tpe_sample"), reason="core built without NumPy's libnpyrandom"
+)
+@pytest.mark.parametrize(
+    "setting", ["mixed", "conditional", "univariate", "liar", "multi", "constrained"]
+)
+def test_core_draw_and_numpy_draw_give_the_same_trials(
+    setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sampler draws its candidates in C++ (``_core.tpe_sample``) when the core has it;
+    the NumPy draw it replaced must give the same trials, so that quality results measured
+    with either describe both."""
+    from hyperdial.samplers._tpe import _sampler
+
+    def objective(t: hyperdial.Trial) -> float | tuple[float, float]:
+        x = t.suggest_float("x", -3, 3)
+        y = t.suggest_int("y", 1, 1000, log=True)
+        z = t.suggest_float("z", 0, 1, step=0.25)
+        c = t.suggest_categorical("c", ["a", "b", None, 3])
+        w = t.suggest_int("w", -5, 5)
+        if setting == "conditional" and c == "a":
+            x += t.suggest_float("extra", 1e-4, 1, log=True)
+        if setting == "constrained":
+            t.set_constraint("x", x - 1.0)
+        v = (x - 1) ** 2 + math.log(y) + z + (c != "b") + abs(w)
+        return (v, -x) if setting == "multi" else v
+
+    def run(core_draw: bool) -> list[dict[str, object]]:
+        monkeypatch.setattr(_sampler, "_HAVE_CORE_DRAW", core_draw)
+        sampler = TPESampler(seed=3, n_startup_trials=6, multivariate=setting != "univariate")
+        directions = ["minimize", "minimize"] if setting == "multi" else None
+        study = hyperdial.create_study(sampler=sampler, directions=directions)
+        if setting == "liar":
+            running = [study.ask() for _ in range(12)]
+            for t in running:
+                study.tell(t, objective(t))
+            pending = [study.ask() for _ in range(4)]
+            for t in pending:
+                objective(t)  # suggestions made while the others still run
+            return [t.params for t in study.trials]
+        study.optimize(objective, n_trials=40)
+        return [t.params for t in study.trials]
+
+    assert run(True) == run(False)

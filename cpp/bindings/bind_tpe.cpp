@@ -8,6 +8,15 @@
 #include "hyperdial/tpe.hpp"
 #include "pybind.hpp"
 
+#ifdef HYPERDIAL_HAVE_NPYRANDOM
+// NumPy's distribution functions (libnpyrandom, shipped with NumPy for extensions like this one):
+// the same code Generator.random / standard_normal / integers run, on the same bit generator.
+extern "C" {
+#include "numpy/random/bitgen.h"
+#include "numpy/random/distributions.h"
+}
+#endif
+
 namespace hyperdial::bindings {
 namespace {
 
@@ -36,6 +45,33 @@ ParzenDims make_dims(const Int64Array& n_choices, const BoolArray& coarse) {
 }
 
 VectorXd weights_or_empty(const std::optional<VectorXd>& w) { return w ? *w : VectorXd(0); }
+
+#ifdef HYPERDIAL_HAVE_NPYRANDOM
+// ParzenRandom on a NumPy bit generator; the caller holds the GIL and the generator's lock.
+class NumpyRandom final : public ParzenRandom {
+   public:
+    explicit NumpyRandom(bitgen_t* bitgen) : bitgen_(bitgen) {}
+    void uniform(Index n, double* out) override {
+        random_standard_uniform_fill(bitgen_, static_cast<npy_intp>(n), out);
+    }
+    void normal(Index n, double* out) override {
+        for (Index i = 0; i < n; ++i) {
+            out[i] = random_standard_normal(bitgen_);
+        }
+    }
+    void integers(std::int64_t k, Index n, std::int64_t* out) override {
+        // Generator.integers(0, k, size=n) with its default int64 dtype: offset 0, range k - 1,
+        // Lemire's method (use_masked false).
+        static_assert(sizeof(std::int64_t) == sizeof(std::uint64_t));
+        random_bounded_uint64_fill(bitgen_, 0, static_cast<std::uint64_t>(k - 1),
+                                   static_cast<npy_intp>(n), false,
+                                   reinterpret_cast<std::uint64_t*>(out));
+    }
+
+   private:
+    bitgen_t* bitgen_;
+};
+#endif
 
 }  // namespace
 
@@ -76,6 +112,54 @@ Returns (p (n + 1,), means (n + 1, dn), widths (n + 1, dn)): mixture probabiliti
 means and widths of the n observations and, last, the prior (mean 0.5, width 1). weights:
 (n,) >= 0 or None for all 1; the prior's weight is prior_weight (times the mean weight with
 prior_relative_to_mean). Runs without the GIL.)doc");
+#ifdef HYPERDIAL_HAVE_NPYRANDOM
+    m.def(
+        "tpe_sample",
+        [](const py::object& generator, const MatRef& mu, const CatRef& cat,
+           const std::optional<VectorXd>& weights, const Int64Array& n_choices,
+           const BoolArray& coarse, Index n_draws, double prior_weight, bool consider_endpoints,
+           bool prior_relative_to_mean) {
+            const ParzenDims dims = make_dims(n_choices, coarse);
+            const ParzenMixture est(mu, cat, weights_or_empty(weights), dims,
+                                    {prior_weight, consider_endpoints, prior_relative_to_mean});
+            if (n_draws < 0) {
+                throw std::invalid_argument("m must be >= 0, got " + std::to_string(n_draws));
+            }
+            py::object bit_generator;
+            try {
+                bit_generator = generator.attr("bit_generator");
+            } catch (const py::error_already_set&) {
+                throw py::type_error("generator must be a numpy.random.Generator");
+            }
+            const auto capsule = bit_generator.attr("capsule").cast<py::capsule>();
+            if (capsule.name() == nullptr || std::string(capsule.name()) != "BitGenerator") {
+                throw py::type_error("generator.bit_generator has no BitGenerator capsule");
+            }
+            NumpyRandom rng(capsule.get_pointer<bitgen_t>());
+            // The generator's own lock, as its methods take it (the GIL stays held: a few
+            // microseconds of work).
+            const py::object lock = bit_generator.attr("lock");
+            lock.attr("acquire")();
+            ParzenDraws draws;
+            try {
+                draws = est.sample(rng, n_draws);
+            } catch (...) {
+                lock.attr("release")();
+                throw;
+            }
+            lock.attr("release")();
+            return std::make_tuple(std::move(draws.x), std::move(draws.xc));
+        },
+        py::arg("generator"), py::arg("mu"), py::arg("cat"), py::arg("weights"),
+        py::arg("n_choices"), py::arg("coarse"), py::arg("m"), py::arg("prior_weight") = 1.0,
+        py::arg("consider_endpoints") = false, py::arg("prior_relative_to_mean") = false,
+        R"doc(m draws (x (m, dn), xc (m, dc)) from a Parzen estimator, with a NumPy Generator.
+
+Arguments as in tpe_log_pdf; generator: a numpy.random.Generator, advanced exactly as the NumPy
+reference draw (hyperdial.samplers._tpe._parzen.sample_mixture) advances it, and giving the
+same numbers: NumPy's own distribution code (libnpyrandom) runs on the generator's bit
+generator. Present only when the core was built with libnpyrandom (see CMakeLists.txt).)doc");
+#endif
     m.def(
         "tpe_log_pdf",
         [](const MatRef& mu, const CatRef& cat, const std::optional<VectorXd>& weights,

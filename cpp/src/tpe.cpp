@@ -283,6 +283,94 @@ ParzenMixture::ParzenMixture(const Eigen::Ref<const RowMatrixXd>& mu,
     cat_t_ = cat.transpose();
 }
 
+ParzenDraws ParzenMixture::sample(ParzenRandom& rng, Index m) const {
+    if (m < 0) {
+        throw std::invalid_argument("m must be >= 0, got " + std::to_string(m));
+    }
+    const Index dn = mu_t_.rows();
+    const auto dc = static_cast<Index>(dims_.n_choices.size());
+    const Index no = n_obs_;
+    // Components by inverse CDF: the first index whose running sum exceeds u * total (the
+    // sums in order, as a cumulative sum takes them), capped at the prior.
+    std::vector<double> cum(static_cast<std::size_t>(n_comp_));
+    double run = 0.0;
+    for (Index j = 0; j < n_comp_; ++j) {
+        run += p_[j];
+        cum[static_cast<std::size_t>(j)] = run;
+    }
+    std::vector<double> u(static_cast<std::size_t>(m));
+    rng.uniform(m, u.data());
+    std::vector<Index> comp(static_cast<std::size_t>(m));
+    for (Index i = 0; i < m; ++i) {
+        const double v = u[static_cast<std::size_t>(i)] * run;
+        const auto at = std::upper_bound(cum.begin(), cum.end(), v) - cum.begin();
+        comp[static_cast<std::size_t>(i)] = std::min(static_cast<Index>(at), no);
+    }
+    ParzenDraws out;
+    out.x.resize(m, dn);
+    rng.normal(m * dn, out.x.data());
+    // x = z s + mu, rounded twice (tpe.cpp builds without FMA contraction: ISO C++ mode).
+    std::vector<Index> bad;
+    for (Index i = 0; i < m; ++i) {
+        const Index j = comp[static_cast<std::size_t>(i)];
+        for (Index d = 0; d < dn; ++d) {
+            double& v = out.x(i, d);
+            const double zs = v * sig_t_(d, j);
+            v = zs + mu_t_(d, j);
+            if (v < 0.0 || v > 1.0) {
+                bad.push_back(i * dn + d);
+            }
+        }
+    }
+    if (!bad.empty()) {
+        double* flat = out.x.data();
+        std::vector<double> z;
+        std::vector<Index> left;
+        for (int round = 0; round < 32 && !bad.empty(); ++round) {
+            z.resize(bad.size());
+            rng.normal(static_cast<Index>(bad.size()), z.data());
+            left.clear();
+            for (std::size_t k = 0; k < bad.size(); ++k) {
+                const Index e = bad[k];
+                const Index j = comp[static_cast<std::size_t>(e / dn)];
+                const Index d = e % dn;
+                const double zs = sig_t_(d, j) * z[k];
+                const double v = mu_t_(d, j) + zs;
+                flat[e] = v;
+                if (!(0.0 <= v && v <= 1.0)) {
+                    left.push_back(e);
+                }
+            }
+            bad.swap(left);
+        }
+        // Clipped as NumPy clips (max then min, a NaN kept; -0.0 becomes +0.0).
+        for (Index e = 0; e < m * dn; ++e) {
+            double v = flat[e];
+            v = (v > 0.0 || std::isnan(v)) ? v : 0.0;
+            v = (v < 1.0 || std::isnan(v)) ? v : 1.0;
+            flat[e] = v;
+        }
+    }
+    out.xc.resize(m, dc);
+    if (dc > 0) {
+        std::vector<std::int64_t> uniform(static_cast<std::size_t>(m));
+        std::vector<double> keep(static_cast<std::size_t>(m));
+        for (Index k = 0; k < dc; ++k) {
+            const std::int64_t kk = dims_.n_choices[static_cast<std::size_t>(k)];
+            rng.integers(kk, m, uniform.data());
+            rng.uniform(m, keep.data());
+            const double p_keep = 1.0 / (1.0 + static_cast<double>(kk) * eps_);
+            for (Index i = 0; i < m; ++i) {
+                const auto s = static_cast<std::size_t>(i);
+                const Index j = comp[s];
+                const bool own = no > 0 && keep[s] < p_keep && j != no;
+                out.xc(i, k) = own ? cat_t_(k, std::min(j, no - 1)) : uniform[s];
+            }
+        }
+    }
+    return out;
+}
+
 RowMatrixXd ParzenMixture::means() const { return mu_t_.transpose(); }
 
 RowMatrixXd ParzenMixture::widths() const { return sig_t_.transpose(); }

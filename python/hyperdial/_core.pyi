@@ -171,6 +171,19 @@ def tpe_mixture(
     consider_endpoints: bool = False,
     prior_relative_to_mean: bool = False,
 ) -> tuple[_F, _F, _F]: ...
+# Present when the core was built with NumPy's libnpyrandom (CMakeLists.txt).
+def tpe_sample(
+    generator: np.random.Generator,
+    mu: ArrayLike,
+    cat: ArrayLike,
+    weights: ArrayLike | None,
+    n_choices: ArrayLike,
+    coarse: ArrayLike,
+    m: int,
+    prior_weight: float = 1.0,
+    consider_endpoints: bool = False,
+    prior_relative_to_mean: bool = False,
+) -> tuple[_F, NDArray[np.int64]]: ...
 def tpe_log_pdf(
     mu: ArrayLike,
     cat: ArrayLike,

@@ -416,3 +416,77 @@ def test_draw_keeps_the_random_stream(seed: int, n: int, dn: int, dc: int, wide:
     np.testing.assert_array_equal(xc, xc_ref)
     assert rng_a.random() == rng_b.random()  # the generators are left in the same state
     assert np.all((x >= 0) & (x <= 1))
+
+
+needs_core_draw = pytest.mark.skipif(
+    not hasattr(_core, "tpe_sample"), reason="core built without NumPy's libnpyrandom"
+)
+
+
+@needs_core_draw
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 40),
+    dn=st.integers(0, 4),
+    choices=st.lists(st.integers(1, 2**40), max_size=2),
+    m=st.integers(0, 40),
+    weighted=st.booleans(),
+    relative=st.booleans(),
+    ends=st.booleans(),
+    edge=st.sampled_from([1.0, 4.0, 12.0]),
+    prior_weight=st.sampled_from([0.3, 1.0, 4.0]),
+)
+def test_core_draw_equals_the_reference_bitwise(
+    seed: int,
+    n: int,
+    dn: int,
+    choices: list[int],
+    m: int,
+    weighted: bool,
+    relative: bool,
+    ends: bool,
+    edge: float,
+    prior_weight: float,
+) -> None:
+    """_core.tpe_sample gives the numbers sample_mixture gives with a generator in the same
+    state, and leaves the generator in the same state (observations crowded at 0 by ``edge``:
+    many rejected draws; up to 2**40 choices: Lemire's method on 64-bit ranges)."""
+    g = np.random.default_rng(seed)
+    mu = g.random((n, dn)) ** edge
+    n_choices = np.array(choices, dtype=np.int64)
+    cat = np.empty((n, len(choices)), dtype=np.int64)
+    for k, kk in enumerate(choices):
+        cat[:, k] = g.integers(0, kk, n)
+    weights = g.random(n) * 2 if weighted else None
+    p, mu_all, sig_all = _core.tpe_mixture(mu, weights, prior_weight, ends, relative)
+    eps = prior_weight / (n + 1)
+    rng_ref, rng_core = np.random.default_rng(seed ^ 1), np.random.default_rng(seed ^ 1)
+    x_ref, xc_ref = sample_mixture(
+        rng_ref, m, p, mu_all, sig_all, cat, n_choices.astype(np.float64), eps
+    )
+    x, xc = _core.tpe_sample(
+        rng_core, mu, cat, weights, n_choices, np.zeros(dn, bool), m, prior_weight, ends, relative
+    )
+    np.testing.assert_array_equal(x, x_ref)
+    np.testing.assert_array_equal(np.signbit(x), np.signbit(x_ref))
+    np.testing.assert_array_equal(xc, xc_ref)
+    assert x.shape == (m, dn) and xc.shape == (m, len(choices))
+    assert rng_core.bit_generator.state == rng_ref.bit_generator.state
+
+
+@needs_core_draw
+def test_core_draw_rejects_bad_input() -> None:
+    mu, cat, none = np.full((3, 2), 0.5), np.empty((3, 0), np.int64), np.empty(0, np.int64)
+    coarse = np.zeros(2, bool)
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError, match="numpy.random.Generator"):
+        _core.tpe_sample(object(), mu, cat, None, none, coarse, 4)
+    with pytest.raises(ValueError, match="m must be >= 0"):
+        _core.tpe_sample(rng, mu, cat, None, none, coarse, -1)
+    with pytest.raises(ValueError, match=r"mu must hold values in \[0, 1\]"):
+        _core.tpe_sample(rng, mu + 1.0, cat, None, none, coarse, 4)
+    with pytest.raises(ValueError, match="weights must have 3 entries"):
+        _core.tpe_sample(rng, mu, cat, np.ones(2), none, coarse, 4)
+    # A failed call draws nothing.
+    assert rng.bit_generator.state == np.random.default_rng(0).bit_generator.state

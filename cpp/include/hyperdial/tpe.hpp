@@ -40,6 +40,26 @@ struct ParzenDims {
     std::vector<std::int64_t> n_choices;  // (dc,) number of choices, >= 1
 };
 
+// The random numbers ParzenMixture::sample consumes, in the order it consumes them. The
+// binding implements it on a NumPy Generator's bit generator with NumPy's own distribution
+// functions, so that a draw in C++ continues the Generator's stream exactly as the NumPy
+// reference draw (sample_mixture in _parzen.py) does.
+class ParzenRandom {
+   public:
+    virtual ~ParzenRandom() = default;
+    // n uniforms in [0, 1) (Generator.random(n)).
+    virtual void uniform(Index n, double* out) = 0;
+    // n standard normals (Generator.standard_normal(n)).
+    virtual void normal(Index n, double* out) = 0;
+    // n integers in [0, k), k >= 1 (Generator.integers(0, k, size=n)).
+    virtual void integers(std::int64_t k, Index n, std::int64_t* out) = 0;
+};
+
+struct ParzenDraws {
+    RowMatrixXd x;     // (m, dn) positions in [0, 1]
+    RowMatrixXi64 xc;  // (m, dc) choice codes
+};
+
 struct ParzenOptions {
     double prior_weight = 1.0;          // > 0, relative to one observation of weight 1
     bool consider_endpoints = false;
@@ -68,6 +88,14 @@ class ParzenMixture {
     RowMatrixXd means() const;
     RowMatrixXd widths() const;
     double eps() const { return eps_; }
+
+    // m draws from the mixture, the same numbers as the NumPy reference's sample_mixture given
+    // a generator in the same state (and the generator left in the same state): components
+    // by inverse CDF of m uniforms; numeric dims mu + s z with z standard normal (row-major),
+    // entries outside [0, 1] redrawn in order, at most 32 rounds, then clipped; categorical
+    // dims, per dimension, m uniform codes and m uniforms that keep the component's own code
+    // with probability 1 / (1 + K eps) (the prior and the kept-out draws take the uniform one).
+    ParzenDraws sample(ParzenRandom& rng, Index m) const;
 
     // (m,) log densities (log cell masses on coarse dimensions) at the candidates: x (m, dn)
     // positions (cell centres on discretised dimensions), lo / hi (m, dn) cell bounds (read

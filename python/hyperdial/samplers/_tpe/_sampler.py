@@ -13,7 +13,7 @@ from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._seeding import blake2b, check_seed
 from hyperdial.samplers._tpe._history import History, same_distributions
-from hyperdial.samplers._tpe._parzen import ParzenEstimator, sample_mixture
+from hyperdial.samplers._tpe._parzen import sample_mixture
 from hyperdial.samplers._tpe._space import COARSE_CELL, cells, max_cell_width
 from hyperdial.trial._state import TrialState
 
@@ -26,6 +26,8 @@ __all__ = ["TPESampler", "default_gamma"]
 _COMPLETE = int(TrialState.COMPLETE)
 _PRUNED = int(TrialState.PRUNED)
 _RUNNING = int(TrialState.RUNNING)
+# The core draws from the Parzen estimator itself when it was built with NumPy's libnpyrandom.
+_HAVE_CORE_DRAW = hasattr(_core, "tpe_sample")
 
 
 def default_gamma(n: int) -> int:
@@ -293,15 +295,30 @@ class TPESampler(BaseSampler):
         if spec is None or not same_distributions(spec.dists, tuple(dists)):
             spec = self._specs[key] = _GroupSpec(dists)
         pw, ends = self._prior_weight, self._consider_endpoints
-        # The estimators hold their observations only; the numerics run in hyperdial._core
-        # (ParzenEstimator's NumPy methods are the reference the kernel is tested against).
-        l_est = spec.estimator(mat[below], pw, l_w, ends, True)
-        g_est = spec.estimator(mat[above], pw, g_w, ends, False)
-        p, mu_all, sig_all = _core.tpe_mixture(l_est.mu, l_w, pw, ends, True)
+        l_mu, l_cat = spec.columns(mat[below])
+        g_mu, g_cat = spec.columns(mat[above])
         rng = self._rng(number, names)
-        x, xc = sample_mixture(
-            rng, self._n_candidates, p, mu_all, sig_all, l_est.cat, spec.n_choices, l_est.eps
-        )
+        # The numerics run in hyperdial._core (the NumPy ParzenEstimator and sample_mixture
+        # are the references the kernels are tested against, bit for bit for the draw).
+        if _HAVE_CORE_DRAW:
+            x, xc = _core.tpe_sample(
+                rng,
+                l_mu,
+                l_cat,
+                l_w,
+                spec.n_choices_i64,
+                spec.coarse,
+                self._n_candidates,
+                pw,
+                ends,
+                True,
+            )
+        else:
+            p, mu_all, sig_all = _core.tpe_mixture(l_mu, l_w, pw, ends, True)
+            eps = pw / (l_mu.shape[0] + 1)
+            x, xc = sample_mixture(
+                rng, self._n_candidates, p, mu_all, sig_all, l_cat, spec.n_choices, eps
+            )
         lo = hi = x
         if spec.discrete:
             lo = x.copy()
@@ -309,11 +326,11 @@ class TPESampler(BaseSampler):
             for k in spec.discrete:
                 x[:, k], lo[:, k], hi[:, k] = cells(dists[spec.num[k]], x[:, k])
         score = _core.tpe_log_ratio(
-            l_est.mu,
-            l_est.cat,
+            l_mu,
+            l_cat,
             l_w,
-            g_est.mu,
-            g_est.cat,
+            g_mu,
+            g_cat,
             g_w,
             spec.n_choices_i64,
             spec.coarse,
@@ -419,29 +436,12 @@ class _GroupSpec:
         #: the group is numeric, so history rows are the estimators' positions as they are
         self._plain = not self.cat
 
-    def estimator(
-        self,
-        rows: np.ndarray,
-        prior_weight: float,
-        weights: np.ndarray | None,
-        consider_endpoints: bool,
-        prior_relative_to_mean: bool,
-    ) -> ParzenEstimator:
-        """The Parzen estimator of history ``rows`` (k, d) of this group's columns."""
+    def columns(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """History ``rows`` (k, d) of this group's columns as the estimators take them:
+        (k, dn) unit positions and (k, dc) int64 choice indices."""
         if self._plain:
-            mu, cat = rows, np.empty((rows.shape[0], 0), dtype=np.int64)
-        else:
-            mu, cat = rows[:, self.num], rows[:, self.cat].astype(np.int64)
-        return ParzenEstimator(
-            mu,
-            cat,
-            self.n_choices,
-            self.coarse,
-            prior_weight,
-            weights,
-            consider_endpoints,
-            prior_relative_to_mean,
-        )
+            return rows, np.empty((rows.shape[0], 0), dtype=np.int64)
+        return rows[:, self.num], rows[:, self.cat].astype(np.int64)
 
 
 def rank_rows(hist: History, rows: np.ndarray, k: int) -> np.ndarray:
