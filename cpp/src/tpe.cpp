@@ -30,6 +30,9 @@ double upper(double x) {
     return x >= 0.0 ? e : 1.0 - e;
 }
 
+// std::erfc for x >= 0, without the call where the result is 0 (erfc(28) < 1e-342 rounds to 0).
+double erfc_nonneg(double x) { return x > 28.0 ? 0.0 : std::erfc(x); }
+
 void check_unit_matrix(const Eigen::Ref<const RowMatrixXd>& a, const std::string& name) {
     for (Index i = 0; i < a.rows(); ++i) {
         for (Index d = 0; d < a.cols(); ++d) {
@@ -248,33 +251,42 @@ ParzenMixture::ParzenMixture(const Eigen::Ref<const RowMatrixXd>& mu,
     // sum_fine log s_jd as the log of a running product (one log per component, not per
     // entry; s >= 0.01, so a product is flushed into the sum before it can underflow).
     VectorXd prod = VectorXd::Ones(n_comp_);
+    double* base = base_.data();
+    double* prod_p = prod.data();
     Index n_fine = 0;
     for (Index d = 0; d < dn; ++d) {
         const bool fine = dims_.coarse[static_cast<std::size_t>(d)] == 0;
+        const double* mu_d = mu_t_.row(d).data();
+        const double* sig_d = sig_t_.row(d).data();
         for (Index j = 0; j < n_comp_; ++j) {
-            const double m = mu_t_(d, j);
-            const double s = sig_t_(d, j);
-            if (fine) {
-                fine_(j, 2 * n_fine) = m;
-                fine_(j, 2 * n_fine + 1) = 1.0 / s;
-            }
+            const double m = mu_d[j];
+            const double s = sig_d[j];
             // Truncation mass over [0, 1] (>= 0.34 for m in [0, 1], s <= 1: no cancellation);
             // taken as 1 more than 6 s inside both ends.
             const double six = 6.0 * s;
             if (m < six || m > 1.0 - six) {
                 const double scale = 1.0 / (s * kSqrt2);
-                const double q = std::erfc(m * scale) + std::erfc((1.0 - m) * scale);
-                base_[j] -= std::log1p(-0.5 * q);
+                const double q = erfc_nonneg(m * scale) + erfc_nonneg((1.0 - m) * scale);
+                base[j] -= std::log1p(-0.5 * q);
             }
             if (fine) {
-                prod[j] *= s;
-                if (prod[j] < 1e-200) {
-                    base_[j] -= std::log(prod[j]);
-                    prod[j] = 1.0;
+                prod_p[j] *= s;
+                if (prod_p[j] < 1e-200) {
+                    base[j] -= std::log(prod_p[j]);
+                    prod_p[j] = 1.0;
                 }
             }
         }
         n_fine += fine ? 1 : 0;
+    }
+    // The fine dimensions' (mean, 1 / width) pairs by component, written row by row.
+    for (Index j = 0; j < n_comp_; ++j) {
+        double* row = fine_.row(j).data();
+        for (Index f = 0; f < n_fine; ++f) {
+            const Index d = fine_dims_[static_cast<std::size_t>(f)];
+            row[2 * f] = mu_t_(d, j);
+            row[2 * f + 1] = 1.0 / sig_t_(d, j);
+        }
     }
     base_.array() -= prod.array().log();
     base_.array() -= kLogSqrt2Pi * static_cast<double>(n_fine);

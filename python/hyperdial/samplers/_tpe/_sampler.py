@@ -346,11 +346,10 @@ class TPESampler(BaseSampler):
         num, cat = spec.num, spec.cat
 
         out: dict[str, Any] = {}
-        for k, i in enumerate(num):
-            internal = unit_to_internal(dists[i], float(x[best, k]))
-            out[names[i]] = dists[i].to_external_repr(internal)
-        for k, i in enumerate(cat):
-            out[names[i]] = dists[i].to_external_repr(float(xc[best, k]))
+        for i, u in zip(num, x[best].tolist(), strict=True):
+            out[names[i]] = dists[i].to_external_repr(unit_to_internal(dists[i], u))
+        for i, code in zip(cat, xc[best].tolist(), strict=True):
+            out[names[i]] = dists[i].to_external_repr(float(code))
         return out
 
     def _thin(self, above: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -390,6 +389,24 @@ class TPESampler(BaseSampler):
         (``good_weights="ei"``).
         """
         n_below = min(max(int(self._gamma(rows.size)), 1), rows.size)
+        if (
+            self._good_weights == "ei"
+            and hist.values.shape[1] == 1
+            and not hist.has_constraints
+            and n_below < rows.size
+        ):
+            loss = hist.values[rows, 0]
+            if np.all(hist.state[rows] == _COMPLETE):
+                # Every row complete and feasible: rank_rows's first branch and the weights
+                # below, from one gather of the losses.
+                part = np.argpartition(loss, n_below - 1)[:n_below]
+                part = part[np.argsort(loss[part], kind="stable")]
+                below = rows[part]
+                loss_below = loss[part]
+                if not np.isfinite(loss_below).all():
+                    return below, None
+                loss[part] = np.inf  # a copy: the best loss outside the group
+                return below, self._ei_weights(float(loss.min()), loss_below)
         below = rank_rows(hist, rows, n_below)
         if (
             self._good_weights != "ei"
@@ -406,15 +423,19 @@ class TPESampler(BaseSampler):
         rest = rows[~is_below[rows] & (hist.state[rows] == _COMPLETE)]
         if rest.size == 0:
             return below, None
-        threshold = float(np.min(hist.values[rest, 0]))
+        return below, self._ei_weights(float(np.min(hist.values[rest, 0])), loss)
+
+    @staticmethod
+    def _ei_weights(threshold: float, loss: np.ndarray) -> np.ndarray | None:
+        """The good group's weights ``threshold - loss`` (None: uniform)."""
         if not math.isfinite(threshold):
-            return below, None
+            return None
         w = threshold - loss
         top = float(w.max())
         if not top > 0:
-            return below, None
+            return None
         # Ties with the threshold keep a small weight rather than none.
-        return below, np.maximum(w, 1e-3 * top)
+        return np.maximum(w, 1e-3 * top)
 
 
 class _GroupSpec:
