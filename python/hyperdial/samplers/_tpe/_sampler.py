@@ -340,7 +340,8 @@ class TPESampler(BaseSampler):
             xc,
             pw,
             ends,
-            0,
+            1,  # one thread: a call is < 1 ms even at the max_bad_observations cap, and a
+            # parallel region on a busy machine can wait a scheduler tick for its second thread
         )
         best = int(np.argmax(np.where(np.isnan(score), -np.inf, score)))
         num, cat = spec.num, spec.cat
