@@ -153,6 +153,11 @@ def test_candidate_budgets_of_successive_halving() -> None:
         study.add_trial(_trial(i / 6, {s: float(s) for s in range(1, 13)}))
     # rungs 2, 4, 8 and the full budget 12 (the longest COMPLETE trial)
     assert BOHBSampler()._candidates(study, study.trials) == [2, 4, 8, 12]
+    capped = _study(SuccessiveHalvingPruner(min_resource=2, reduction_factor=2, max_resource=6))
+    for i in range(6):
+        capped.add_trial(_trial(i / 6, {s: float(s) for s in range(1, 13)}))
+    # rungs 2, 4 and the pruner's full budget 6 (not the longest trial's 12)
+    assert BOHBSampler()._candidates(capped, capped.trials) == [2, 4, 6]
     auto = _study(SuccessiveHalvingPruner())  # "auto" min_resource not resolved: every step
     auto.add_trial(_trial(0.1, {1: 1.0, 5: 1.0}, TrialState.PRUNED))
     assert BOHBSampler()._candidates(auto, auto.trials) == [1, 5]

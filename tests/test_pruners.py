@@ -228,6 +228,49 @@ def test_asha_nan_at_a_rung_is_the_worst() -> None:
     assert _decide(study, pruner, {1: math.nan}) is True
 
 
+def test_asha_does_not_judge_at_or_beyond_max_resource() -> None:
+    """ASHA's top rung is R (Li et al. 2020, Algorithm 2): a trial that got there has had its
+    full training; without max_resource the same trial is stopped after its last step."""
+    study = _study()
+    for v in (1.0, 2.0, 3.0):
+        _add(study, {1: v, 3: v, 9: v})
+    full = {1: 1.0, 3: 1.0, 9: 5.0}  # the best at rungs 1 and 3, the worst at 9
+    assert _decide(study, SuccessiveHalvingPruner(1, 3), full) is True
+    assert _decide(study, SuccessiveHalvingPruner(1, 3, max_resource=9), full) is False
+    assert _decide(study, SuccessiveHalvingPruner(1, 3, max_resource=8), full) is False
+    # rungs below max_resource are judged as before
+    assert _decide(study, SuccessiveHalvingPruner(1, 3, max_resource=9), {1: 1.0, 3: 5.0}) is True
+    assert SuccessiveHalvingPruner(1, 3, max_resource=9)._rungs(100) == [1, 3, 9]
+    assert SuccessiveHalvingPruner(1, 3)._rungs(100) == [1, 3, 9, 27, 81]
+
+
+def test_asha_auto_max_resource_is_the_first_complete_trials_length() -> None:
+    study = _study()
+    for v in (1.0, 2.0, 3.0):
+        _add(study, {1: v, 3: v, 9: v}, TrialState.PRUNED)
+    pruner = SuccessiveHalvingPruner(1, 3, max_resource="auto")
+    assert pruner.max_resource is None
+    assert _decide(study, pruner, {1: 9.0}) is False  # the full length is not known yet
+    _add(study, {s: 1.0 for s in range(10)})  # last step 9
+    assert _decide(study, pruner, {1: 9.0}) is True
+    assert pruner.max_resource == 9
+    assert _decide(study, pruner, {1: 1.0, 3: 1.0, 9: 9.0}) is False  # 9 is the top rung
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"max_resource": 0}, "max_resource"),
+        ({"max_resource": "soon"}, "max_resource"),
+        ({"max_resource": 2.5}, "max_resource"),
+        ({"min_resource": 10, "max_resource": 5}, "max_resource"),
+    ],
+)
+def test_asha_max_resource_validation(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        SuccessiveHalvingPruner(**kwargs)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -644,15 +687,23 @@ def _ref_asha(
     return False
 
 
-@settings(max_examples=120, deadline=None)
-@given(_histories(), st.integers(1, 3), st.integers(2, 4), st.integers(0, 2), st.integers(0, 4))
+@settings(max_examples=160, deadline=None)
+@given(
+    _histories(),
+    st.integers(1, 3),
+    st.integers(2, 4),
+    st.integers(0, 2),
+    st.integers(0, 4),
+    st.sampled_from([None, 3, 4, 9]),
+)
 def test_successive_halving_matches_the_reference(
-    h: dict[str, Any], min_r: int, eta: int, rate: int, bootstrap: int
+    h: dict[str, Any], min_r: int, eta: int, rate: int, bootstrap: int, max_r: int | None
 ) -> None:
-    pruner = SuccessiveHalvingPruner(min_r, eta, rate, bootstrap)
+    pruner = SuccessiveHalvingPruner(min_r, eta, rate, bootstrap, max_resource=max_r)
     study, mine = _build(h, pruner)
     others = [c for _, c, _ in _counted(h)]
-    assert pruner.prune(study, mine) is _ref_asha(h, others, min_r, eta, rate, bootstrap)
+    expected = _ref_asha(h, others, min_r, eta, rate, bootstrap, max_r=max_r)
+    assert pruner.prune(study, mine) is expected
 
 
 def _ref_hyperband_sizes(min_r: int, max_r: int, eta: int) -> list[int]:

@@ -105,12 +105,26 @@ class SuccessiveHalvingPruner(BasePruner):
     :func:`asha_prune` for the exact rule). Decisions use only what is in storage, so every
     worker takes the same decision for the same history.
 
+    This is the *stopping* form of ASHA, the one a pruner can implement: a trial is judged
+    once, when it reaches a rung, against the trials that reached the rung before it, and a
+    trial that does not make the cut then is stopped for good. ASHA's *promotion* form (Li et
+    al. 2020, Algorithm 2) instead leaves it paused in the rung and resumes it later if it
+    climbs into the top ``1/η`` as the rung fills up; that needs a scheduler that can resume
+    trials from a checkpoint, which ``trial.should_prune()`` cannot.
+
+    ASHA's top rung is the maximum resource ``R`` (Li et al. 2020, Algorithm 2): a trial that
+    reaches it has had its full training. With ``max_resource`` given, rungs at or beyond it
+    are not judged, so such a trial ends COMPLETE instead of being stopped after its last step
+    (which saves nothing). Without it (the default, as in Optuna), every rung is judged.
+
     Args:
         min_resource: Steps before the first rung, or ``"auto"``: 1/100 of the number of steps of
             the first completed trial (no pruning until a trial completes).
         reduction_factor: η ≥ 2; the fraction kept at each rung is 1/η.
         min_early_stopping_rate: s ≥ 0; the first rung is at ``min_resource * η**s``.
         bootstrap_count: No pruning at a rung until this many trials have reached it.
+        max_resource: The number of steps of a full trial (no judgment there or beyond), or
+            ``"auto"``: the last step of the first completed trial, or None: no top rung.
 
     Example:
         >>> import hyperdial
@@ -124,33 +138,70 @@ class SuccessiveHalvingPruner(BasePruner):
         reduction_factor: int = 4,
         min_early_stopping_rate: int = 0,
         bootstrap_count: int = 0,
+        max_resource: int | str | None = None,
     ) -> None:
         self._min_resource: int | None = _check_resource("min_resource", min_resource)
         self._auto = self._min_resource is None
         self._eta: int = check_int("reduction_factor", reduction_factor, 2)
         self._rate: int = check_int("min_early_stopping_rate", min_early_stopping_rate, 0)
         self._bootstrap: int = check_int("bootstrap_count", bootstrap_count, 0)
+        self._has_max = max_resource is not None
+        self._max_resource: int | None = (
+            None if max_resource is None else _check_resource("max_resource", max_resource)
+        )
+        if (
+            self._max_resource is not None
+            and self._min_resource is not None
+            and self._max_resource < self._min_resource
+        ):
+            raise ValueError(
+                f"`max_resource` must be >= min_resource = {min_resource}, got {max_resource!r}."
+            )
         self._lock = threading.Lock()
 
-    def _resolve_min_resource(self, study: Study) -> int | None:
+    def _resolve(self, study: Study) -> tuple[int | None, int | None]:
+        """``(min_resource, max_resource)``, resolving ``"auto"`` from the first COMPLETE trial
+        (``min_resource`` None: not known yet; ``max_resource`` None: no top rung or not known
+        yet)."""
         with self._lock:
-            if self._min_resource is None:
+            if self._min_resource is None or (self._has_max and self._max_resource is None):
                 last = first_complete_last_step(study)
                 if last is not None:
-                    self._min_resource = max(1, last // 100)
-            return self._min_resource
+                    if self._min_resource is None:
+                        self._min_resource = max(1, last // 100)
+                    if self._has_max and self._max_resource is None:
+                        self._max_resource = max(last, self._min_resource)
+            return self._min_resource, self._max_resource
+
+    @property
+    def max_resource(self) -> int | None:
+        """The number of steps of a full trial (None: no top rung, or ``"auto"`` not resolved)."""
+        return self._max_resource
 
     def _rungs(self, up_to: int) -> list[int] | None:
-        """Rung resources ≤ ``up_to`` (None while ``min_resource="auto"`` is unresolved)."""
+        """Rung resources ≤ ``up_to`` (and ≤ ``max_resource`` when known; None while
+        ``min_resource="auto"`` is unresolved)."""
         if self._min_resource is None:
             return None
+        if self._max_resource is not None:
+            up_to = min(up_to, self._max_resource)
         return _rung_list(self._min_resource * self._eta**self._rate, self._eta, up_to)
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
-        min_resource = self._resolve_min_resource(study)
+        min_resource, max_resource = self._resolve(study)
         if min_resource is None:
             return False
-        return asha_prune(study, trial, min_resource, self._eta, self._rate, self._bootstrap)
+        if self._has_max and max_resource is None:
+            return False  # "auto": the full length is not known until a trial completes
+        return asha_prune(
+            study,
+            trial,
+            min_resource,
+            self._eta,
+            self._rate,
+            self._bootstrap,
+            max_resource=max_resource,
+        )
 
 
 def _rung_list(first: int, reduction_factor: int, up_to: int) -> list[int]:

@@ -292,9 +292,7 @@ class BOHBSampler(BaseSampler):
             return []
         pruner = study.pruner
         if isinstance(pruner, (HyperbandPruner, SuccessiveHalvingPruner)):
-            full: int | None = None
-            if isinstance(pruner, HyperbandPruner):
-                full = pruner.max_resource
+            full = pruner.max_resource
             if full is None:
                 done = [
                     t.last_step
