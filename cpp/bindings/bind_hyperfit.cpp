@@ -4,6 +4,7 @@
 #include <tuple>
 #include <vector>
 
+#include "hyperdial/gp.hpp"
 #include "hyperdial/hyperfit.hpp"
 #include "pybind.hpp"
 
@@ -78,6 +79,38 @@ memory: the L-BFGS curvature pairs a previous fit returned (warm start of the qu
 model, rows [s | y] of 2 (d + 2) columns), or None.
 Returns (log_params, value, n_iter, n_evals, jitter, memory). Deterministic for a seed whatever
 n_threads. Runs without the GIL.)doc");
+    m.def(
+        "fit_gp",
+        [](int kernel, const std::vector<int>& dim_kinds, const Eigen::Ref<const RowMatrixXd>& x,
+           const VectorXd& y, const VectorXd& theta0, const VectorXd& lower,
+           const VectorXd& upper, const std::optional<RowMatrixXd>& mask,
+           const std::optional<VectorXd>& prior_mean, const std::optional<VectorXd>& prior_std,
+           int n_restarts, const py::object& seed, int max_iter, int n_threads,
+           const std::optional<RowMatrixXd>& memory) {
+            const std::uint64_t seed_value = seed_from_python(seed);
+            MllProblem problem = make_problem(kernel, dim_kinds, x, y, mask, prior_mean, prior_std);
+            py::gil_scoped_release release;
+            FitResult r = fit_hyperparameters(problem, theta0, lower, upper, n_restarts,
+                                              seed_value, max_iter, n_threads,
+                                              memory.value_or(RowMatrixXd()));
+            ExactGP gp = r.factor.size() != 0
+                             ? ExactGP(kernel, dim_kinds, r.theta, problem.x, problem.y,
+                                       problem.mask, std::move(r.factor), r.jitter)
+                             : ExactGP(kernel, dim_kinds, r.theta, problem.x, problem.y,
+                                       problem.mask, n_threads);
+            py::gil_scoped_acquire acquire;
+            return std::make_tuple(std::move(gp), r.value, r.n_iter, r.n_evals, r.memory);
+        },
+        py::arg("kernel"), py::arg("dim_kinds"), py::arg("x"), py::arg("y"), py::arg("theta0"),
+        py::arg("lower"), py::arg("upper"), py::arg("mask") = py::none(),
+        py::arg("prior_mean") = py::none(), py::arg("prior_std") = py::none(),
+        py::arg("n_restarts") = 0, py::arg("seed") = 0, py::arg("max_iter") = 200,
+        py::arg("n_threads") = 0, py::arg("memory") = py::none(),
+        R"doc(fit_hyperparameters, then the ExactGP at the fitted log_params in the same call.
+
+The GP reuses the factorisation of the fit's best evaluation (no second factorisation).
+Returns (gp, value, n_iter, n_evals, memory); gp.log_params and gp.jitter are the fit's.
+Runs without the GIL.)doc");
 }
 
 }  // namespace hyperdial::bindings

@@ -23,6 +23,28 @@ ExactGP::ExactGP(int kernel_kind, const std::vector<int>& dim_kinds, const Vecto
                  const Eigen::Ref<const RowMatrixXd>& x, const Eigen::Ref<const VectorXd>& y,
                  const Eigen::Ref<const RowMatrixXd>& mask, int n_threads)
     : kernel_(make_kernel(kernel_kind, dim_kinds, log_params)), log_params_(log_params) {
+    init(log_params, x, y, mask, n_threads);
+    refactor(n_threads);
+}
+
+ExactGP::ExactGP(int kernel_kind, const std::vector<int>& dim_kinds, const VectorXd& log_params,
+                 const Eigen::Ref<const RowMatrixXd>& x, const Eigen::Ref<const VectorXd>& y,
+                 const Eigen::Ref<const RowMatrixXd>& mask, Eigen::MatrixXd factor,
+                 double jitter)
+    : kernel_(make_kernel(kernel_kind, dim_kinds, log_params)), log_params_(log_params) {
+    init(log_params, x, y, mask, 1);
+    if (factor.rows() != x.rows() || factor.cols() != x.rows()) {
+        throw std::invalid_argument("factor must be (n, n) with n = " + std::to_string(x.rows()));
+    }
+    inputs_ = prepare_inputs(kernel_, x_, mask_);
+    chol_ = std::move(factor);
+    jitter_ = jitter;
+    solve_alpha();
+}
+
+void ExactGP::init(const VectorXd& log_params, const Eigen::Ref<const RowMatrixXd>& x,
+                   const Eigen::Ref<const VectorXd>& y, const Eigen::Ref<const RowMatrixXd>& mask,
+                   int n_threads) {
     check_n_threads(n_threads);
     const Index d = kernel_.dims();
     if (log_params.size() != d + 2) {
@@ -44,7 +66,6 @@ ExactGP::ExactGP(int kernel_kind, const std::vector<int>& dim_kinds, const Vecto
     x_ = x;
     y_ = y;
     mask_ = mask;
-    refactor(n_threads);
 }
 
 void ExactGP::refactor(int n_threads) {

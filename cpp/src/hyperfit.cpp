@@ -48,9 +48,21 @@ bool has_prior_on(const MllProblem& p, Index i) {
 
 }  // namespace
 
-MllValue log_posterior_and_grad(const MllProblem& problem, const VectorXd& theta, int n_threads) {
-    check_problem(problem);
-    check_n_threads(n_threads);
+namespace {
+
+// Buffers kept across the evaluations of one fit, and the factor of its best evaluation.
+struct MllWorkspace {
+    Eigen::MatrixXd kg;       // K + sigma^2 I (lower), derivative factors (upper, kernels.hpp)
+    Eigen::MatrixXd factor;   // this evaluation's Cholesky factor, then W (lower triangle)
+    Eigen::MatrixXd inverse;  // L^-1 (cholesky_inverse_lower's scratch)
+    bool keep_best = false;   // keep the factor of the best evaluation in best_factor
+    Eigen::MatrixXd best_factor;
+    VectorXd best_theta;
+    double best_value = -std::numeric_limits<double>::infinity();
+};
+
+MllValue evaluate(const MllProblem& problem, const VectorXd& theta, int n_threads,
+                  MllWorkspace& ws) {
     const Kernel kernel = make_kernel(problem.kernel_kind, problem.dim_kinds, theta);
     const Index d = kernel.dims();
     if (theta.size() != d + 2) {
@@ -61,39 +73,56 @@ MllValue log_posterior_and_grad(const MllProblem& problem, const VectorXd& theta
     const Index n = problem.x.rows();
     const double noise = std::exp(theta[d + 1]);
     const KernelInputs inputs = prepare_inputs(kernel, problem.x, problem.mask);
-    Eigen::MatrixXd k(n, n);
-    gram_lower(kernel, inputs, k, n_threads);
-    k.diagonal().array() += noise;
-    const Cholesky chol = cholesky_with_jitter(k, n_threads);
-    const auto lower = chol.lower.triangularView<Eigen::Lower>();
+    ws.kg.resize(n, n);
+    gram_lower(kernel, inputs, ws.kg, n_threads, true);
+    ws.kg.diagonal().array() += noise;
+    MllValue out;
+    out.jitter = cholesky_with_jitter_into(ws.kg, ws.factor, n_threads);
+    const Eigen::MatrixXd& l = ws.factor;
+    const auto lower = l.triangularView<Eigen::Lower>();
     VectorXd alpha = lower.solve(problem.y);
     lower.transpose().solveInPlace(alpha);
-
-    MllValue out;
-    out.jitter = chol.jitter;
-    out.value = -0.5 * problem.y.dot(alpha) - chol.lower.diagonal().array().log().sum() -
+    out.value = -0.5 * problem.y.dot(alpha) - ws.factor.diagonal().array().log().sum() -
                 static_cast<double>(n) * kHalfLog2Pi;
-    // W = alpha alpha^T - K^-1, lower triangle only (in k's storage).
-    cholesky_inverse_lower(chol.lower, k, n_threads);
-    Eigen::MatrixXd& w = k;
-    for (Index i = 0; i < n; ++i) {
-        for (Index r = i; r < n; ++r) {
-            w(r, i) = alpha[r] * alpha[i] - w(r, i);
-        }
-    }
     out.grad.resize(d + 2);
-    out.grad.head(d + 1) =
-        0.5 * gram_grad_contract(kernel, problem.x, problem.mask, w, n_threads, true);
-    out.grad[d + 1] = 0.5 * noise * w.trace();
+    out.grad.setZero();
     for (Index i = 0; i < d + 2; ++i) {
         if (has_prior_on(problem, i)) {
             const double sd = problem.prior_std[i];
             const double z = (theta[i] - problem.prior_mean[i]) / sd;
             out.value += -0.5 * z * z - std::log(sd) - kHalfLog2Pi;
-            out.grad[i] -= z / sd;
+            out.grad[i] = -z / sd;
         }
     }
+    // W = alpha alpha^T - K^-1, lower triangle only, in the factor's storage; the factor moves
+    // to best_factor first when this is the best evaluation so far.
+    const Eigen::MatrixXd* factor = &ws.factor;
+    if (ws.keep_best && out.value > ws.best_value) {
+        ws.best_factor.swap(ws.factor);
+        ws.factor.resize(n, n);
+        ws.best_theta = theta;
+        ws.best_value = out.value;
+        factor = &ws.best_factor;
+    }
+    cholesky_inverse_lower(*factor, ws.factor, n_threads, &ws.inverse);
+    Eigen::MatrixXd& w = ws.factor;
+    for (Index i = 0; i < n; ++i) {
+        for (Index r = i; r < n; ++r) {
+            w(r, i) = alpha[r] * alpha[i] - w(r, i);
+        }
+    }
+    out.grad.head(d + 1) += 0.5 * gram_grad_contract_stored(kernel, inputs, ws.kg, w, n_threads);
+    out.grad[d + 1] += 0.5 * noise * w.trace();
     return out;
+}
+
+}  // namespace
+
+MllValue log_posterior_and_grad(const MllProblem& problem, const VectorXd& theta, int n_threads) {
+    check_problem(problem);
+    check_n_threads(n_threads);
+    MllWorkspace ws;
+    return evaluate(problem, theta, n_threads, ws);
 }
 
 FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
@@ -131,9 +160,11 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
     best.value = -std::numeric_limits<double>::infinity();
     // The jitter of every evaluation, to report the winner's without evaluating it again.
     std::vector<std::pair<VectorXd, double>> jitters;
+    MllWorkspace ws;
+    ws.keep_best = true;
     auto negated = [&](const VectorXd& theta, VectorXd& grad) {
         try {
-            const MllValue v = log_posterior_and_grad(problem, theta, n_threads);
+            const MllValue v = evaluate(problem, theta, n_threads, ws);
             jitters.emplace_back(theta, v.jitter);
             grad = -v.grad;
             return -v.value;
@@ -197,6 +228,9 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
     }
     if (best.jitter < 0.0) {
         best.jitter = log_posterior_and_grad(problem, best.theta, n_threads).jitter;
+    }
+    if (ws.best_theta.size() == best.theta.size() && ws.best_theta == best.theta) {
+        best.factor = std::move(ws.best_factor);
     }
     return best;
 }

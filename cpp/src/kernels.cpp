@@ -209,7 +209,7 @@ RowMatrixXd kernel_matrix(const Kernel& kernel, const Eigen::Ref<const RowMatrix
 }
 
 void gram_lower(const Kernel& kernel, const KernelInputs& in, Eigen::MatrixXd& out,
-                int n_threads) {
+                int n_threads, bool factors) {
     const Index n = in.n;
     const double work = 0.5 * static_cast<double>(n) * static_cast<double>(n) *
                         static_cast<double>(in.cont.size() + in.cat.size() + 16);
@@ -218,9 +218,55 @@ void gram_lower(const Kernel& kernel, const KernelInputs& in, Eigen::MatrixXd& o
         std::vector<double> sq(in.cont.size() + 1);
         std::vector<double> cq(in.cat.size() + 1);
         in.point(i, sq.data(), cq.data());
-        kernel_against(kernel, in, i, n, sq.data(), cq.data(), &out(i, i), nullptr);
+        // k(x_i, x_i) = s2 base(0) exp(0) = s2 (what kernel_against returns there, bit for bit).
+        out(i, i) = kernel.signal;
+        kernel_against(kernel, in, i + 1, n, sq.data(), cq.data(), &out(i + 1, i),
+                       factors && i + 1 < n ? &out(0, n - 1 - i) : nullptr);
     });
 }
+
+namespace {
+
+// Column i of the contraction (dense::grad_contract_column) into partial.row(i), in the order of
+// the parameters (lengthscales by dimension, then the signal variance).
+void contract_column(const Kernel& kernel, const KernelInputs& in, Index i, double w_diag,
+                     const double* w_off, double off_scale, const double* k_off,
+                     const double* g_off, std::vector<double>& tmp, RowMatrixXd& partial) {
+    const Index n = in.n;
+    const Index m = n - 1 - i;
+    const auto nc = in.cont.size();
+    const auto nk = in.cat.size();
+    tmp.resize(static_cast<std::size_t>(2 * m) + nc + nk + 1);
+    double* sums = tmp.data() + 2 * m;
+    const auto ui = static_cast<std::size_t>(i);
+    dense::grad_contract_column(m, n, static_cast<long>(nc), in.scaled.data() + ui,
+                                static_cast<long>(nk), in.codes.data() + ui, w_diag,
+                                kernel.signal, w_off, off_scale, k_off, g_off, tmp.data(), sums);
+    double* grad = partial.row(i).data();
+    for (std::size_t j = 0; j < nc; ++j) {
+        grad[in.cont[j]] = sums[j];
+    }
+    for (std::size_t j = 0; j < nk; ++j) {
+        grad[in.cat[j]] = sums[nc + j] * in.cat_w[j];
+    }
+    grad[kernel.dims()] = sums[nc + nk];
+}
+
+// The per-column partial sums added in column order, so the total does not depend on the
+// thread count.
+VectorXd add_columns(const RowMatrixXd& partial) {
+    VectorXd total = VectorXd::Zero(partial.cols());
+    for (Index i = 0; i < partial.rows(); ++i) {
+        total += partial.row(i).transpose();
+    }
+    return total;
+}
+
+double contract_work(Index n, Index d) {
+    return static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(2 * d + 16);
+}
+
+}  // namespace
 
 VectorXd gram_grad_contract(const Kernel& kernel, const Eigen::Ref<const RowMatrixXd>& x,
                             const Eigen::Ref<const RowMatrixXd>& mask,
@@ -229,62 +275,45 @@ VectorXd gram_grad_contract(const Kernel& kernel, const Eigen::Ref<const RowMatr
     const Index n = x.rows();
     const Index d = kernel.dims();
     const KernelInputs in = prepare_inputs(kernel, x, mask);
-    const auto nc = in.cont.size();
-    const auto nk = in.cat.size();
-    const auto un = static_cast<std::size_t>(n);
     // Column i holds the pairs (k, i), k >= i, each off-diagonal pair counted twice (W and dK
-    // are symmetric); the per-column partial sums are then added in column order, so the
-    // result does not depend on n_threads.
+    // are symmetric).
     RowMatrixXd partial = RowMatrixXd::Zero(n, d + 1);
-    const double work = static_cast<double>(n) * static_cast<double>(n) *
-                        static_cast<double>(2 * d + 16);
-    parallel_for(n, threads_for_work(work, n_threads), [&](std::ptrdiff_t idx) {
+    parallel_for(n, threads_for_work(contract_work(n, d), n_threads), [&](std::ptrdiff_t idx) {
         const Index i = balanced_column(idx, n);
-        const Index len = n - i;
-        std::vector<double> sq(nc + 1);
-        std::vector<double> cq(nk + 1);
-        std::vector<double> kv(static_cast<std::size_t>(len));
-        std::vector<double> gv(static_cast<std::size_t>(len));
+        const Index m = n - 1 - i;
+        std::vector<double> sq(in.cont.size() + 1);
+        std::vector<double> cq(in.cat.size() + 1);
+        std::vector<double> kv(static_cast<std::size_t>(m) + 1);
+        std::vector<double> gv(static_cast<std::size_t>(m) + 1);
+        std::vector<double> ws(static_cast<std::size_t>(m) + 1);
+        std::vector<double> tmp;
         in.point(i, sq.data(), cq.data());
-        kernel_against(kernel, in, i, n, sq.data(), cq.data(), kv.data(), gv.data());
-        // Weights: 2 W(k, i) off the diagonal, W(i, i) on it.
-        for (Index k = 0; k < len; ++k) {
-            const double wk = k == 0 ? w(i, i)
-                                     : (lower_only ? 2.0 * w(i + k, i) : w(i + k, i) + w(i, i + k));
-            kv[static_cast<std::size_t>(k)] *= wk;
-            gv[static_cast<std::size_t>(k)] *= wk;
+        kernel_against(kernel, in, i + 1, n, sq.data(), cq.data(), kv.data(), gv.data());
+        for (Index t = 0; t < m; ++t) {
+            ws[static_cast<std::size_t>(t)] =
+                lower_only ? w(i + 1 + t, i) : w(i + 1 + t, i) + w(i, i + 1 + t);
         }
-        double* grad = partial.row(i).data();
-        for (std::size_t j = 0; j < nc; ++j) {
-            const double* col = in.scaled.data() + j * un + static_cast<std::size_t>(i);
-            const double qj = sq[j];
-            double acc = 0.0;
-            for (Index k = 0; k < len; ++k) {
-                const double u = col[k] - qj;
-                acc += gv[static_cast<std::size_t>(k)] * u * u;
-            }
-            grad[in.cont[j]] = acc;
-        }
-        for (std::size_t j = 0; j < nk; ++j) {
-            const double* col = in.codes.data() + j * un + static_cast<std::size_t>(i);
-            const double qj = cq[j];
-            double acc = 0.0;
-            for (Index k = 0; k < len; ++k) {
-                acc += col[k] != qj ? kv[static_cast<std::size_t>(k)] : 0.0;
-            }
-            grad[in.cat[j]] = acc * in.cat_w[j];
-        }
-        double acc = 0.0;
-        for (Index k = 0; k < len; ++k) {
-            acc += kv[static_cast<std::size_t>(k)];
-        }
-        grad[d] = acc;
+        contract_column(kernel, in, i, w(i, i), ws.data(), lower_only ? 2.0 : 1.0, kv.data(),
+                        gv.data(), tmp, partial);
     });
-    VectorXd total = VectorXd::Zero(d + 1);
-    for (Index i = 0; i < n; ++i) {
-        total += partial.row(i).transpose();
-    }
-    return total;
+    return add_columns(partial);
+}
+
+VectorXd gram_grad_contract_stored(const Kernel& kernel, const KernelInputs& in,
+                                   const Eigen::MatrixXd& kg, const Eigen::MatrixXd& w,
+                                   int n_threads) {
+    const Index n = in.n;
+    const Index d = kernel.dims();
+    RowMatrixXd partial = RowMatrixXd::Zero(n, d + 1);
+    parallel_for(n, threads_for_work(contract_work(n, d), n_threads), [&](std::ptrdiff_t idx) {
+        const Index i = balanced_column(idx, n);
+        std::vector<double> tmp;
+        const bool last = i + 1 == n;
+        contract_column(kernel, in, i, w(i, i), last ? nullptr : &w(i + 1, i), 2.0,
+                        last ? nullptr : &kg(i + 1, i), last ? nullptr : &kg(0, n - 1 - i), tmp,
+                        partial);
+    });
+    return add_columns(partial);
 }
 
 }  // namespace hyperdial

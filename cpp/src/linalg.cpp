@@ -71,7 +71,8 @@ bool try_factor(const Eigen::Ref<const Eigen::MatrixXd>& a, double jitter, Eigen
 
 }  // namespace
 
-Cholesky cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& a, int n_threads) {
+double cholesky_with_jitter_into(const Eigen::Ref<const Eigen::MatrixXd>& a,
+                                 Eigen::MatrixXd& lower, int n_threads) {
     if (a.rows() != a.cols()) {
         throw std::invalid_argument("cholesky_with_jitter needs a square matrix");
     }
@@ -80,34 +81,41 @@ Cholesky cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& a, int n_
             throw std::invalid_argument("the covariance matrix has non-finite entries");
         }
     }
-    Cholesky result;
     if (a.rows() == 0) {
-        result.lower.resize(0, 0);
-        return result;
+        lower.resize(0, 0);
+        return 0.0;
     }
-    if (try_factor(a, 0.0, result.lower, n_threads)) {
-        return result;
+    if (try_factor(a, 0.0, lower, n_threads)) {
+        return 0.0;
     }
     const double scale = std::max(a.diagonal().mean(), 1e-300);
     for (int e = -10; e <= -2; ++e) {
         const double jitter = scale * std::pow(10.0, e);
-        if (try_factor(a, jitter, result.lower, n_threads)) {
-            result.jitter = jitter;
-            return result;
+        if (try_factor(a, jitter, lower, n_threads)) {
+            return jitter;
         }
     }
     throw std::invalid_argument(
         "the covariance matrix is not positive definite even with jitter 1e-2 * mean diagonal");
 }
 
-void cholesky_inverse_lower(const Eigen::MatrixXd& lower, Eigen::MatrixXd& out, int n_threads) {
+Cholesky cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& a, int n_threads) {
+    Cholesky result;
+    result.jitter = cholesky_with_jitter_into(a, result.lower, n_threads);
+    return result;
+}
+
+void cholesky_inverse_lower(const Eigen::MatrixXd& lower, Eigen::MatrixXd& out, int n_threads,
+                            Eigen::MatrixXd* scratch) {
     const Index n = lower.rows();
     if (lower.cols() != n || out.rows() != n || out.cols() != n) {
         throw std::invalid_argument("cholesky_inverse_lower needs square matrices of one size");
     }
     constexpr Index kBlock = 64;
     const Index n_blocks = (n + kBlock - 1) / kBlock;
-    Eigen::MatrixXd inv(n, n);  // L^-1, lower triangle filled
+    Eigen::MatrixXd own;
+    Eigen::MatrixXd& inv = scratch != nullptr ? *scratch : own;  // L^-1, lower triangle filled
+    inv.resize(n, n);
     const double work = static_cast<double>(n) * static_cast<double>(n) *
                         static_cast<double>(n) / 3.0;
     n_threads = threads_for_work(work, n_threads);

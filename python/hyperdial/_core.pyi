@@ -83,6 +83,23 @@ def fit_hyperparameters(
     n_threads: int = 0,
     memory: ArrayLike | None = None,
 ) -> tuple[_F, float, int, int, float, _F]: ...
+def fit_gp(
+    kernel: int,
+    dim_kinds: Sequence[int],
+    x: ArrayLike,
+    y: ArrayLike,
+    theta0: ArrayLike,
+    lower: ArrayLike,
+    upper: ArrayLike,
+    mask: ArrayLike | None = None,
+    prior_mean: ArrayLike | None = None,
+    prior_std: ArrayLike | None = None,
+    n_restarts: int = 0,
+    seed: SupportsIndex = 0,
+    max_iter: int = 200,
+    n_threads: int = 0,
+    memory: ArrayLike | None = None,
+) -> tuple[ExactGP, float, int, int, _F]: ...
 
 class ExactGP:
     def __init__(

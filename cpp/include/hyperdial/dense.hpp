@@ -47,4 +47,19 @@ void kernel_block(bool matern, double s2, long n_points, long n_cont, const doub
                   const double* sq, long n_cat, const double* codes, const double* cq,
                   const double* cat_w, long k0, long k1, double* out, double* g);
 
+// One column i of the marginal-likelihood gradient contraction (kernels.hpp: gram_grad_contract):
+// for the pairs (i + 1 + t, i), t = 0 .. m - 1, with weights w_t = off_scale * w_off[t], kernel
+// values k_off[t] and derivative factors g_off[t] (kernels.hpp), and the diagonal pair's
+// weight w_diag and kernel value k_diag, writes
+//     out[j]               = sum_t w_t g_off[t] u_tj^2,  u_tj = scaled_j[1 + t] - scaled_j[0]
+//                            (n_cont continuous/integer dims; scaled_j = scaled + j * stride)
+//     out[n_cont + j]      = sum_t w_t k_off[t] [codes_j[1 + t] != codes_j[0]]   (n_cat dims)
+//     out[n_cont + n_cat]  = w_diag k_diag + sum_t w_t k_off[t]
+// (the diagonal pair adds nothing to the others). Each sum is formed from eight partial sums in a
+// fixed order (vectorised), so the result depends only on the inputs. tmp: 2 m scratch entries.
+void grad_contract_column(long m, long stride, long n_cont, const double* scaled, long n_cat,
+                          const double* codes, double w_diag, double k_diag, const double* w_off,
+                          double off_scale, const double* k_off, const double* g_off,
+                          double* tmp, double* out);
+
 }  // namespace hyperdial::dense

@@ -35,6 +35,13 @@ public:
             const Eigen::Ref<const RowMatrixXd>& x, const Eigen::Ref<const VectorXd>& y,
             const Eigen::Ref<const RowMatrixXd>& mask, int n_threads);
 
+    // The same GP from a factorisation already made, e.g. FitResult::factor (the factor of
+    // k(x, x) + sigma^2 I + jitter I exactly as the other constructor computes it; only its
+    // shape is checked), so that a fit is not followed by a second factorisation.
+    ExactGP(int kernel_kind, const std::vector<int>& dim_kinds, const VectorXd& log_params,
+            const Eigen::Ref<const RowMatrixXd>& x, const Eigen::Ref<const VectorXd>& y,
+            const Eigen::Ref<const RowMatrixXd>& mask, Eigen::MatrixXd factor, double jitter);
+
     // Adds observation (x_new, y_new) with activity mask mask_new (empty: all active).
     void append(const Eigen::Ref<const VectorXd>& x_new, double y_new,
                 const Eigen::Ref<const VectorXd>& mask_new, int n_threads);
@@ -67,6 +74,10 @@ public:
     const VectorXd& alpha() const noexcept { return alpha_; }
 
 private:
+    // Checks the arguments of the constructors and stores x, y, mask, the noise.
+    void init(const VectorXd& log_params, const Eigen::Ref<const RowMatrixXd>& x,
+              const Eigen::Ref<const VectorXd>& y, const Eigen::Ref<const RowMatrixXd>& mask,
+              int n_threads);
     void refactor(int n_threads);
     void solve_alpha();
 

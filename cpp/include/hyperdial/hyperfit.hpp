@@ -4,9 +4,12 @@
 // With K = k(x, x) + sigma^2 I and one factorisation L L^T = K + jitter I per evaluation:
 //     log p(y | theta) = -1/2 y^T alpha - sum_i log L_ii - n/2 log 2 pi,   alpha = K^-1 y
 //     d log p / d theta_p = 1/2 sum_{ik} W_ik dK_ik/d theta_p,   W = alpha alpha^T - K^-1,
-// where dK/dtheta_p is contracted with W pair by pair (kernels.hpp: gram_grad_contract), so no
-// n x n x d tensor is formed, and d K / d log sigma^2 = sigma^2 I gives sigma^2 tr(W) / 2.
-// O(n^3) for K^-1, O(n^2 d) for the contraction.
+// where dK/dtheta_p is contracted with W pair by pair (kernels.hpp: gram_grad_contract_stored,
+// from the kernel values and derivative factors stored beside K when it is built, so the kernel
+// is evaluated once per evaluation), so no n x n x d tensor is formed, and
+// d K / d log sigma^2 = sigma^2 I gives sigma^2 tr(W) / 2. O(n^3) for K^-1, O(n^2 d) for the
+// contraction. The buffers (three n x n, plus the best evaluation's factor) are kept across the
+// evaluations of one fit.
 //
 // Priors: independent normal priors on theta (that is, log-normal on lengthscales, signal and
 // noise): log prior = sum_p -1/2 ((theta_p - mu_p) / sd_p)^2 - log(sd_p sqrt(2 pi)), skipped
@@ -54,6 +57,9 @@ struct FitResult {
     int n_evals = 0;     // objective evaluations, all starts
     double jitter = 0.0;
     RowMatrixXd memory;  // (k, 2 (d + 2)): the warm-start run's L-BFGS pairs, rows [s | y]
+    // The Cholesky factor of K + jitter I at theta (as ExactGP would compute it) when the fit's
+    // best evaluation was at theta (almost always), else empty.
+    Eigen::MatrixXd factor;
 };
 
 // memory: pairs returned by the previous fit (FitResult::memory) or empty; they seed the

@@ -103,10 +103,21 @@ VectorXd gram_grad_contract(const Kernel& kernel, const Eigen::Ref<const RowMatr
                             const Eigen::Ref<const Eigen::MatrixXd>& w, int n_threads,
                             bool lower_only = false);
 
-// The lower triangle (and diagonal) of K(x, x), column by column; the strict upper triangle is
-// left as it was. out must be (n, n).
+// The lower triangle (and diagonal, s2) of K(x, x), column by column. Without factors the strict
+// upper triangle is left as it was; with factors it receives the derivative factor
+// g(x_(i+1+t), x_i) = s2 exp(-c) g(r) of every strict-lower pair (see above), "mirrored":
+// at out(t, n - 1 - i), t = 0 .. n - 2 - i. Column n - 1 - i has exactly n - 1 - i entries above
+// its diagonal, so column i's factors are contiguous and the kernel is evaluated once for both
+// (gram_grad_contract_stored reads them). out must be (n, n).
 void gram_lower(const Kernel& kernel, const KernelInputs& in, Eigen::MatrixXd& out,
-                int n_threads);
+                int n_threads, bool factors = false);
+
+// gram_grad_contract from what gram_lower(..., factors = true) stored in kg (its diagonal is not
+// read) and the lower triangle of a symmetric W in w: no kernel evaluation. Same sums in the same
+// order as gram_grad_contract with lower_only.
+VectorXd gram_grad_contract_stored(const Kernel& kernel, const KernelInputs& in,
+                                   const Eigen::MatrixXd& kg, const Eigen::MatrixXd& w,
+                                   int n_threads);
 
 // The order in which columns of a lower-triangular job are handed to parallel_for so that its
 // static contiguous chunks get similar work: 0, n-1, 1, n-2, ...

@@ -24,13 +24,20 @@ struct Cholesky {
 // to n_threads threads over fixed blocks (the result does not depend on n_threads).
 Cholesky cholesky_with_jitter(const Eigen::Ref<const Eigen::MatrixXd>& a, int n_threads = 1);
 
+// The same into lower (resized to a's shape; its storage is reused when it already has it);
+// returns the jitter.
+double cholesky_with_jitter_into(const Eigen::Ref<const Eigen::MatrixXd>& a,
+                                 Eigen::MatrixXd& lower, int n_threads = 1);
+
 // The lower triangle (with the diagonal) of A^-1 = L^-T L^-1 from A's Cholesky factor L, written
 // into out (n, n; the strict upper triangle is left as it was). Blocked by columns: first
 // L^-1 block column by block column (each a triangular solve of the trailing rows only), then
 // each block column of L^-T L^-1 as a triangular-times-dense product, about n^3 / 3 flops each.
 // Block columns run in parallel on up to n_threads threads; every block is computed the same way
-// whatever the thread count, so the result does not depend on it.
-void cholesky_inverse_lower(const Eigen::MatrixXd& lower, Eigen::MatrixXd& out, int n_threads);
+// whatever the thread count, so the result does not depend on it. out may be lower itself (L is
+// read only before out is written). scratch, if given, holds L^-1 (its storage is reused).
+void cholesky_inverse_lower(const Eigen::MatrixXd& lower, Eigen::MatrixXd& out, int n_threads,
+                            Eigen::MatrixXd* scratch = nullptr);
 
 // The diagonal pivot a new row appended to L would get: sqrt(c - |l|^2), or 0 when that is not a
 // safe positive number (the caller then refactorises).

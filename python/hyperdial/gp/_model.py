@@ -135,13 +135,14 @@ class GaussianProcess:
         )
         mask_a = None if mask is None else np.asarray(mask, dtype=np.float64)
         memory = self._memory if warm_start and self._log_params is not None else None
-        theta, *_, memory = _core.fit_hyperparameters(
+        # One call: the fit, then the GP from the factorisation of its best evaluation.
+        gp, *_, memory = _core.fit_gp(
             self._kernel, self._kinds, xa, ys, theta0, self._lower, self._upper, mask_a,
             self._prior_mean, self._prior_std, n_restarts, seed, max_iter, n_threads, memory,
         )  # fmt: skip
-        self._log_params = theta
+        self._log_params = gp.log_params
         self._memory = memory
-        self._gp = _core.ExactGP(self._kernel, self._kinds, theta, xa, ys, mask_a, n_threads)
+        self._gp = gp
         return self
 
     def append(
