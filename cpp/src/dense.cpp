@@ -23,6 +23,8 @@ namespace hyperdial {
                       const double* scaled, const double* sq, long n_cat, const double* codes, \
                       const double* cq, const double* cat_w, long k0, long k1, double* out,  \
                       double* g);                                                           \
+    void bound_terms(long n, const double* kq, const double* alpha, double* sums,          \
+                     long* top);                                                            \
     void grad_contract_column(long m, long stride, long n_cont, const double* scaled,        \
                               long n_cat, const double* codes, double w_diag, double k_diag, \
                               const double* w_off, double off_scale, const double* k_off,    \
@@ -97,6 +99,10 @@ void kernel_block(bool matern, double s2, long n_points, long n_cont, const doub
                   const double* cat_w, long k0, long k1, double* out, double* g) {
     HYPERDIAL_DISPATCH(kernel_block(matern, s2, n_points, n_cont, scaled, sq, n_cat, codes, cq,
                                     cat_w, k0, k1, out, g));
+}
+
+void bound_terms(long n, const double* kq, const double* alpha, double* sums, long* top) {
+    HYPERDIAL_DISPATCH(bound_terms(n, kq, alpha, sums, top));
 }
 
 void grad_contract_column(long m, long stride, long n_cont, const double* scaled, long n_cat,

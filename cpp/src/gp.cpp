@@ -168,42 +168,13 @@ void ExactGP::bounds(const Eigen::Ref<const RowMatrixXd>& xq, VectorXd& mean_ub,
         for (Index q = start; q < start + size; ++q) {
             prepare_query(kernel_, inputs_, xq.row(q).data(), sq.data(), cq.data());
             kernel_against(kernel_, inputs_, 0, n, sq.data(), cq.data(), kq.data(), nullptr);
-            // Four partial sums (the order does not matter for a bound; it lets the loop
-            // vectorise).
-            double part[4] = {};
-            double abs_part[4] = {};
-            const double* al = alpha_.data();
-            Index r = 0;
-            for (; r + 4 <= n; r += 4) {
-                for (Index t = 0; t < 4; ++t) {
-                    const double v = kq[static_cast<std::size_t>(r + t)] * al[r + t];
-                    part[t] += v;
-                    abs_part[t] += std::abs(v);
-                }
-            }
-            for (; r < n; ++r) {
-                const double v = kq[static_cast<std::size_t>(r)] * al[r];
-                part[0] += v;
-                abs_part[0] += std::abs(v);
-            }
-            const double mean = (part[0] + part[1]) + (part[2] + part[3]);
-            const double abs_sum = (abs_part[0] + abs_part[1]) + (abs_part[2] + abs_part[3]);
-            Index a = 0;  // the two largest k(x_i, q), a first
-            Index c = n > 1 ? 1 : 0;
-            if (n > 1) {
-                if (kq[1] > kq[0]) {
-                    std::swap(a, c);
-                }
-                for (Index i = 2; i < n; ++i) {
-                    const double k = kq[static_cast<std::size_t>(i)];
-                    if (k > kq[static_cast<std::size_t>(a)]) {
-                        c = a;
-                        a = i;
-                    } else if (k > kq[static_cast<std::size_t>(c)]) {
-                        c = i;
-                    }
-                }
-            }
+            double sums[2];
+            long top[2];
+            dense::bound_terms(static_cast<long>(n), kq.data(), alpha_.data(), sums, top);
+            const double mean = sums[0];
+            const double abs_sum = sums[1];
+            const Index a = top[0];  // the two largest k(x_i, q), a first
+            const Index c = top[1];
             const double ka = kq[static_cast<std::size_t>(a)];
             double var = s2 - ka * ka / diag;  // given observation a alone
             if (c != a) {
