@@ -82,20 +82,27 @@ VectorXd score_pool(const ExactGP& gp, const AcqSpec& spec,
             ub[q] = std::numeric_limits<double>::infinity();  // no bound: score it
         }
     }
+    // Rows by decreasing bound, ties by pool index (a strict order, so the same as a stable
+    // sort); each chunk is selected from the rest only when it is reached (usually once).
     std::vector<Index> order(static_cast<std::size_t>(m));
     std::iota(order.begin(), order.end(), Index{0});
-    std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return ub[a] > ub[b]; });
+    const auto by_bound = [&](Index a, Index b) {
+        return ub[a] > ub[b] || (ub[a] == ub[b] && a < b);
+    };
     VectorXd scores = VectorXd::Constant(m, -std::numeric_limits<double>::infinity());
     const Index d = pool.cols();
     std::vector<Index> scored;
     std::vector<Index> top;
     Index done = 0;
     while (done < m) {
+        const Index len = std::min(kScoreChunk, m - done);
+        const auto first = order.begin() + done;
+        std::nth_element(first, first + (len - 1), order.end(), by_bound);
+        std::sort(first, first + len, by_bound);
         if (static_cast<int>(top.size()) == n_starts &&
             ub[order[static_cast<std::size_t>(done)]] < scores[top.back()]) {
             break;
         }
-        const Index len = std::min(kScoreChunk, m - done);
         RowMatrixXd chunk(len, d);
         for (Index k = 0; k < len; ++k) {
             chunk.row(k) = pool.row(order[static_cast<std::size_t>(done + k)]);
@@ -349,10 +356,17 @@ AcqOptimum maximize_acquisition(const ExactGP& gp, const AcqSpec& spec,
     // 2. Score and pick the starts.
     const VectorXd scores =
         score_pool(gp, spec, constraints, pool, options.n_starts, options.screen, n_threads);
-    std::vector<Index> order(static_cast<std::size_t>(n_pool));
-    std::iota(order.begin(), order.end(), Index{0});
-    std::stable_sort(order.begin(), order.end(),
-                     [&](Index a, Index b) { return scores[a] > scores[b]; });
+    // Rows by decreasing score, ties by pool index (as a stable sort would give); the rows the
+    // screen left at -inf (most of them) only need their index order, at the end.
+    std::vector<Index> order;
+    std::vector<Index> rest;
+    for (Index i = 0; i < n_pool; ++i) {
+        (scores[i] > -std::numeric_limits<double>::infinity() ? order : rest).push_back(i);
+    }
+    std::sort(order.begin(), order.end(), [&](Index a, Index b) {
+        return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+    });
+    order.insert(order.end(), rest.begin(), rest.end());
     const std::vector<Index> starts = first_distinct(order, pool, options.n_starts);
     // 3. Local searches, one per start, in fixed groups of kGroup consecutive starts whose
     // evaluations are batched (the groups run in parallel; the grouping does not depend on

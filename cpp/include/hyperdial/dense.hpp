@@ -48,10 +48,10 @@ void kernel_block(bool matern, double s2, long n_points, long n_cont, const doub
                   const double* cat_w, long k0, long k1, double* out, double* g);
 
 // For one query of ExactGP::bounds, with kq the kernel values against the n training points:
-// sums[0] = sum_i kq_i alpha_i and sums[1] = sum_i |kq_i alpha_i| (four partial sums, i mod 4,
-// the tail in the first, added as (p0 + p1) + (p2 + p3)); top[0] and top[1] the indices of the
-// largest and the second-largest kq (the lower index among equal values; top[1] = top[0] when
-// n == 1).
+// sums[0] = sum_i kq_i alpha_i and sums[1] = sum_i |kq_i alpha_i| (partial sums in a fixed
+// order: eight lanes, folded to four, added as (p0 + p1) + (p2 + p3)); top[0] and top[1] the
+// indices of the largest and the second-largest kq (the lower index among equal values;
+// top[1] = top[0] when n == 1).
 void bound_terms(long n, const double* kq, const double* alpha, double* sums, long* top);
 
 // One column i of the marginal-likelihood gradient contraction (kernels.hpp: gram_grad_contract):
