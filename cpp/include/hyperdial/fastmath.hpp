@@ -14,7 +14,10 @@
 
 namespace hyperdial {
 
-inline double exp_vec(double x) {
+// The algorithm above with the Horner steps p * r + c evaluated by mul_add(p, r, c), so that a
+// caller compiled for FMA can fuse them (dense_impl.inc); exp_vec does them unfused.
+template <class MulAdd>
+inline double exp_with(double x, MulAdd mul_add) {
     constexpr double kLog2e = 1.4426950408889634074;
     constexpr double kLn2Hi = 6.93147180369123816490e-01;
     constexpr double kLn2Lo = 1.90821492927058770002e-10;
@@ -24,18 +27,18 @@ inline double exp_vec(double x) {
     const double n = t - kShifter;
     const double r = (xc - n * kLn2Hi) - n * kLn2Lo;
     double p = 1.0 / 479001600.0;  // 1 / 12!
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    p = mul_add(p, r, 1.0 / 39916800.0);
+    p = mul_add(p, r, 1.0 / 3628800.0);
+    p = mul_add(p, r, 1.0 / 362880.0);
+    p = mul_add(p, r, 1.0 / 40320.0);
+    p = mul_add(p, r, 1.0 / 5040.0);
+    p = mul_add(p, r, 1.0 / 720.0);
+    p = mul_add(p, r, 1.0 / 120.0);
+    p = mul_add(p, r, 1.0 / 24.0);
+    p = mul_add(p, r, 1.0 / 6.0);
+    p = mul_add(p, r, 0.5);
+    p = mul_add(p, r, 1.0);
+    p = mul_add(p, r, 1.0);
     std::int64_t tb = 0;
     std::int64_t sb = 0;
     std::memcpy(&tb, &t, sizeof tb);
@@ -45,6 +48,10 @@ inline double exp_vec(double x) {
     std::memcpy(&scale, &bits, sizeof scale);
     const double out = p * scale;
     return x < -708.39 ? 0.0 : (x != x ? x : out);
+}
+
+inline double exp_vec(double x) {
+    return exp_with(x, [](double a, double b, double c) { return a * b + c; });
 }
 
 }  // namespace hyperdial
