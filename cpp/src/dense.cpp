@@ -25,6 +25,9 @@ namespace hyperdial {
                       double* g);                                                           \
     void bound_terms(long n, const double* kq, const double* alpha, double* sums,          \
                      long* top);                                                            \
+    void predict_grad_sums(long n, long n_cont, const double* scaled, const double* sq,     \
+                           const double* alpha, const double* v, const double* g,           \
+                           double* tmp, double* sa, double* sc);                            \
     void grad_contract_column(long m, long stride, long n_cont, const double* scaled,        \
                               long n_cat, const double* codes, double w_diag, double k_diag, \
                               const double* w_off, double off_scale, const double* k_off,    \
@@ -103,6 +106,12 @@ void kernel_block(bool matern, double s2, long n_points, long n_cont, const doub
 
 void bound_terms(long n, const double* kq, const double* alpha, double* sums, long* top) {
     HYPERDIAL_DISPATCH(bound_terms(n, kq, alpha, sums, top));
+}
+
+void predict_grad_sums(long n, long n_cont, const double* scaled, const double* sq,
+                       const double* alpha, const double* v, const double* g, double* tmp,
+                       double* sa, double* sc) {
+    HYPERDIAL_DISPATCH(predict_grad_sums(n, n_cont, scaled, sq, alpha, v, g, tmp, sa, sc));
 }
 
 void grad_contract_column(long m, long stride, long n_cont, const double* scaled, long n_cat,

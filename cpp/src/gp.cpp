@@ -236,27 +236,19 @@ Prediction ExactGP::predict(const Eigen::Ref<const RowMatrixXd>& xq, bool with_g
         }
         dense::trsm_lower(chol_.data(), n, n, v.data(), n, size, true);  // v = K^-1 k_q
         // dk_i/dq_j = -g_i (q_j - x_ij) / l_j^2 on continuous/integer dims, 0 on categorical.
-        std::vector<double> a(un);
-        std::vector<double> c(un);
+        std::vector<double> tmp(2 * un);
+        std::vector<double> sa(nc + 1);
+        std::vector<double> sc(nc + 1);
         for (Index q = 0; q < size; ++q) {
-            for (Index i = 0; i < n; ++i) {
-                a[static_cast<std::size_t>(i)] = alpha_[i] * gq(i, q);
-                c[static_cast<std::size_t>(i)] = v(i, q) * gq(i, q);
-            }
+            dense::predict_grad_sums(static_cast<long>(n), static_cast<long>(nc),
+                                     inputs_.scaled.data(), sq.row(q).data(), alpha_.data(),
+                                     v.col(q).data(), gq.col(q).data(), tmp.data(), sa.data(),
+                                     sc.data());
             for (std::size_t jj = 0; jj < nc; ++jj) {
-                const double* col = inputs_.scaled.data() + jj * un;
-                const double qj = sq(q, static_cast<Index>(jj));
-                double sa = 0.0;
-                double sc = 0.0;
-                for (std::size_t i = 0; i < un; ++i) {
-                    const double u = qj - col[i];
-                    sa += a[i] * u;
-                    sc += c[i] * u;
-                }
                 const Index j = inputs_.cont[jj];
                 const double w = kernel_.inv_ls[static_cast<std::size_t>(j)];
-                out.dmean(start + q, j) = -w * sa;
-                out.dvar(start + q, j) = 2.0 * w * sc;
+                out.dmean(start + q, j) = -w * sa[jj];
+                out.dvar(start + q, j) = 2.0 * w * sc[jj];
             }
         }
     });

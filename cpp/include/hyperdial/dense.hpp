@@ -54,6 +54,15 @@ void kernel_block(bool matern, double s2, long n_points, long n_cont, const doub
 // top[1] = top[0] when n == 1).
 void bound_terms(long n, const double* kq, const double* alpha, double* sums, long* top);
 
+// The sums of ExactGP::predict's x-gradient for one query with prepared coordinates sq, over
+// the n training points: for each of the n_cont continuous/integer dims j (coordinates
+// scaled + j * n), with u_i = sq[j] - scaled_j[i],
+//     sa[j] = sum_i (alpha_i g_i) u_i,   sc[j] = sum_i (v_i g_i) u_i
+// (eight partial sums in a fixed order, like grad_contract_column). tmp: 2 n scratch entries.
+void predict_grad_sums(long n, long n_cont, const double* scaled, const double* sq,
+                       const double* alpha, const double* v, const double* g, double* tmp,
+                       double* sa, double* sc);
+
 // One column i of the marginal-likelihood gradient contraction (kernels.hpp: gram_grad_contract):
 // for the pairs (i + 1 + t, i), t = 0 .. m - 1, with weights w_t = off_scale * w_off[t], kernel
 // values k_off[t] and derivative factors g_off[t] (kernels.hpp), and the diagonal pair's
