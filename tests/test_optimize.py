@@ -10,7 +10,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -267,6 +267,19 @@ def test_keyboard_interrupt_in_the_objective(make_study: MakeStudy, n_jobs: int)
     assert_no_running(study)
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt in the main thread, as in an interactive shell, also when
+    pytest was started with SIGINT ignored (a background job of a non-interactive shell: Python
+    then installs no handler, and neither a real SIGINT nor _thread.interrupt_main() raises)."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_in_the_main_thread_with_one_job(make_study: MakeStudy) -> None:
     study = make_study()
 
@@ -286,6 +299,7 @@ def test_ctrl_c_in_the_main_thread_with_one_job(make_study: MakeStudy) -> None:
     assert_no_running(study)
 
 
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_in_the_main_thread_while_workers_run(make_study: MakeStudy) -> None:
     study = make_study()
 
