@@ -25,7 +25,9 @@ categorical                       categorical     index of the choice
 Decoding maps a coordinate onto the value whose cell holds it
 (:func:`~hyperdial.distributions.unit_to_internal`), so *any* coordinate in ``[0, 1]`` (or any
 code) decodes to a value inside the distribution, and encoding then decoding a value gives the
-value back (exactly for discrete distributions, up to rounding of ``log``/``exp`` for floats).
+value back (exactly for discrete distributions of up to 2**50 values, up to rounding of
+``log``/``exp`` for floats; a coordinate in ``[0, 1]`` resolves about 2**53 positions, so a grid
+of more values, such as ``IntDistribution(0, 2**53 - 1)``, comes back within a few cells).
 
 A value outside the distribution (the range of a dynamic parameter changed) or a missing value
 (a define-by-run trial that did not use the parameter) is *inactive*: its coordinate is a
