@@ -37,9 +37,18 @@ ExactGP::ExactGP(int kernel_kind, const std::vector<int>& dim_kinds, const Vecto
         throw std::invalid_argument("factor must be (n, n) with n = " + std::to_string(x.rows()));
     }
     inputs_ = prepare_inputs(kernel_, x_, mask_);
-    chol_ = std::move(factor);
+    set_factor(factor);
     jitter_ = jitter;
     solve_alpha();
+}
+
+void ExactGP::set_factor(const Eigen::MatrixXd& l) {
+    const Index n = l.rows();
+    const Index capacity = n + std::max<Index>(16, n / 16);
+    factor_.resize(capacity, capacity);
+    factor_.topLeftCorner(n, n) = l;
+    factor_.rightCols(capacity - n).setZero();  // the room (never read before it is written,
+    factor_.bottomLeftCorner(capacity - n, n).setZero();  // but copies read it)
 }
 
 void ExactGP::init(const VectorXd& log_params, const Eigen::Ref<const RowMatrixXd>& x,
@@ -73,15 +82,16 @@ void ExactGP::refactor(int n_threads) {
     Eigen::MatrixXd a(x_.rows(), x_.rows());
     gram_lower(kernel_, inputs_, a, n_threads);
     a.diagonal().array() += noise_;
-    Cholesky c = cholesky_with_jitter(a, n_threads);
-    chol_ = std::move(c.lower);
+    const Cholesky c = cholesky_with_jitter(a, n_threads);
+    set_factor(c.lower);
     jitter_ = c.jitter;
     solve_alpha();
 }
 
 void ExactGP::solve_alpha() {
-    alpha_ = chol_.triangularView<Eigen::Lower>().solve(y_);
-    chol_.triangularView<Eigen::Lower>().transpose().solveInPlace(alpha_);
+    const auto l = lower();
+    alpha_ = l.triangularView<Eigen::Lower>().solve(y_);
+    l.triangularView<Eigen::Lower>().transpose().solveInPlace(alpha_);
 }
 
 void ExactGP::append(const Eigen::Ref<const VectorXd>& x_new, double y_new,
@@ -117,7 +127,7 @@ void ExactGP::append(const Eigen::Ref<const VectorXd>& x_new, double y_new,
                              mask_.size() == 0 ? nullptr : mask_.row(i).data(), m_new);
     }
     const double c = kernel_.value(x_new.data(), x_new.data(), m_new, m_new) + noise_ + jitter_;
-    VectorXd l = chol_.triangularView<Eigen::Lower>().solve(k);
+    VectorXd l = lower().triangularView<Eigen::Lower>().solve(k);
 
     x_.conservativeResize(n + 1, d);
     x_.row(n) = x_new.transpose();
@@ -132,10 +142,13 @@ void ExactGP::append(const Eigen::Ref<const VectorXd>& x_new, double y_new,
         refactor(n_threads);
         return;
     }
-    chol_.conservativeResize(n + 1, n + 1);
-    chol_.col(n).setZero();
-    chol_.row(n).head(n) = l.transpose();
-    chol_(n, n) = pivot;
+    if (factor_.rows() < n + 1) {
+        const Eigen::MatrixXd old = factor_.topLeftCorner(n, n);
+        set_factor(old);  // room for this row and n / 16 more
+    }
+    factor_.col(n).head(n).setZero();
+    factor_.row(n).head(n) = l.transpose();
+    factor_(n, n) = pivot;
     inputs_ = prepare_inputs(kernel_, x_, mask_);
     solve_alpha();
 }
@@ -227,14 +240,15 @@ Prediction ExactGP::predict(const Eigen::Ref<const RowMatrixXd>& xq, bool with_g
         }
         out.mean.segment(start, size).noalias() = kq.transpose() * alpha_;
         Eigen::MatrixXd v = kq;
-        dense::trsm_lower(chol_.data(), n, n, v.data(), n, size, false);
+        dense::trsm_lower(factor_.data(), factor_.rows(), n, v.data(), n, size, false);
         for (Index q = 0; q < size; ++q) {
             out.var[start + q] = std::max(0.0, kernel_.signal - v.col(q).squaredNorm());
         }
         if (!with_grad) {
             return;
         }
-        dense::trsm_lower(chol_.data(), n, n, v.data(), n, size, true);  // v = K^-1 k_q
+        dense::trsm_lower(factor_.data(), factor_.rows(), n, v.data(), n, size,
+                          true);  // v = K^-1 k_q
         // dk_i/dq_j = -g_i (q_j - x_ij) / l_j^2 on continuous/integer dims, 0 on categorical.
         std::vector<double> tmp(2 * un);
         std::vector<double> sa(nc + 1);
@@ -257,7 +271,7 @@ Prediction ExactGP::predict(const Eigen::Ref<const RowMatrixXd>& xq, bool with_g
 
 double ExactGP::log_marginal_likelihood() const {
     const auto n = static_cast<double>(x_.rows());
-    return -0.5 * y_.dot(alpha_) - chol_.diagonal().array().log().sum() - n * kHalfLog2Pi;
+    return -0.5 * y_.dot(alpha_) - lower().diagonal().array().log().sum() - n * kHalfLog2Pi;
 }
 
 ExactGP with_fantasies(const ExactGP& gp, const Eigen::Ref<const RowMatrixXd>& x_pending,

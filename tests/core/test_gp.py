@@ -173,15 +173,21 @@ def test_predict_gradients_by_finite_differences(kernel: int, name: str) -> None
         np.testing.assert_allclose(dvar[:, j], (vp - vm) / (2 * h), rtol=1e-5, atol=1e-7)
 
 
-def test_append_equals_refit() -> None:
+@pytest.mark.parametrize("n0", [20, 3])
+def test_append_equals_refit(n0: int) -> None:
+    # From 3 points, the 27 appends outgrow the factor's spare room (16 rows) and move it.
     kinds = KIND_SETS["mixed"]
     x, y, theta, mask = make_data(kinds, 30, masked=True)
     assert mask is not None
-    gp = _core.ExactGP(0, kinds, theta, x[:20], y[:20], mask[:20])
-    for i in range(20, 30):
+    gp = _core.ExactGP(0, kinds, theta, x[:n0], y[:n0], mask[:n0])
+    copies = []
+    for i in range(n0, 30):
         gp.append(x[i], float(y[i]), mask[i])
+        copies.append(gp.copy())
     full = _core.ExactGP(0, kinds, theta, x, y, mask)
-    assert gp.n == 30
+    assert gp.n == 30 and gp.cholesky.shape == (30, 30)
+    assert [c.n for c in copies] == list(range(n0 + 1, 31))
+    np.testing.assert_array_equal(copies[-1].cholesky, gp.cholesky)
     xq = queries(kinds, 10)
     for a, b in zip(gp.predict(xq), full.predict(xq), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
