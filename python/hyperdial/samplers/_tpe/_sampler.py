@@ -400,8 +400,7 @@ class TPESampler(BaseSampler):
             if np.all(hist.state[rows] == _COMPLETE):
                 # Every row complete and feasible: rank_rows's first branch and the weights
                 # below, from one gather of the losses.
-                part = np.argpartition(loss, n_below - 1)[:n_below]
-                part = part[np.argsort(loss[part], kind="stable")]
+                part = _smallest(loss, n_below)
                 below = rows[part]
                 loss_below = loss[part]
                 if not np.isfinite(loss_below).all():
@@ -488,8 +487,7 @@ def rank_rows(hist: History, rows: np.ndarray, k: int) -> np.ndarray:
     if good.size >= k and not multi:
         loss = hist.values[good, 0]
         if k < good.size:
-            part = np.argpartition(loss, k - 1)[:k]
-            top: np.ndarray = good[part[np.argsort(loss[part], kind="stable")]]
+            top: np.ndarray = good[_smallest(loss, k)]
             return top
         ranked: np.ndarray = good[np.argsort(loss, kind="stable")]
         return ranked
@@ -510,6 +508,15 @@ def rank_rows(hist: History, rows: np.ndarray, k: int) -> np.ndarray:
         bad = rows[complete & (viol > 0)]
         out.append(bad[np.argsort(hist.violation[bad], kind="stable")[:need]])
     return np.concatenate(out).astype(np.int64)
+
+
+def _smallest(loss: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k < len(loss)`` smallest losses, smallest first (ties within the
+    selection by position; which of tied values at the boundary are selected is
+    argpartition's choice)."""
+    part = np.argpartition(loss, k - 1)[:k]
+    out: np.ndarray = part[np.argsort(loss[part], kind="stable")]
+    return out
 
 
 def _pareto_pick(loss: np.ndarray, k: int) -> np.ndarray:
