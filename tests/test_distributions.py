@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -56,6 +57,11 @@ def same_choice(a: Any, b: Any) -> bool:
         ({"low": 0.0, "high": 1.0, "step": 1.5}, r"`step` must be <= high - low"),
         ({"low": 0.0, "high": 1e300, "step": 1e-300}, r"at most 2\*\*53 grid points"),
         ({"low": -1e308, "high": 1e308, "step": 1e307}, r"finite width"),
+        # Integers beyond the float64 range are not finite bounds (float() of them overflows).
+        ({"low": 0, "high": 10**400}, r"`high` must be finite, got 1000.*\(401 characters\)"),
+        ({"low": -(10**400), "high": 0}, r"`low` must be finite"),
+        ({"low": 0.0, "high": 1.0, "step": 10**400}, r"`step` must be finite"),
+        ({"low": 0.0, "high": Fraction(10**400)}, r"`high` must be finite"),
     ],
 )
 def test_float_distribution_rejects(kwargs: dict[str, Any], match: str) -> None:
@@ -89,6 +95,8 @@ def test_float_log_with_step_message_shows_the_step() -> None:
         ({"low": 0, "high": 3, "step": 4}, r"`step` must be <= high - low"),
         ({"low": 0, "high": 3 * 2**58, "step": 3}, r"`high` must be in \[-2\*\*53, 2\*\*53\]"),
         ({"low": -(2**53) - 1, "high": 0}, r"`low` must be in \[-2\*\*53, 2\*\*53\]"),
+        ({"low": 0, "high": 10**400}, r"`high` must be in \[-2\*\*53, 2\*\*53\]"),
+        ({"low": 0, "high": Fraction(10**400, 3)}, r"`high` must be finite"),
     ],
 )
 def test_int_distribution_rejects(kwargs: dict[str, Any], match: str) -> None:
@@ -313,7 +321,7 @@ def test_internal_to_unit_of_a_log_range_with_one_logarithm() -> None:
 
 def test_int_to_internal_rejects_non_integers() -> None:
     d = IntDistribution(0, 10)
-    for bad in (1.5, NAN, INF, "3", True, None):
+    for bad in (1.5, NAN, INF, "3", True, None, 10**400, Fraction(10**400)):
         with pytest.raises(ValueError, match="not an integer"):
             d.to_internal_repr(bad)
 
@@ -325,6 +333,9 @@ def test_float_to_internal_rejects_non_numbers() -> None:
             d.to_internal_repr(bad)
     with pytest.raises(ValueError, match="NaN"):
         d.to_internal_repr(NAN)
+    # An integer beyond float64 is infinitely far out, as float() of 1e400 would be.
+    assert d.to_internal_repr(10**400) == INF and not d._contains(INF)
+    assert d.to_internal_repr(-(10**400)) == -INF
 
 
 def test_categorical_to_internal_rejects_unknown_and_confusable_values() -> None:

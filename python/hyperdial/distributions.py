@@ -155,18 +155,32 @@ class _FrozenDistribution(BaseDistribution):
         return self
 
 
+def _short_repr(value: Any) -> str:
+    """``repr(value)``, abbreviated for integers of hundreds of digits."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"
+
+
+def _to_float(value: Any) -> float:
+    """``float(value)``, with ``inf`` for an integer beyond the float64 range (which raises)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _check_finite_number(name: str, value: Any, what: str) -> float:
     t = type(value)
     if t is float or t is int:  # the common case, without the slow numbers.Real check
-        f = float(value)
+        f = _to_float(value)
         if not math.isfinite(f):
-            raise ValueError(f"`{name}` must be finite, got {value!r} ({what}).")
+            raise ValueError(f"`{name}` must be finite, got {_short_repr(value)} ({what}).")
         return f
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"`{name}` must be a real number, got {value!r} ({what}).")
-    f = float(value)
+    f = _to_float(value)
     if not math.isfinite(f):
-        raise ValueError(f"`{name}` must be finite, got {value!r} ({what}).")
+        raise ValueError(f"`{name}` must be finite, got {_short_repr(value)} ({what}).")
     return f
 
 
@@ -282,7 +296,7 @@ class FloatDistribution(_FrozenDistribution):
             return v
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
             raise ValueError(f"{v!r} is not a number, so it is not a value of {self!r}.")
-        f = float(v)
+        f = _to_float(v)
         if math.isnan(f):
             raise ValueError(f"NaN is not a value of {self!r}.")
         return f
@@ -362,9 +376,11 @@ class IntDistribution(_FrozenDistribution):
         if isinstance(value, numbers.Integral):
             i = int(value)
         else:
-            f = float(value)
+            f = _to_float(value)
             if not math.isfinite(f):
-                raise ValueError(f"`{name}` must be finite, got {value!r} (IntDistribution).")
+                raise ValueError(
+                    f"`{name}` must be finite, got {_short_repr(value)} (IntDistribution)."
+                )
             if f != int(f):
                 raise ValueError(f"`{name}` must be an integer, got {value!r} (IntDistribution).")
             i = int(f)
@@ -382,9 +398,11 @@ class IntDistribution(_FrozenDistribution):
         v = param_value_in_external_repr
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
             raise ValueError(f"{v!r} is not an integer, so it is not a value of {self!r}.")
-        f = float(v)
+        f = _to_float(v)
         if not math.isfinite(f) or f != round(f):
-            raise ValueError(f"{v!r} is not an integer, so it is not a value of {self!r}.")
+            raise ValueError(
+                f"{_short_repr(v)} is not an integer, so it is not a value of {self!r}."
+            )
         return f
 
     def single(self) -> bool:
