@@ -83,7 +83,12 @@ def test_numbers_complete_the_trial(make_study: MakeStudy, returned: Any, stored
         ([NAN], "returned NaN"),
         (np.array([1.0, 2.0]), "2 value(s)"),
         (1 + 2j, "not a number"),
+        # float() of these raises OverflowError: the trial fails, the study must go on.
+        (10**400, "too large for a float (~2**1329)"),
+        (-(10**400), "too large for a float"),
+        ([10**400], "too large for a float"),
     ],
+    ids=lambda v: repr(v)[:20],
 )
 def test_invalid_returns_fail_the_trial_and_the_study_goes_on(
     make_study: MakeStudy, returned: Any, reason: str
@@ -108,7 +113,9 @@ def test_invalid_returns_fail_the_trial_and_the_study_goes_on(
         ([1.0, 2.0, 3.0], TrialState.FAIL),
         ([1.0, NAN], TrialState.FAIL),
         ([1.0, None], TrialState.FAIL),
+        ([1.0, 10**400], TrialState.FAIL),
     ],
+    ids=lambda v: repr(v)[:20],
 )
 def test_multi_objective_returns(make_study: MakeStudy, returned: Any, state: TrialState) -> None:
     study = make_study(directions=["minimize", "maximize"])

@@ -215,7 +215,9 @@ def test_tell_with_a_state_that_is_no_state(make_study: MakeStudy) -> None:
         (NAN, "NaN"),
         ([1.0, 2.0], "2 value"),
         ("1.0", "not a number"),
+        (10**400, "too large for a float"),
     ],
+    ids=lambda v: repr(v)[:20],
 )
 def test_tell_invalid_values_fails_with_a_reason(
     make_study: MakeStudy, values: Any, reason: str

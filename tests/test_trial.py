@@ -274,6 +274,14 @@ def test_report_rejects_a_non_number(make_study: MakeStudy, value: Any) -> None:
         t.report(value, 0)
 
 
+def test_report_rejects_a_number_beyond_float64(make_study: MakeStudy) -> None:
+    study = make_study()
+    t = study.ask()
+    with pytest.raises(ValueError, match=r"`value` must fit in a float, got .*2\*\*1329"):
+        t.report(10**400, 0)
+    assert study.trials[0].intermediate_values == {}
+
+
 def test_report_accepts_numpy_scalars_and_infinities(make_study: MakeStudy) -> None:
     np = pytest.importorskip("numpy")
     study = make_study()
@@ -345,6 +353,18 @@ def test_constraint_must_be_a_number(make_study: MakeStudy, value: Any) -> None:
     t = make_study().ask()
     with pytest.raises(TypeError, match="Constraint 'c' must be a real number"):
         t.set_constraint("c", value)
+
+
+def test_constraint_beyond_float64_is_a_value_error(make_study: MakeStudy) -> None:
+    study = make_study()
+    t = study.ask()
+    with pytest.raises(ValueError, match=r"Constraint 'c' must fit in a float"):
+        t.set_constraint("c", -(10**400))
+    assert study.trials[0].constraints == {}
+    with pytest.raises(ValueError, match=r"Constraint 'c' must fit in a float"):
+        FixedTrial({}).set_constraint("c", 10**400)
+    with pytest.raises(ValueError, match=r"`value` must fit in a float"):
+        FixedTrial({}).report(10**400, 0)
 
 
 # -- number, params, times -----------------------------------------------------------------------

@@ -31,8 +31,8 @@ def check_values(obj: Any, n_objectives: int) -> tuple[list[float] | None, str |
     Valid: a real number (Python, NumPy scalar or 0-d array) for one objective, or a sequence of
     ``n_objectives`` real numbers; no NaN. ±inf is valid.
     """
-    if (type(obj) is float or type(obj) is int) and n_objectives == 1:  # the common case
-        return ([float(obj)], None) if obj == obj else (None, "the objective returned NaN")
+    if type(obj) is float and n_objectives == 1:  # the common case
+        return ([obj], None) if obj == obj else (None, "the objective returned NaN")
     if obj is None:
         return None, "the objective returned None"
     if isinstance(obj, (str, bytes)):
@@ -50,7 +50,11 @@ def check_values(obj: Any, n_objectives: int) -> tuple[list[float] | None, str |
         )
     out: list[float] = []
     for v in seq:
-        f = _as_float(v)
+        try:
+            f = _as_float(v)
+        except OverflowError:  # float() of an int beyond the float64 range
+            size = abs(int(v)).bit_length()
+            return None, f"the objective returned a number too large for a float (~2**{size})"
         if f is None:
             return None, f"the objective returned {v!r}, which is not a number"
         if math.isnan(f):

@@ -67,12 +67,22 @@ def _check_json(what: str, key: str, value: Any) -> None:
         ) from None
 
 
+def _magnitude(value: Any) -> str:
+    """``~2**n`` for a number too large for a float (whose repr may run to thousands of digits)."""
+    return f"~2**{abs(int(value)).bit_length()}"
+
+
 def _check_constraint(name: str, value: Any) -> float:
     if not isinstance(name, str):
         raise TypeError(f"A constraint name must be a str, got {name!r}.")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"Constraint {name!r} must be a real number, got {value!r}.")
-    f = float(value)
+    try:
+        f = float(value)
+    except OverflowError:
+        raise ValueError(
+            f"Constraint {name!r} must fit in a float, got a number of {_magnitude(value)}."
+        ) from None
     if math.isnan(f):
         raise ValueError(f"Constraint {name!r} must not be NaN (≤ 0 means feasible).")
     return f
@@ -194,7 +204,12 @@ def _check_intermediate(value: Any) -> float:
             return float(value)  # 0-d numpy arrays and the like
         except (TypeError, ValueError):
             raise TypeError(f"`value` must be a real number, got {value!r}.") from None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(
+            f"`value` must fit in a float, got a number of {_magnitude(value)}."
+        ) from None
 
 
 class Trial(BaseTrial):
