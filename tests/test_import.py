@@ -11,7 +11,24 @@ import pytest
 
 import hyperdial
 
-OPTIONAL = ("pandas", "scipy", "tqdm", "sklearn", "optuna", "torch", "sqlalchemy")
+# Every optional dependency the extras name (pyproject.toml), and the peers of the benchmarks.
+OPTIONAL = (
+    "pandas",
+    "scipy",
+    "tqdm",
+    "sklearn",
+    "optuna",
+    "torch",
+    "sqlalchemy",
+    "psycopg",
+    "psycopg2",
+    "dask",
+    "distributed",
+    "lightgbm",
+    "xgboost",
+    "matplotlib",
+    "hypothesis",
+)
 
 _REPORT = """
 import json, sys

@@ -333,7 +333,17 @@ def test_ctrl_c_in_the_main_thread_while_workers_run(make_study: MakeStudy) -> N
 # -- threads -------------------------------------------------------------------------------------
 def test_eight_threads_fifty_trials_each(make_study: MakeStudy) -> None:
     study = make_study()
-    study.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=400, n_jobs=8)
+    workers: set[str] = set()
+
+    def objective(trial: hyperdial.Trial) -> float:
+        workers.add(threading.current_thread().name)
+        time.sleep(0.0005)  # lets the other workers take trials meanwhile
+        return trial.suggest_float("x", -1, 1) ** 2
+
+    study.optimize(objective, n_trials=400, n_jobs=8)
+    # The trials ran in worker threads, not in the caller's, and in more than one of them.
+    assert all(name.startswith("hyperdial-worker") for name in workers)
+    assert 2 <= len(workers) <= 8
     trials = study.trials
     assert sorted(t.number for t in trials) == list(range(400))
     assert [t.number for t in trials] == list(range(400))
