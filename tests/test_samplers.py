@@ -750,3 +750,131 @@ def test_unit_to_internal_clamps_u() -> None:
 @given(distribution_strategy(), st.floats(0.0, 1.0))
 def test_unit_to_internal_stays_inside_thoroughly(dist: BaseDistribution, u: float) -> None:
     _check_inside(dist, u)
+
+
+# === the BaseSampler protocol =================================================================
+
+
+class _Recording(BaseSampler):
+    """Records every hook call; proposes ``x`` jointly (0.25), everything else independently."""
+
+    def __init__(self, relative_x: Any = 0.25) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.relative_x = relative_x
+        self._random = RandomSampler(seed=0)
+
+    def reserve(self, study: hyperdial.Study) -> dict[str, Any] | None:
+        self.calls.append(("reserve",))
+        return {"reserved_by": "recorder"}
+
+    def before_trial(self, study: hyperdial.Study, trial: FrozenTrial) -> None:
+        self.calls.append(("before_trial", trial.number, trial.state, dict(trial.params)))
+
+    def infer_relative_search_space(
+        self, study: hyperdial.Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        self.calls.append(("infer", trial.number))
+        return {"x": FloatDistribution(0.0, 1.0)}
+
+    def sample_relative(
+        self, study: hyperdial.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        self.calls.append(("relative", trial.number, sorted(search_space)))
+        return {"x": self.relative_x}
+
+    def sample_independent(
+        self, study: hyperdial.Study, trial: FrozenTrial, name: str, dist: BaseDistribution
+    ) -> Any:
+        self.calls.append(("independent", trial.number, name))
+        return self._random.sample_independent(study, trial, name, dist)
+
+    def after_trial(
+        self, study: hyperdial.Study, trial: FrozenTrial, state: TrialState, values: Any
+    ) -> None:
+        self.calls.append(("after_trial", trial.number, trial.state, state, values))
+
+
+def test_protocol_hooks_run_in_order_and_relative_values_are_used() -> None:
+    sampler = _Recording()
+    study = hyperdial.create_study(sampler=sampler)
+    seen: list[float] = []
+
+    def objective(trial: BaseTrial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        assert trial.suggest_float("x", 0.0, 1.0) == x  # no second call to any hook
+        y = trial.suggest_float("y", 0.0, 1.0)
+        seen.extend([x, y])
+        return x + y
+
+    study.optimize(objective, n_trials=1)
+    x, y = seen
+    assert x == 0.25
+    running = TrialState.RUNNING
+    assert sampler.calls == [
+        ("reserve",),
+        ("before_trial", 0, running, {}),
+        ("infer", 0),
+        ("relative", 0, ["x"]),
+        ("independent", 0, "y"),
+        ("after_trial", 0, running, TrialState.COMPLETE, [0.25 + y]),
+    ]
+    (t,) = study.trials
+    assert t.system_attrs["reserved_by"] == "recorder" and t.params == {"x": 0.25, "y": y}
+
+
+def test_protocol_relative_sampling_is_lazy_and_only_for_an_equal_distribution() -> None:
+    sampler = _Recording()
+    study = hyperdial.create_study(sampler=sampler)
+    study.optimize(lambda t: 0.0, n_trials=1)  # suggests nothing: no joint sampling
+    assert [c[0] for c in sampler.calls] == ["reserve", "before_trial", "infer", "after_trial"]
+    sampler.calls.clear()
+    # "x" with another range than the relative search space's: sampled independently.
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 2.0), n_trials=1)
+    assert ("independent", 1, "x") in sampler.calls
+    assert not [c for c in sampler.calls if c[0] == "relative"]
+
+
+def test_protocol_enqueued_trial_takes_no_reservation_and_its_value_wins() -> None:
+    sampler = _Recording()
+    study = hyperdial.create_study(sampler=sampler)
+    study.enqueue_trial({"x": 0.75})
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=1)
+    assert study.trials[0].params == {"x": 0.75}
+    assert sampler.calls[0] == ("before_trial", 0, TrialState.RUNNING, {})
+    assert ("reserve",) not in sampler.calls
+    assert sampler.calls[-1][3:] == (TrialState.COMPLETE, [0.75])
+
+
+@pytest.mark.parametrize(
+    ("outcome", "state", "values"),
+    [
+        ("raise", TrialState.FAIL, None),
+        ("nan", TrialState.FAIL, None),
+        ("prune", TrialState.PRUNED, [3.0]),
+        ("inf", TrialState.COMPLETE, [math.inf]),
+    ],
+)
+def test_protocol_after_trial_sees_the_final_state_and_values(
+    outcome: str, state: TrialState, values: list[float] | None
+) -> None:
+    sampler = _Recording()
+    study = hyperdial.create_study(sampler=sampler)
+
+    def objective(trial: BaseTrial) -> float:
+        trial.report(3.0, 1)
+        if outcome == "raise":
+            raise KeyError("on purpose")
+        if outcome == "prune":
+            raise TrialPruned()
+        return math.nan if outcome == "nan" else math.inf
+
+    study.optimize(objective, n_trials=1, catch=(KeyError,))
+    assert sampler.calls[-1] == ("after_trial", 0, TrialState.RUNNING, state, values)
+    assert study.trials[0].state == state
+
+
+def test_protocol_a_relative_value_outside_the_distribution_fails_the_trial() -> None:
+    study = hyperdial.create_study(sampler=_Recording(relative_x=1.5))
+    with pytest.raises(RuntimeError, match=r"proposed 1\.5 for parameter 'x'"):
+        study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=1)
+    assert [t.state for t in study.trials] == [TrialState.FAIL]
