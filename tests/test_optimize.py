@@ -330,6 +330,36 @@ def test_ctrl_c_in_the_main_thread_while_workers_run(make_study: MakeStudy) -> N
     assert_no_running(study)
 
 
+class _InterruptWhileCreating(hyperdial.storages.InMemoryStorage):
+    """Ctrl-C arrives while a worker is creating trial 5: the trial exists, the worker has not
+    yet registered it as running when the main thread fails the running trials."""
+
+    def create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> int:
+        trial_id = super().create_new_trial(study_id, template_trial)
+        if self.get_trial_number_from_id(trial_id) == 5:
+            _thread.interrupt_main()
+            time.sleep(0.3)  # the main thread handles the interrupt meanwhile
+        return trial_id
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
+def test_ctrl_c_while_a_worker_creates_a_trial(make_study: MakeStudy) -> None:
+    study = make_study(storage=_InterruptWhileCreating())
+
+    def objective(trial: hyperdial.Trial) -> float:
+        time.sleep(0.01)
+        return 1.0
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(objective, n_trials=1000, n_jobs=4)
+    # When the interrupt propagates (the process may exit now, killing the daemon workers),
+    # no trial may be RUNNING, including the one that was being created.
+    assert_no_running(study)
+    wait_for_workers()
+    assert _interrupted(study.trials[5])
+    assert_no_running(study)
+
+
 # -- threads -------------------------------------------------------------------------------------
 def test_eight_threads_fifty_trials_each(make_study: MakeStudy) -> None:
     study = make_study()

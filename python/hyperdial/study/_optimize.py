@@ -26,6 +26,8 @@ CallbackType = Callable[["Study", FrozenTrial], None]
 
 _logger = _logging.get_logger(__name__)
 _tqdm_warned = False
+# How long an interrupted run waits for workers that are creating a trial (one storage call).
+_START_WAIT = 5.0
 
 
 class _ProgressBar:
@@ -74,7 +76,11 @@ class _Run:
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.stop = threading.Event()
         self.running: set[int] = set()
+        # Workers (thread idents) between take_slot and the end of creating their trial.
+        self.starting: set[int] = set()
+        self.started = threading.Condition(self.lock)
         self.error: BaseException | None = None
+        self.interrupted: BaseException | None = None
 
     def take_slot(self) -> bool:
         with self.lock:
@@ -86,14 +92,35 @@ class _Run:
                 if self.remaining <= 0:
                     return False
                 self.remaining -= 1
+            self.starting.add(threading.get_ident())
             return True
 
     def register(self, trial_id: int) -> None:
+        """Notes a trial a worker has just created or popped as running.
+
+        Raises:
+            RuntimeError: the run was interrupted while the worker created the trial (after
+                ``fail_running`` looked at the running trials); ``Study._ask`` then fails it.
+        """
         with self.lock:
+            if self.interrupted is not None:
+                raise RuntimeError(f"interrupted by {type(self.interrupted).__name__}")
             self.running.add(trial_id)
 
-    def fail_running(self, study: Study, e: BaseException) -> None:
+    def start_ended(self) -> None:
+        """The calling worker's trial is registered, or failed (or never created)."""
         with self.lock:
+            self.starting.discard(threading.get_ident())
+            self.started.notify_all()
+
+    def fail_running(self, study: Study, e: BaseException) -> None:
+        """Marks every running trial FAIL, also those other workers are creating right now."""
+        me = threading.get_ident()
+        with self.lock:
+            self.interrupted = e  # a trial registered from now on fails in its worker
+            # A worker inside `create_new_trial` has a RUNNING trial nobody knows of yet: wait
+            # until it has registered it (then it is in `running`) or failed it.
+            self.started.wait_for(lambda: not (self.starting - {me}), timeout=_START_WAIT)
             running = list(self.running)
         for trial_id in running:
             study._fail_trial(trial_id, f"interrupted by {type(e).__name__}")
@@ -219,7 +246,10 @@ def _run_trial(
     catch: tuple[type[BaseException], ...],
     run: _Run,
 ) -> FrozenTrial:
-    trial = study._ask(None, run.register)
+    try:
+        trial = study._ask(None, run.register)
+    finally:
+        run.start_ended()
     trial_id = trial._trial_id
     func_err: Exception | None = None
     try:
