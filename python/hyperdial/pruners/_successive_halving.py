@@ -20,10 +20,14 @@ __all__ = ["SuccessiveHalvingPruner"]
 def _rung_loss(trial: FrozenTrial, resource: int, sign: float) -> float | None:
     """The trial's loss when it reached ``resource``: its value at the first reported step
     ≥ ``resource`` (None if it has not got there; NaN counts as the worst loss)."""
-    steps = [s for s in trial.intermediate_values if s >= resource]
-    if not steps:
-        return None
-    v = sign * trial.intermediate_values[min(steps)]
+    values = trial.intermediate_values
+    value = values.get(resource)  # the usual case: a report at every step, one lookup
+    if value is None:
+        steps = [s for s in values if s >= resource]
+        if not steps:
+            return None
+        value = values[min(steps)]
+    v = sign * value
     return math.inf if math.isnan(v) else v
 
 
