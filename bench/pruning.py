@@ -127,8 +127,11 @@ def make_study(
 
 
 def mlp_objective(
-    data: tuple[np.ndarray, ...], seed: int, tick: Callable[[], None]
+    data: tuple[np.ndarray, ...], seed: int, tick: Callable[[], None], cpu: dict[str, float]
 ) -> Callable[[Any], float]:
+    """``cpu`` accumulates the CPU seconds of the model's training steps (``model``), of the
+    validation score (``eval``) and of ``report`` + ``should_prune`` (``report``), and counts
+    the epochs per batch size (``epochs_bs<n>``)."""
     X_tr, X_va, y_tr, y_va = data
     classes = np.arange(10)
     _, last, _, _ = TASKS["mlp"]
@@ -141,13 +144,23 @@ def mlp_objective(
             batch_size=trial.suggest_categorical("batch_size", [64, 128, 256]),
             random_state=seed,
         )
+        key = f"epochs_bs{clf.batch_size}"
         acc = 0.0
+        clock = time.process_time
         for epoch in range(1, last + 1):
+            t0 = clock()
             clf.partial_fit(X_tr, y_tr, classes=classes)
+            t1 = clock()
+            cpu["model"] += t1 - t0
+            cpu[key] = cpu.get(key, 0) + 1
             tick()
             acc = float(clf.score(X_va, y_va))
+            t2 = clock()
             trial.report(acc, epoch)
-            if trial.should_prune():
+            prune = trial.should_prune()
+            cpu["eval"] += t2 - t1
+            cpu["report"] += clock() - t2
+            if prune:
                 raise trial_pruned(trial)
         return acc
 
@@ -155,8 +168,11 @@ def mlp_objective(
 
 
 def lgbm_objective(
-    data: tuple[np.ndarray, ...], seed: int, tick: Callable[[], None]
+    data: tuple[np.ndarray, ...], seed: int, tick: Callable[[], None], cpu: dict[str, float]
 ) -> Callable[[Any], float]:
+    """``cpu`` as in :func:`mlp_objective`: ``model`` is ``lgb.train`` (booster construction,
+    boosting rounds and LightGBM's own validation metric) without the callbacks, ``report``
+    the pruning callback."""
     import lightgbm as lgb
 
     X_tr, X_va, y_tr, y_va = data
@@ -190,19 +206,36 @@ def lgbm_objective(
             cb = _OptunaLightGBMCallback(trial)
 
         final: list[float] = []
+        clock = time.process_time
+        in_callbacks = [0.0]
 
         def ticker(env: Any) -> None:
+            t0 = clock()
             tick()
             final[:] = [float(env.evaluation_result_list[0][2])]
+            in_callbacks[0] += clock() - t0
 
-        lgb.train(
-            params,
-            dtr,
-            num_boost_round=last + 1,
-            valid_sets=[dva],
-            callbacks=[ticker, cb],
-            keep_training_booster=True,  # no model serialisation at the end
-        )
+        def pruning(env: Any) -> None:
+            t0 = clock()
+            try:
+                cb(env)
+            finally:
+                dt = clock() - t0
+                cpu["report"] += dt
+                in_callbacks[0] += dt
+
+        start = clock()
+        try:
+            lgb.train(
+                params,
+                dtr,
+                num_boost_round=last + 1,
+                valid_sets=[dva],
+                callbacks=[ticker, pruning],
+                keep_training_booster=True,  # no model serialisation at the end
+            )
+        finally:
+            cpu["model"] += clock() - start - in_callbacks[0]
         return final[0]
 
     return objective
@@ -259,7 +292,8 @@ def run(
             raise _TimeUp()
 
     make = mlp_objective if task == "mlp" else lgbm_objective
-    objective = make(data, seed, tick)
+    cpu_parts: dict[str, float] = {"model": 0.0, "eval": 0.0, "report": 0.0}
+    objective = make(data, seed, tick, cpu_parts)
     # (seconds, best so far, training steps so far) at each improvement
     history: list[tuple[float, float, int]] = []
 
@@ -296,6 +330,10 @@ def run(
         "loadavg_start": load_start,
         "loadavg_end": os.getloadavg()[0],
         "steps": counters["steps"],
+        # where the CPU time went (s): the model library's training (its per-trial set-up
+        # included), the harness's validation score (MLP), report + should_prune; the rest
+        # (sampler, trial bookkeeping, harness loop) is cpu_s minus these
+        "cpu_parts": cpu_parts,
         "n_trials": len(states),
         "n_pruned": states.count("PRUNED"),
         "history": history,
@@ -444,6 +482,8 @@ def main() -> None:
     summary = summarise(runs, tasks)
     print(markdown_table(summary, tasks))
     print(markdown_table_ind(summary, tasks))
+    summary["cpu_per_step"] = cpu = cpu_per_step(runs, tasks)
+    print(markdown_table_cpu(cpu, tasks))
     result = {
         "benchmark": "pruning",
         "tasks": {
@@ -663,6 +703,64 @@ def markdown_table_ind(summary: dict[str, Any], tasks: list[str]) -> str:
                     f" {s['reached_ind_score']}/{s['n_seeds']} |"
                 )
             lines.append(row)
+    return "\n".join(lines)
+
+
+def cpu_per_step(runs: list[dict[str, Any]], tasks: list[str]) -> dict[str, Any]:
+    """Per task, variant and library, medians over seeds of the CPU milliseconds per training
+    step spent in the model library (``model``), the validation score (``eval``), report +
+    should_prune (``report``) and everything else (``other``), and, for the MLP, the share of
+    the epochs trained with batch size 64 (the dearest per epoch)."""
+    out: dict[str, Any] = {}
+    for task in tasks:
+        for variant in VARIANTS:
+            for lib in LIBS:
+                rs = [
+                    r
+                    for r in runs
+                    if r["task"] == task
+                    and r["variant"] == variant
+                    and r["lib"] == lib
+                    and r.get("cpu_parts")
+                ]
+                if not rs:
+                    continue
+                parts: dict[str, list[float]] = {"total": [], "other": []}
+                bs64 = []
+                for r in rs:
+                    c, n = r["cpu_parts"], max(1, r["steps"])
+                    known = 0.0
+                    for k in ("model", "eval", "report"):
+                        parts.setdefault(k, []).append(1000 * c[k] / n)
+                        known += c[k]
+                    parts["other"].append(1000 * (r["cpu_s"] - known) / n)
+                    parts["total"].append(1000 * r["cpu_s"] / n)
+                    epochs = sum(v for k, v in c.items() if k.startswith("epochs_bs"))
+                    if epochs:
+                        bs64.append(c.get("epochs_bs64", 0) / epochs)
+                row = {k: statistics.median(v) for k, v in parts.items()}
+                if bs64:
+                    row["batch64_share"] = statistics.median(bs64)
+                out[f"{task}/{variant}/{lib}"] = row
+    return out
+
+
+def markdown_table_cpu(cpu: dict[str, Any], tasks: list[str]) -> str:
+    """The CPU ms per training step by part (medians over seeds)."""
+    head = "| task | variant | lib | total | model | eval | report + should_prune | other |"
+    head += " batch-64 share |"
+    lines = [head, "|" + "---|" * 9]
+    for task in tasks:
+        for v in VARIANTS:
+            for lib in LIBS:
+                c = cpu.get(f"{task}/{v}/{lib}")
+                if c is None:
+                    continue
+                share = f"{c['batch64_share']:.2f}" if "batch64_share" in c else "-"
+                lines.append(
+                    f"| {task} | {v} | {lib} | {c['total']:.2f} | {c['model']:.2f} | "
+                    f"{c['eval']:.2f} | {c['report']:.3f} | {c['other']:.3f} | {share} |"
+                )
     return "\n".join(lines)
 
 
