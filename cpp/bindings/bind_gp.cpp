@@ -81,7 +81,19 @@ concurrent predict() calls are fine (they run without the GIL).)doc")
         .def_property_readonly("x", &ExactGP::x)
         .def_property_readonly("y", &ExactGP::y)
         .def_property_readonly("alpha", &ExactGP::alpha)
-        .def_property_readonly("cholesky", &ExactGP::cholesky);
+        .def_property_readonly("cholesky", &ExactGP::cholesky)
+        .def_property_readonly(
+            "has_inverse", [](const ExactGP& self) { return self.inverse() != nullptr; },
+            "Whether the GP holds (K + jitter I)^-1 (kept by fit_gp for the next warm refit).")
+        .def_property_readonly(
+            "inverse",
+            [](const ExactGP& self) -> std::optional<Eigen::MatrixXd> {
+                if (self.inverse() == nullptr) {
+                    return std::nullopt;
+                }
+                return Eigen::MatrixXd(self.inverse()->selfadjointView<Eigen::Lower>());
+            },
+            "(K + jitter I)^-1 (n, n), a copy, or None (see has_inverse).");
 }
 
 }  // namespace hyperdial::bindings

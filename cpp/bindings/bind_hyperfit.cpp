@@ -86,30 +86,37 @@ n_threads. Runs without the GIL.)doc");
            const VectorXd& upper, const std::optional<RowMatrixXd>& mask,
            const std::optional<VectorXd>& prior_mean, const std::optional<VectorXd>& prior_std,
            int n_restarts, const py::object& seed, int max_iter, int n_threads,
-           const std::optional<RowMatrixXd>& memory) {
+           const std::optional<RowMatrixXd>& memory, const ExactGP* previous) {
             const std::uint64_t seed_value = seed_from_python(seed);
             MllProblem problem = make_problem(kernel, dim_kinds, x, y, mask, prior_mean, prior_std);
             py::gil_scoped_release release;
             FitResult r = fit_hyperparameters(problem, theta0, lower, upper, n_restarts,
                                               seed_value, max_iter, n_threads,
-                                              memory.value_or(RowMatrixXd()));
+                                              memory.value_or(RowMatrixXd()), previous);
             ExactGP gp = r.factor.size() != 0
                              ? ExactGP(kernel, dim_kinds, r.theta, problem.x, problem.y,
-                                       problem.mask, std::move(r.factor), r.jitter)
+                                       problem.mask, std::move(r.factor), r.jitter,
+                                       std::move(r.inverse))
                              : ExactGP(kernel, dim_kinds, r.theta, problem.x, problem.y,
                                        problem.mask, n_threads);
             py::gil_scoped_acquire acquire;
-            return std::make_tuple(std::move(gp), r.value, r.n_iter, r.n_evals, r.memory);
+            return std::make_tuple(std::move(gp), r.value, r.n_iter, r.n_evals, r.memory,
+                                   r.extended);
         },
         py::arg("kernel"), py::arg("dim_kinds"), py::arg("x"), py::arg("y"), py::arg("theta0"),
         py::arg("lower"), py::arg("upper"), py::arg("mask") = py::none(),
         py::arg("prior_mean") = py::none(), py::arg("prior_std") = py::none(),
         py::arg("n_restarts") = 0, py::arg("seed") = 0, py::arg("max_iter") = 200,
         py::arg("n_threads") = 0, py::arg("memory") = py::none(),
+        py::arg("previous") = py::none(),
         R"doc(fit_hyperparameters, then the ExactGP at the fitted log_params in the same call.
 
-The GP reuses the factorisation of the fit's best evaluation (no second factorisation).
-Returns (gp, value, n_iter, n_evals, memory); gp.log_params and gp.jitter are the fit's.
+The GP reuses the factorisation of the fit's best evaluation (no second factorisation) and
+keeps (K + jitter I)^-1 (gp.has_inverse). previous: the GP of the last fit; when it was fitted at
+theta0 on the first rows of x (same kernel, rows and masks; at most max(1, n_old / 16) new rows),
+the first evaluation extends its factor and inverse in O(n^2) per new row instead of O(n^3)
+(cpp/include/hyperdial/hyperfit.hpp). Returns (gp, value, n_iter, n_evals, memory, extended);
+gp.log_params and gp.jitter are the fit's, extended says whether previous was extended.
 Runs without the GIL.)doc");
 }
 

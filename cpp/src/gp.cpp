@@ -30,12 +30,16 @@ ExactGP::ExactGP(int kernel_kind, const std::vector<int>& dim_kinds, const Vecto
 ExactGP::ExactGP(int kernel_kind, const std::vector<int>& dim_kinds, const VectorXd& log_params,
                  const Eigen::Ref<const RowMatrixXd>& x, const Eigen::Ref<const VectorXd>& y,
                  const Eigen::Ref<const RowMatrixXd>& mask, Eigen::MatrixXd factor,
-                 double jitter)
+                 double jitter, std::shared_ptr<const Eigen::MatrixXd> inverse)
     : kernel_(make_kernel(kernel_kind, dim_kinds, log_params)), log_params_(log_params) {
     init(log_params, x, y, mask, 1);
     if (factor.rows() != x.rows() || factor.cols() != x.rows()) {
         throw std::invalid_argument("factor must be (n, n) with n = " + std::to_string(x.rows()));
     }
+    if (inverse != nullptr && (inverse->rows() != x.rows() || inverse->cols() != x.rows())) {
+        throw std::invalid_argument("inverse must be (n, n) with n = " + std::to_string(x.rows()));
+    }
+    inverse_ = std::move(inverse);
     inputs_ = prepare_inputs(kernel_, x_, mask_);
     set_factor(factor);
     jitter_ = jitter;
@@ -78,6 +82,7 @@ void ExactGP::init(const VectorXd& log_params, const Eigen::Ref<const RowMatrixX
 }
 
 void ExactGP::refactor(int n_threads) {
+    inverse_.reset();
     inputs_ = prepare_inputs(kernel_, x_, mask_);
     Eigen::MatrixXd a(x_.rows(), x_.rows());
     gram_lower(kernel_, inputs_, a, n_threads);
@@ -113,6 +118,7 @@ void ExactGP::append(const Eigen::Ref<const VectorXd>& x_new, double y_new,
         throw std::invalid_argument("mask_new must hold only 0 and 1");
     }
     const Index n = x_.rows();
+    inverse_.reset();
     if (has_mask && mask_.size() == 0) {
         mask_ = RowMatrixXd::Ones(n, d);
     }

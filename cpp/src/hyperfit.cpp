@@ -1,12 +1,15 @@
 #include "hyperdial/hyperfit.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "hyperdial/dense.hpp"
 #include "hyperdial/kernels.hpp"
 #include "hyperdial/lbfgsb.hpp"
 #include "hyperdial/linalg.hpp"
@@ -53,13 +56,74 @@ namespace {
 // Buffers kept across the evaluations of one fit, and the factor of its best evaluation.
 struct MllWorkspace {
     Eigen::MatrixXd kg;       // K + sigma^2 I (lower), derivative factors (upper, kernels.hpp)
-    Eigen::MatrixXd factor;   // this evaluation's Cholesky factor, then W (lower triangle)
-    Eigen::MatrixXd inverse;  // L^-1 (cholesky_inverse_lower's scratch)
-    bool keep_best = false;   // keep the factor of the best evaluation in best_factor
+    Eigen::MatrixXd factor;   // this evaluation's Cholesky factor, then K^-1 (lower triangle)
+    Eigen::MatrixXd inverse;  // L^-1 (cholesky_inverse_lower's scratch), then W (lower)
+    bool keep_best = false;   // keep the factor and K^-1 of the best evaluation
     Eigen::MatrixXd best_factor;
+    Eigen::MatrixXd best_inverse;
     VectorXd best_theta;
     double best_value = -std::numeric_limits<double>::infinity();
+    const ExactGP* previous = nullptr;  // offered to the next evaluation only (hyperfit.hpp)
+    bool extended = false;              // an evaluation extended previous's factor
 };
+
+// Whether the factor and inverse of previous (fitted at theta on the first rows of the
+// problem's points) can be extended to the problem's points (hyperfit.hpp).
+bool can_extend(const MllProblem& problem, const VectorXd& theta, const ExactGP& previous) {
+    const Index n = problem.x.rows();
+    const Index n_old = previous.n();
+    if (previous.inverse() == nullptr ||
+        static_cast<int>(previous.kernel().kind) != problem.kernel_kind ||
+        previous.kernel().dim_kinds != problem.dim_kinds || previous.log_params() != theta ||
+        n_old > n || 16 * (n - n_old) > std::max<Index>(n_old, 16)) {
+        return false;
+    }
+    if (previous.x() != problem.x.topRows(n_old)) {
+        return false;
+    }
+    if (previous.mask().size() == 0 || problem.mask.size() == 0) {
+        return previous.mask().size() == 0 && problem.mask.size() == 0;
+    }
+    return previous.mask() == problem.mask.topRows(n_old);
+}
+
+// ws.factor = L and ws.inverse = (K + jitter I)^-1 (lower) for the problem's points, from
+// previous's and the Gram matrix in ws.kg (lower, with the noise); false when an appended pivot
+// is not safely positive.
+bool extend_previous(const ExactGP& previous, int n_threads, MllWorkspace& ws) {
+    const Index n = ws.kg.rows();
+    const Index n_old = previous.n();
+    const double jitter = previous.jitter();
+    ws.factor.resize(n, n);
+    ws.factor.topLeftCorner(n_old, n_old) = previous.factor();
+    ws.inverse.resize(n, n);
+    ws.inverse.topLeftCorner(n_old, n_old) = *previous.inverse();
+    VectorXd l(n);
+    VectorXd b(n);
+    for (Index i = n_old; i < n; ++i) {
+        l.head(i) = ws.kg.row(i).head(i).transpose();
+        dense::trsm_lower(ws.factor.data(), n, i, l.data(), i, 1, false);  // L^-1 k
+        const double pivot = appended_pivot(ws.kg(i, i) + jitter, l.head(i));
+        if (pivot == 0.0) {
+            return false;
+        }
+        ws.factor.row(i).head(i) = l.head(i).transpose();
+        ws.factor.col(i).head(i).setZero();
+        ws.factor(i, i) = pivot;
+        b.head(i) = l.head(i);
+        dense::trsm_lower(ws.factor.data(), n, i, b.data(), i, 1, true);  // A^-1 k = L^-T l
+        const double s = pivot * pivot;
+        Eigen::MatrixXd& inv = ws.inverse;
+        const double work = static_cast<double>(i) * static_cast<double>(i);
+        parallel_for(i, threads_for_work(work, n_threads), [&](std::ptrdiff_t j) {
+            const double bj = b[j] / s;
+            inv.col(j).segment(j, i - j) += bj * b.segment(j, i - j);
+        });
+        inv.row(i).head(i) = -b.head(i).transpose() / s;
+        inv(i, i) = 1.0 / s;
+    }
+    return true;
+}
 
 MllValue evaluate(const MllProblem& problem, const VectorXd& theta, int n_threads,
                   MllWorkspace& ws) {
@@ -77,7 +141,19 @@ MllValue evaluate(const MllProblem& problem, const VectorXd& theta, int n_thread
     gram_lower(kernel, inputs, ws.kg, n_threads, true);
     ws.kg.diagonal().array() += noise;
     MllValue out;
-    out.jitter = cholesky_with_jitter_into(ws.kg, ws.factor, n_threads);
+    bool have_inverse = false;
+    if (ws.previous != nullptr) {
+        const ExactGP& previous = *ws.previous;
+        ws.previous = nullptr;
+        if (can_extend(problem, theta, previous) && extend_previous(previous, n_threads, ws)) {
+            out.jitter = previous.jitter();
+            have_inverse = true;
+            ws.extended = true;
+        }
+    }
+    if (!have_inverse) {
+        out.jitter = cholesky_with_jitter_into(ws.kg, ws.factor, n_threads);
+    }
     const Eigen::MatrixXd& l = ws.factor;
     const auto lower = l.triangularView<Eigen::Lower>();
     VectorXd alpha = lower.solve(problem.y);
@@ -94,22 +170,33 @@ MllValue evaluate(const MllProblem& problem, const VectorXd& theta, int n_thread
             out.grad[i] = -z / sd;
         }
     }
-    // W = alpha alpha^T - K^-1, lower triangle only, in the factor's storage; the factor moves
-    // to best_factor first when this is the best evaluation so far.
+    // K^-1 (lower) into the factor's storage, W = alpha alpha^T - K^-1 (lower) into the
+    // scratch's; the factor and K^-1 move to best_factor and best_inverse when this is the best
+    // evaluation so far.
     const Eigen::MatrixXd* factor = &ws.factor;
-    if (ws.keep_best && out.value > ws.best_value) {
+    const bool best = ws.keep_best && out.value > ws.best_value;
+    if (best) {
         ws.best_factor.swap(ws.factor);
         ws.factor.resize(n, n);
         ws.best_theta = theta;
         ws.best_value = out.value;
         factor = &ws.best_factor;
     }
-    cholesky_inverse_lower(*factor, ws.factor, n_threads, &ws.inverse);
-    Eigen::MatrixXd& w = ws.factor;
+    if (have_inverse) {
+        ws.factor.swap(ws.inverse);
+    } else {
+        cholesky_inverse_lower(*factor, ws.factor, n_threads, &ws.inverse);
+    }
+    const Eigen::MatrixXd& inv = ws.factor;
+    Eigen::MatrixXd& w = ws.inverse;
+    w.resize(n, n);
     for (Index i = 0; i < n; ++i) {
         for (Index r = i; r < n; ++r) {
-            w(r, i) = alpha[r] * alpha[i] - w(r, i);
+            w(r, i) = alpha[r] * alpha[i] - inv(r, i);
         }
+    }
+    if (best) {
+        ws.best_inverse.swap(ws.factor);
     }
     out.grad.head(d + 1) += 0.5 * gram_grad_contract_stored(kernel, inputs, ws.kg, w, n_threads);
     out.grad[d + 1] += 0.5 * noise * w.trace();
@@ -128,7 +215,7 @@ MllValue log_posterior_and_grad(const MllProblem& problem, const VectorXd& theta
 FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
                               const VectorXd& lower, const VectorXd& upper, int n_restarts,
                               std::uint64_t seed, int max_iter, int n_threads,
-                              const RowMatrixXd& memory) {
+                              const RowMatrixXd& memory, const ExactGP* previous) {
     check_problem(problem);
     check_n_threads(n_threads);
     const auto p = static_cast<Index>(problem.dim_kinds.size()) + 2;
@@ -162,6 +249,7 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
     std::vector<std::pair<VectorXd, double>> jitters;
     MllWorkspace ws;
     ws.keep_best = true;
+    ws.previous = previous;  // the warm start's first evaluation may extend it
     auto negated = [&](const VectorXd& theta, VectorXd& grad) {
         try {
             const MllValue v = evaluate(problem, theta, n_threads, ws);
@@ -231,7 +319,9 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
     }
     if (ws.best_theta.size() == best.theta.size() && ws.best_theta == best.theta) {
         best.factor = std::move(ws.best_factor);
+        best.inverse = std::make_shared<const Eigen::MatrixXd>(std::move(ws.best_inverse));
     }
+    best.extended = ws.extended;
     return best;
 }
 

@@ -520,7 +520,8 @@ def test_fit_warm_start_restarts_and_determinism() -> None:
 def test_fit_gp_reuses_the_fits_factorisation(name: str) -> None:
     args = _fit_args(KIND_SETS[name])
     theta, value, n_iter, n_evals, jitter, memory = _core.fit_hyperparameters(**args)
-    gp, value2, n_iter2, n_evals2, memory2 = _core.fit_gp(**args)
+    gp, value2, n_iter2, n_evals2, memory2, extended = _core.fit_gp(**args)
+    assert not extended and gp.has_inverse
     assert (value2, n_iter2, n_evals2) == (value, n_iter, n_evals)
     np.testing.assert_array_equal(gp.log_params, theta)
     np.testing.assert_array_equal(memory2, memory)
@@ -530,6 +531,117 @@ def test_fit_gp_reuses_the_fits_factorisation(name: str) -> None:
     np.testing.assert_array_equal(gp.cholesky, fresh.cholesky)
     np.testing.assert_array_equal(gp.alpha, fresh.alpha)
     assert gp.log_marginal_likelihood() == fresh.log_marginal_likelihood()
+
+
+def _warm_args(kinds: list[int], n: int, masked: bool) -> dict[str, Any]:
+    args = _fit_args(kinds, n)
+    x, y, _, mask = make_data(kinds, n, seed=11, masked=masked)
+    return {**args, "x": x, "y": (y - y.mean()) / y.std(), "mask": mask}
+
+
+def _rows(args: dict[str, Any], n: int) -> dict[str, Any]:
+    mask = args["mask"]
+    return {
+        **args,
+        "x": args["x"][:n],
+        "y": args["y"][:n],
+        "mask": None if mask is None else mask[:n],
+    }
+
+
+def _reference_inverse_and_factor(args: dict[str, Any], gp: Any) -> tuple[np.ndarray, np.ndarray]:
+    theta = gp.log_params
+    k = ref.kernel_matrix(
+        0, args["dim_kinds"], theta, args["x"], args["x"], args["mask"], args["mask"]
+    )
+    k += (math.exp(theta[-1]) + gp.jitter) * np.eye(len(k))
+    return np.linalg.inv(k), np.linalg.cholesky(k)
+
+
+@pytest.mark.parametrize("name", ["continuous", "mixed", "categorical"])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("new_rows", [0, 1, 3])
+def test_warm_refit_extends_the_previous_factor_and_inverse(
+    name: str, masked: bool, new_rows: int
+) -> None:
+    args = _warm_args(KIND_SETS[name], 60, masked)
+    n_old = 60 - new_rows
+    old, *_, memory, extended = _core.fit_gp(**_rows(args, n_old))
+    assert old.has_inverse and not extended
+    warm = {**args, "theta0": old.log_params, "memory": memory}
+    gp, value, _, _, _, extended = _core.fit_gp(**warm, previous=old)
+    fresh, fresh_value, *_, fresh_extended = _core.fit_gp(**warm)
+    assert extended and not fresh_extended
+    assert value == pytest.approx(fresh_value, rel=1e-11)
+    np.testing.assert_allclose(gp.log_params, fresh.log_params, rtol=1e-8, atol=1e-10)
+    inverse, factor = _reference_inverse_and_factor(args, gp)
+    assert gp.inverse is not None
+    scale = np.abs(inverse).max()
+    np.testing.assert_allclose(gp.inverse, inverse, rtol=0, atol=1e-9 * scale)
+    np.testing.assert_allclose(gp.cholesky, factor, rtol=1e-9, atol=1e-12)
+    xq = queries(KIND_SETS[name], 20)
+    for a, b in zip(gp.predict(xq), fresh.predict(xq), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
+    assert old.n == n_old  # previous is left as it was
+
+
+def test_chained_extensions_keep_the_inverse_accurate() -> None:
+    # Hyperparameters held fixed (lower = upper): every refit after one more point extends the
+    # previous inverse, 40 times in a row, and its rounding must not build up.
+    kinds = KIND_SETS["mixed"]
+    args = _warm_args(kinds, 80, masked=True)
+    theta = np.concatenate([np.full(len(kinds), -0.3), [0.0, math.log(1e-4)]])
+    args = {**args, "theta0": theta, "lower": theta, "upper": theta}
+    gp, *_ = _core.fit_gp(**_rows(args, 40))
+    for n in range(41, 81):
+        gp, *_, extended = _core.fit_gp(**_rows(args, n), previous=gp)
+        assert extended
+    inverse, factor = _reference_inverse_and_factor(args, gp)
+    assert gp.inverse is not None
+    np.testing.assert_allclose(gp.inverse, inverse, rtol=0, atol=1e-9 * np.abs(inverse).max())
+    np.testing.assert_allclose(gp.cholesky, factor, rtol=1e-9, atol=1e-12)
+
+
+def test_warm_refit_does_not_extend_what_it_cannot() -> None:
+    kinds = KIND_SETS["mixed"]
+    args = _warm_args(kinds, 40, masked=True)
+    old, *_ = _core.fit_gp(**_rows(args, 39))
+    warm = {**args, "theta0": old.log_params}
+    changed_x = args["x"].copy()
+    changed_x[5, 0] = 0.5 * changed_x[5, 0] + 0.25
+    appended = old.copy()
+    appended.append(args["x"][39], float(args["y"][39]), args["mask"][39])
+    assert not appended.has_inverse
+    small, *_ = _core.fit_gp(**_rows(args, 20))
+    cases = {
+        "another theta0": ({**warm, "theta0": old.log_params + 0.01}, old),
+        "a changed row": ({**warm, "x": changed_x}, old),
+        "no mask": ({**warm, "mask": None}, old),
+        "another kernel": ({**warm, "kernel": 1}, old),
+        "appended since": (warm, appended),
+        "too many new rows": ({**warm, "theta0": small.log_params}, small),
+    }
+    for label, (kwargs, previous) in cases.items():
+        gp, value, *_, extended = _core.fit_gp(**kwargs, previous=previous)
+        fresh, fresh_value, *_ = _core.fit_gp(**kwargs)
+        assert not extended, label
+        assert value == fresh_value, label
+        np.testing.assert_array_equal(gp.log_params, fresh.log_params)
+
+
+def test_warm_refit_on_a_duplicate_without_noise_falls_back_to_a_full_factorisation() -> None:
+    kinds = [0, 0]
+    theta = np.array([0.0, 0.0, 0.0, math.log(1e-300)])
+    x = np.array([[0.2, 0.3], [0.7, 0.1], [0.2, 0.3]])
+    args = {
+        "kernel": 0, "dim_kinds": kinds, "x": x, "y": np.array([1.0, 2.0, 1.0]),
+        "theta0": theta, "lower": theta, "upper": theta,
+    }  # fmt: skip
+    old, *_ = _core.fit_gp(**{**args, "x": x[:2], "y": args["y"][:2]})
+    assert old.jitter == 0.0 and old.has_inverse
+    gp, *_, extended = _core.fit_gp(**args, previous=old)
+    assert not extended and gp.jitter > 0
+    assert np.all(np.isfinite(gp.predict(x)[0]))
 
 
 @pytest.mark.parametrize("kernel", [0, 1])

@@ -13,8 +13,14 @@
 // l = L^-1 k(x, x_new), pivot sqrt(s2 + sigma^2 + jitter - |l|^2), written in place (L is kept
 // in a larger buffer, see factor_); if that pivot is not safely positive (e.g. a duplicate with
 // no noise), the whole factorisation is redone with jitter escalation instead.
+//
+// A GP made by a hyperparameter fit (hyperfit.hpp) may also hold (K + jitter I)^-1 at its
+// hyperparameters, shared read-only between copies: the next warm refit, from these
+// hyperparameters on the same points plus a few more, then evaluates its first step in O(n^2)
+// instead of O(n^3). append() drops it.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "hyperdial/kernels.hpp"
@@ -38,9 +44,11 @@ public:
     // The same GP from a factorisation already made, e.g. FitResult::factor (the factor of
     // k(x, x) + sigma^2 I + jitter I exactly as the other constructor computes it; only its
     // shape is checked), so that a fit is not followed by a second factorisation.
+    // inverse, if given, is the lower triangle of (K + jitter I)^-1 for this factor.
     ExactGP(int kernel_kind, const std::vector<int>& dim_kinds, const VectorXd& log_params,
             const Eigen::Ref<const RowMatrixXd>& x, const Eigen::Ref<const VectorXd>& y,
-            const Eigen::Ref<const RowMatrixXd>& mask, Eigen::MatrixXd factor, double jitter);
+            const Eigen::Ref<const RowMatrixXd>& mask, Eigen::MatrixXd factor, double jitter,
+            std::shared_ptr<const Eigen::MatrixXd> inverse = nullptr);
 
     // Adds observation (x_new, y_new) with activity mask mask_new (empty: all active).
     void append(const Eigen::Ref<const VectorXd>& x_new, double y_new,
@@ -72,6 +80,11 @@ public:
     const RowMatrixXd& mask() const noexcept { return mask_; }
     // L (n, n), a copy.
     Eigen::MatrixXd cholesky() const { return lower(); }
+    // L (n, n) without a copy (strict upper triangle zero).
+    Eigen::Block<const Eigen::MatrixXd> factor() const { return lower(); }
+    // The lower triangle of (K + jitter I)^-1 (n, n) when the fit that made this GP kept it,
+    // else nullptr.
+    const Eigen::MatrixXd* inverse() const noexcept { return inverse_.get(); }
     const VectorXd& alpha() const noexcept { return alpha_; }
 
 private:
@@ -101,6 +114,7 @@ private:
     void set_factor(const Eigen::MatrixXd& l);
     VectorXd alpha_;
     double jitter_ = 0.0;
+    std::shared_ptr<const Eigen::MatrixXd> inverse_;
 };
 
 // Kriging believer (Ginsbourger et al. 2010): a copy of gp with each pending point (row of

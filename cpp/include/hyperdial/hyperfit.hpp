@@ -23,11 +23,23 @@
 // fit), then from n_restarts further starts drawn from the prior clipped to the bounds with
 // Xoshiro256ss(seed, restart); the best wins (ties: the earliest). Restarts run one after the
 // other, each evaluation parallel inside, so the result does not depend on n_threads.
+//
+// Warm refits after new observations: when the previous fit's GP (ExactGP::inverse() kept) was
+// fitted at theta0 on the first n_old of the n points (same kernel, same rows and masks), the
+// first evaluation extends its factor and inverse instead of recomputing them: per new point,
+// the new row of L (l = L^-1 k, pivot p = sqrt(c - |l|^2), as ExactGP::append) and the bordered
+// inverse [[A^-1 + b b^T / p^2, -b / p^2], [-b^T / p^2, 1 / p^2]] with b = L^-T l = A^-1 k,
+// O(n^2) each instead of O(n^3) for the evaluation (the kernel and its derivative factors are
+// still evaluated in full, O(n^2 d)). Used for up to max(1, n_old / 16) new points; any pivot that
+// is not safely positive falls back to the full evaluation. The inverse so made carries the
+// rounding of the previous one plus O(eps) per step; a refit that moves theta recomputes it.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "hyperdial/gp.hpp"
 #include "hyperdial/types.hpp"
 
 namespace hyperdial {
@@ -60,6 +72,9 @@ struct FitResult {
     // The Cholesky factor of K + jitter I at theta (as ExactGP would compute it) when the fit's
     // best evaluation was at theta (almost always), else empty.
     Eigen::MatrixXd factor;
+    // The lower triangle of (K + jitter I)^-1 at theta, when factor is set.
+    std::shared_ptr<const Eigen::MatrixXd> inverse;
+    bool extended = false;  // the first evaluation extended previous's factor (see above)
 };
 
 // memory: pairs returned by the previous fit (FitResult::memory) or empty; they seed the
@@ -68,6 +83,7 @@ struct FitResult {
 FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
                               const VectorXd& lower, const VectorXd& upper, int n_restarts,
                               std::uint64_t seed, int max_iter, int n_threads,
-                              const RowMatrixXd& memory = RowMatrixXd());
+                              const RowMatrixXd& memory = RowMatrixXd(),
+                              const ExactGP* previous = nullptr);
 
 }  // namespace hyperdial

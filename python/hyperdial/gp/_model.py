@@ -134,11 +134,15 @@ class GaussianProcess:
             else np.clip(self._prior_mean, self._lower, self._upper)
         )
         mask_a = None if mask is None else np.asarray(mask, dtype=np.float64)
-        memory = self._memory if warm_start and self._log_params is not None else None
-        # One call: the fit, then the GP from the factorisation of its best evaluation.
-        gp, *_, memory = _core.fit_gp(
+        warm = warm_start and self._log_params is not None
+        memory = self._memory if warm else None
+        # One call: the fit, then the GP from the factorisation of its best evaluation. The
+        # previous GP lets a warm refit on the same points plus a few more start in O(n^2)
+        # (cpp/include/hyperdial/hyperfit.hpp).
+        gp, _, _, _, memory, _ = _core.fit_gp(
             self._kernel, self._kinds, xa, ys, theta0, self._lower, self._upper, mask_a,
             self._prior_mean, self._prior_std, n_restarts, seed, max_iter, n_threads, memory,
+            self._gp if warm else None,
         )  # fmt: skip
         self._log_params = gp.log_params
         self._memory = memory
