@@ -338,7 +338,7 @@ class _InterruptWhileCreating(hyperdial.storages.InMemoryStorage):
         trial_id = super().create_new_trial(study_id, template_trial)
         if self.get_trial_number_from_id(trial_id) == 5:
             _thread.interrupt_main()
-            time.sleep(0.3)  # the main thread handles the interrupt meanwhile
+            time.sleep(1.0)  # the main thread handles the interrupt meanwhile (even if loaded)
         return trial_id
 
 
