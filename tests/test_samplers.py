@@ -28,7 +28,13 @@ from hyperdial.distributions import (
     unit_to_internal,
 )
 from hyperdial.exceptions import StudyExhausted, TrialPruned
-from hyperdial.samplers import BaseSampler, GridSampler, QMCSampler, RandomSampler
+from hyperdial.samplers import (
+    BaseSampler,
+    BOHBSampler,
+    GridSampler,
+    QMCSampler,
+    RandomSampler,
+)
 from hyperdial.samplers._qmc import _SEED_KEY
 from hyperdial.storages import InMemoryStorage
 from hyperdial.testing import SamplerContract
@@ -99,6 +105,13 @@ class TestUnscrambledQMCSamplerContract(SamplerContract):
     def test_different_seeds_give_different_trials(self) -> None:
         # The seed only drives the scramble: unscrambled Sobol is one fixed sequence.
         assert self._seeded_run(0) == self._seeded_run(1)
+
+
+class TestBOHBSamplerContract(SamplerContract):
+    # The contract's objectives report no intermediate values: BOHB's model is its base (TPE)
+    # fitted on the final values, mixed with its random fraction.
+    def make_sampler(self, seed: int | None) -> BaseSampler:
+        return BOHBSampler(seed=seed)
 
 
 class _Broken(BaseSampler):
