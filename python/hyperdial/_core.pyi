@@ -193,6 +193,7 @@ def tpe_mixture(
     consider_endpoints: bool = False,
     prior_relative_to_mean: bool = False,
 ) -> tuple[_F, _F, _F]: ...
+
 # Present when the core was built with NumPy's libnpyrandom (CMakeLists.txt).
 def tpe_sample(
     generator: np.random.Generator,
