@@ -53,6 +53,8 @@ _RESTARTS_BELOW = 100
 _MAX_FIT_ITER = 200
 #: Conditional spaces: activity patterns searched per suggestion (the best ones first).
 _MAX_PATTERNS = 8
+#: Moves per polishing round of a conditional space's best candidate (_maximize_by_pattern).
+_POLISH = 64
 #: Noise variance (standardised units) for ``deterministic_objective=True``.
 _DETERMINISTIC_NOISE = 1e-6
 
@@ -457,6 +459,10 @@ class GPSampler(BaseSampler):
         category -1), categorical coordinates that are constant over the pattern's trials
         (the branch choice) are kept, the rest is a random pool plus perturbations of the
         pattern's best trials. All candidates are scored in one batched acquisition call.
+        The best is then polished on its active continuous coordinates by three rounds of
+        ``_POLISH`` Gaussian moves (sd 0.02, 0.005, 0.001 of the unit range; a move is kept when
+        it scores higher): the pool alone resolves a continuous optimum only to ~0.05, which
+        is what held the conditional benchmark's best values at ~2e-3 while TPE reached 4e-4.
         """
         coder = state.coder
         assert coder is not None and data.mask is not None
@@ -477,6 +483,7 @@ class GPSampler(BaseSampler):
         order = np.argsort(best_of)[::-1][:_MAX_PATTERNS]
         n_pool = min(_MAX_POOL, _POOL_PER_DIM * d) // max(1, len(order))
         blocks = []
+        block_active = []
         for k in order:
             active = patterns[k]
             members = np.flatnonzero(complete)[inverse == k]
@@ -502,13 +509,31 @@ class GPSampler(BaseSampler):
             cand[:, ~active & cat] = -1.0
             cand[:, ~active & ~cat] = 0.5
             blocks.append(cand)
+            block_active.append(np.broadcast_to(active, cand.shape))
         cands = np.vstack(blocks)
-        score = model.acquisition(
-            cands, self._acq, beta=self._beta, constraints=constraint_models,
-            n_threads=self._threads(data.rows.size),
-        )  # fmt: skip
-        best = int(np.argmax(np.where(np.isnan(score), -np.inf, score)))
+        threads = self._threads(data.rows.size)
+
+        def acquisition(points: F64) -> F64:
+            score = model.acquisition(
+                points, self._acq, beta=self._beta, constraints=constraint_models,
+                n_threads=threads,
+            )  # fmt: skip
+            return np.where(np.isnan(score), -np.inf, score)
+
+        score = acquisition(cands)
+        best = int(np.argmax(score))
         x: F64 = cands[best].copy()  # code -1 (inactive) decodes to a valid, unused choice
+        value = float(score[best])
+        movable = np.vstack(block_active)[best] & ~cat & ~grid
+        if movable.any() and np.isfinite(value):
+            for sd in (0.02, 0.005, 0.001):
+                moves = np.repeat(x[None, :], _POLISH, axis=0)
+                steps = rng.normal(0.0, sd, (_POLISH, int(movable.sum())))
+                moves[:, movable] = np.clip(moves[:, movable] + steps, 0.0, 1.0)
+                moved = acquisition(moves)
+                k = int(np.argmax(moved))
+                if moved[k] > value:
+                    x, value = moves[k].copy(), float(moved[k])
         return x
 
     def _encode_rows(self, state: _StudyState, rows: np.ndarray) -> tuple[F64, F64]:
