@@ -18,7 +18,7 @@ __all__ = ["check_values", "pareto_front"]
 def _as_float(v: Any) -> float | None:
     if isinstance(v, (str, bytes)):
         return None
-    if isinstance(v, numbers.Real):
+    if isinstance(v, (numbers.Real, np.bool_)):  # bool is an int, so np.bool_ is taken alike
         return float(v)
     if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "biuf":
         return float(v)
