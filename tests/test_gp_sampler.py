@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hyperdial
+import hyperdial.samplers._gp._sampler as sampler_module
 from hyperdial import _core
 from hyperdial.distributions import (
     BaseDistribution,
@@ -236,6 +237,35 @@ def test_conditional_parameters_are_modelled_not_sampled_independently() -> None
     assert study.best_value < 0.05
     space = _state(sampler, study).coder
     assert space is not None and space.names == ["kind", "nb", "xa"]
+
+
+@pytest.mark.parametrize("share", [0, sampler_module._UNTRIED_SHARE])
+def test_a_branch_choice_no_trial_used_is_proposed(
+    share: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Start-up trials use branches "a" and "b" only; "c" holds the optimum. Every trial after
+    # them is proposed by the GP, which searches per observed activity pattern with the
+    # branch choice of each pattern kept: without the untried choices (share 0) "c" is never
+    # proposed, with them the GP scores "c" and proposes it.
+    monkeypatch.setattr(sampler_module, "_UNTRIED_SHARE", share)
+
+    def objective(trial: BaseTrial) -> float:
+        kind = trial.suggest_categorical("kind", ["a", "b", "c"])
+        if kind == "c":
+            return (trial.suggest_float("xc", 0.0, 1.0) - 0.3) ** 2
+        return 1.0 + 0.1 * trial.suggest_float("x" + kind, 0.0, 1.0)
+
+    study = _quiet_study(GPSampler(seed=0, n_startup_trials=6))
+    for i in range(6):
+        study.enqueue_trial({"kind": "ab"[i % 2]})
+    study.optimize(objective, n_trials=20)
+    kinds = [t.params["kind"] for t in study.trials]
+    assert set(kinds[:6]) == {"a", "b"}
+    if share == 0:
+        assert "c" not in kinds
+    else:
+        assert "c" in kinds[6:]
+        assert study.best_value < 0.05
 
 
 def test_a_new_parameter_goes_to_the_independent_sampler() -> None:

@@ -55,6 +55,9 @@ _MAX_FIT_ITER = 200
 _MAX_PATTERNS = 8
 #: Moves per polishing round of a conditional space's best candidate (_maximize_by_pattern).
 _POLISH = 64
+#: Conditional spaces: 1/_UNTRIED_SHARE of each pattern's random pool tries a branch choice no
+#: complete trial has used (0: never).
+_UNTRIED_SHARE = 4
 #: Noise variance (standardised units) for ``deterministic_objective=True``.
 _DETERMINISTIC_NOISE = 1e-6
 
@@ -458,7 +461,13 @@ class GPSampler(BaseSampler):
         its own candidates: inactive coordinates are set to the kernel's stand-ins (0.5;
         category -1), categorical coordinates that are constant over the pattern's trials
         (the branch choice) are kept, the rest is a random pool plus perturbations of the
-        pattern's best trials. All candidates are scored in one batched acquisition call.
+        pattern's best trials. In a quarter of the pool (``_UNTRIED_SHARE``) a kept branch
+        choice is replaced by a choice no complete trial has used: a branch that the start-up
+        missed has no pattern of its own, so without this it could never be proposed
+        (conditional benchmark, seeds 0-11: 3 studies had no "relu" trial in the start-up and
+        ended at 0.5, the best of the "tanh" branches, after 200 trials). The GP scores such a candidate by its categorical kernel
+        (unseen: uncertain), and once proposed the choice is used and its pattern observed.
+        All candidates are scored in one batched acquisition call.
         The best is then polished on its active continuous coordinates by three rounds of
         ``_POLISH`` Gaussian moves (sd 0.02, 0.005, 0.001 of the unit range; a move is kept when
         it scores higher): the pool alone resolves a continuous optimum only to ~0.05, which
@@ -482,6 +491,10 @@ class GPSampler(BaseSampler):
         best_of = [float(row_y[complete][inverse == k].max()) for k in range(len(patterns))]
         order = np.argsort(best_of)[::-1][:_MAX_PATTERNS]
         n_pool = min(_MAX_POOL, _POOL_PER_DIM * d) // max(1, len(order))
+        seen = data.x[complete]
+        untried_of = {
+            j: np.setdiff1d(np.arange(n_choices[j]), seen[:, j]) for j in np.flatnonzero(cat)
+        }
         blocks = []
         block_active = []
         for k in order:
@@ -506,6 +519,13 @@ class GPSampler(BaseSampler):
                 values = np.unique(xs[:, j])
                 if values.size == 1:  # the branch this pattern belongs to
                     cand[:, j] = values[0]
+                    # A choice of this branch's parameter that no complete trial has used yet
+                    # (an unseen branch, which no observed pattern leads to) replaces it in a
+                    # part of the random pool, so the GP can score it and propose it.
+                    untried = untried_of[j]
+                    if untried.size and _UNTRIED_SHARE > 0:
+                        k = n_pool // _UNTRIED_SHARE
+                        cand[:k, j] = untried[rng.integers(untried.size, size=k)]
             cand[:, ~active & cat] = -1.0
             cand[:, ~active & ~cat] = 0.5
             blocks.append(cand)
