@@ -15,8 +15,8 @@ What is timed, per (d, n), median of --repeat runs (wall clock):
   sk_fit           GaussianProcessRegressor(Matern(nu=2.5) ARD, n_restarts_optimizer=0).fit
   optuna_ask       GPSampler.ask() on a study holding the same n trials (Optuna 5.0)
 hyperdial runs with --threads threads (explicitly, since OMP_NUM_THREADS=1 is Optuna's advice for
-its torch code); peers run up to --peer-max-n (beyond it they take minutes per call) and are
-skipped when not installed (pip install -e .[bench]).
+its torch code); peers (--peers, default both) run up to --peer-max-n (beyond it they take
+minutes per call) and are skipped when not installed (pip install -e .[bench]).
 """
 
 from __future__ import annotations
@@ -141,6 +141,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 300, 1000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--peers", default="sklearn,optuna", help="comma-separated subset of sklearn,optuna"
+    )
     parser.add_argument("--threads", type=int, default=2, help="hyperdial's n_threads")
     parser.add_argument("--peer-max-n", type=int, default=1000)
     parser.add_argument("--cold-max-n", type=int, default=2000)
@@ -157,9 +160,12 @@ def main() -> None:
                 "n": n,
                 **bench_hyperdial(x, y, args.repeat, args.threads, n <= args.cold_max_n),
             }
+            peers = set(args.peers.split(","))
             if not args.no_peers and n <= args.peer_max_n:
-                row.update(bench_sklearn(x, y, args.repeat))
-                row.update(bench_optuna(x, y, args.repeat))
+                if "sklearn" in peers:
+                    row.update(bench_sklearn(x, y, args.repeat))
+                if "optuna" in peers:
+                    row.update(bench_optuna(x, y, args.repeat))
             rows.append(row)
             print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                             for k, v in row.items()), flush=True)  # fmt: skip
