@@ -268,6 +268,25 @@ def test_a_branch_choice_no_trial_used_is_proposed(
         assert study.best_value < 0.05
 
 
+def test_discrete_neighbours_change_exactly_one_coordinate() -> None:
+    # Coordinates: categorical (3 choices), integer grid (4 cells), continuous.
+    top = np.array([[0.0, 0.125, 0.3], [2.0, 0.875, 0.7]])
+    n_choices = np.array([3.0, 4.0, 1.0])
+    out = sampler_module._discrete_neighbours(
+        top, {0: np.array([1.0, 2.0])}, np.array([1]), n_choices
+    )
+    # 2 categorical values + 2 grid steps, for each of the 2 rows.
+    assert out.shape == (8, 3)
+    for point in out:
+        changed = [np.flatnonzero(point != row) for row in top]
+        assert min(c.size for c in changed) <= 1
+    assert np.all(out[:, 2] == np.repeat(top[:, 2][None, :], 4, axis=0).ravel())
+    # Grid steps stay on cell centres inside [0, 1].
+    centres = (np.arange(4) + 0.5) / 4
+    assert np.all(np.isin(out[:, 1], centres))
+    assert {tuple(p) for p in out} >= {(1.0, 0.125, 0.3), (2.0, 0.125, 0.3), (0.0, 0.375, 0.3)}
+
+
 def test_a_new_parameter_goes_to_the_independent_sampler() -> None:
     def objective(trial: BaseTrial) -> float:
         x = trial.suggest_float("x", 0.0, 1.0)
