@@ -564,8 +564,8 @@ class GPSampler(BaseSampler):
                     # part of the random pool, so the GP can score it and propose it.
                     untried = untried_of[j]
                     if untried.size and _UNTRIED_SHARE > 0:
-                        k = n_pool // _UNTRIED_SHARE
-                        cand[:k, j] = untried[rng.integers(untried.size, size=k)]
+                        n_untried = n_pool // _UNTRIED_SHARE
+                        cand[:n_untried, j] = untried[rng.integers(untried.size, size=n_untried)]
                         choices[int(j)] = untried
                 else:
                     choices[int(j)] = np.arange(n_choices[j])
