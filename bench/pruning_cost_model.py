@@ -31,8 +31,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+# bench/pruning.py sets one BLAS/OpenMP thread per process before NumPy loads: import it first,
+# or the epoch costs are timed with several threads (CPU time of all of them), not as in the bench
+import pruning as bench  # isort: skip
+
 import numpy as np
-import pruning as bench
 from scipy.stats import theilslopes
 from sklearn.neural_network import MLPClassifier
 
