@@ -28,6 +28,7 @@ import os
 import pathlib
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,9 @@ import numpy as np
 
 from hyperdial import _core
 from hyperdial.gp import GaussianProcess
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gp_core_summary import plot
 
 
 def objective(x: np.ndarray) -> np.ndarray:
@@ -191,24 +195,7 @@ def main() -> None:
     path = pathlib.Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n")
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return
-    fig, axes = plt.subplots(1, len(args.dims), figsize=(6 * len(args.dims), 4), squeeze=False)
-    for ax, d in zip(axes[0], args.dims, strict=True):
-        sub = [r for r in rows if r["d"] == d]
-        for key in ("hd_cold_fit", "hd_warm_fit_acq", "hd_append", "sk_fit", "optuna_ask"):
-            pts = [(r["n"], r[key]) for r in sub if key in r]
-            if pts:
-                ax.loglog(*zip(*pts, strict=True), "o-", label=key)
-        ax.set(xlabel="n", ylabel="seconds", title=f"d = {d}")
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path.with_suffix(".png"), dpi=100)
+    plot(rows, path.with_suffix(".png"))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,28 @@ KEYS = ("hd_cold_fit", "hd_warm_fit", "hd_acq", "hd_warm_fit_acq", "hd_append", 
         "optuna_ask")  # fmt: skip
 
 
+def plot(rows: list[dict[str, Any]], path: pathlib.Path, ylabel: str = "seconds") -> None:
+    """Log-log plot of the timed quantities against n, one panel per d (needs matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    dims = sorted({r["d"] for r in rows})
+    fig, axes = plt.subplots(1, len(dims), figsize=(6 * len(dims), 4), squeeze=False)
+    for ax, d in zip(axes[0], dims, strict=True):
+        for key in ("hd_cold_fit", "hd_warm_fit_acq", "hd_append", "sk_fit", "optuna_ask"):
+            pts = [(r["n"], r[key]) for r in rows if r["d"] == d and key in r]
+            if pts:
+                ax.loglog(*zip(*pts, strict=True), "o-", label=key)
+        ax.set(xlabel="n", ylabel=ylabel, title=f"d = {d}")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+")
@@ -50,24 +72,7 @@ def main() -> None:
         print(f"d={d} n={n} " + " ".join(f"{k}={row[k]:.4g}" for k in KEYS if k in row))
     path = pathlib.Path(args.out)
     path.write_text(json.dumps({"runs": runs, "rows": rows}, indent=1) + "\n")
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return
-    dims = sorted({r["d"] for r in rows})
-    fig, axes = plt.subplots(1, len(dims), figsize=(6 * len(dims), 4), squeeze=False)
-    for ax, d in zip(axes[0], dims, strict=True):
-        for key in ("hd_warm_fit_acq", "hd_append", "hd_cold_fit", "optuna_ask", "sk_fit"):
-            pts = [(r["n"], r[key]) for r in rows if r["d"] == d and key in r]
-            if pts:
-                ax.loglog(*zip(*pts, strict=True), "o-", label=key)
-        ax.set(xlabel="n", ylabel="seconds (median of runs)", title=f"d = {d}")
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path.with_suffix(".png"), dpi=100)
+    plot(rows, path.with_suffix(".png"), "seconds (median of runs)")
 
 
 if __name__ == "__main__":
