@@ -133,7 +133,11 @@ void ExactGP::append(const Eigen::Ref<const VectorXd>& x_new, double y_new,
                              mask_.size() == 0 ? nullptr : mask_.row(i).data(), m_new);
     }
     const double c = kernel_.value(x_new.data(), x_new.data(), m_new, m_new) + noise_ + jitter_;
-    VectorXd l = lower().triangularView<Eigen::Lower>().solve(k);
+    if (factor_.rows() < n + 1) {
+        const Eigen::MatrixXd old = factor_.topLeftCorner(n, n);
+        set_factor(old);  // room for this row and n / 16 more
+    }
+    const double pivot = append_factor_row(factor_, n, k, c);
 
     x_.conservativeResize(n + 1, d);
     x_.row(n) = x_new.transpose();
@@ -143,18 +147,10 @@ void ExactGP::append(const Eigen::Ref<const VectorXd>& x_new, double y_new,
         mask_.conservativeResize(n + 1, d);
         mask_.row(n) = mask_row.transpose();
     }
-    const double pivot = appended_pivot(c, l);
     if (pivot == 0.0) {
         refactor(n_threads);
         return;
     }
-    if (factor_.rows() < n + 1) {
-        const Eigen::MatrixXd old = factor_.topLeftCorner(n, n);
-        set_factor(old);  // room for this row and n / 16 more
-    }
-    factor_.col(n).head(n).setZero();
-    factor_.row(n).head(n) = l.transpose();
-    factor_(n, n) = pivot;
     inputs_ = prepare_inputs(kernel_, x_, mask_);
     solve_alpha();
 }

@@ -102,14 +102,10 @@ bool extend_previous(const ExactGP& previous, int n_threads, MllWorkspace& ws) {
     VectorXd b(n);
     for (Index i = n_old; i < n; ++i) {
         l.head(i) = ws.kg.row(i).head(i).transpose();
-        dense::trsm_lower(ws.factor.data(), n, i, l.data(), i, 1, false);  // L^-1 k
-        const double pivot = appended_pivot(ws.kg(i, i) + jitter, l.head(i));
+        const double pivot = append_factor_row(ws.factor, i, l.head(i), ws.kg(i, i) + jitter);
         if (pivot == 0.0) {
             return false;
         }
-        ws.factor.row(i).head(i) = l.head(i).transpose();
-        ws.factor.col(i).head(i).setZero();
-        ws.factor(i, i) = pivot;
         b.head(i) = l.head(i);
         dense::trsm_lower(ws.factor.data(), n, i, b.data(), i, 1, true);  // A^-1 k = L^-T l
         const double s = pivot * pivot;

@@ -136,12 +136,20 @@ void cholesky_inverse_lower(const Eigen::MatrixXd& lower, Eigen::MatrixXd& out, 
     });
 }
 
-double appended_pivot(double c, const VectorXd& l) {
+double append_factor_row(Eigen::MatrixXd& factor, Index i, Eigen::Ref<VectorXd> l, double c) {
+    if (l.size() != i || factor.rows() <= i || factor.cols() <= i) {
+        throw std::invalid_argument("append_factor_row: l must have i entries, factor > i rows");
+    }
+    dense::trsm_lower(factor.data(), factor.rows(), i, l.data(), i, 1, false);  // L^-1 k
     const double p2 = c - l.squaredNorm();
     if (!(p2 > 1e-12 * std::abs(c)) || !std::isfinite(p2)) {
         return 0.0;
     }
-    return std::sqrt(p2);
+    const double pivot = std::sqrt(p2);
+    factor.row(i).head(i) = l.transpose();
+    factor.col(i).head(i).setZero();
+    factor(i, i) = pivot;
+    return pivot;
 }
 
 }  // namespace hyperdial

@@ -39,8 +39,13 @@ double cholesky_with_jitter_into(const Eigen::Ref<const Eigen::MatrixXd>& a,
 void cholesky_inverse_lower(const Eigen::MatrixXd& lower, Eigen::MatrixXd& out, int n_threads,
                             Eigen::MatrixXd* scratch = nullptr);
 
-// The diagonal pivot a new row appended to L would get: sqrt(c - |l|^2), or 0 when that is not a
-// safe positive number (the caller then refactorises).
-double appended_pivot(double c, const VectorXd& l);
+// Appends row i to the Cholesky factor L held in the top-left (i, i) block of factor (which
+// must have at least i + 1 rows and columns): on entry l holds k (i entries, the new point's
+// covariances with the first i), on return l = L^-1 k. The pivot is sqrt(c - |l|^2) with c the
+// new diagonal entry. When it is a safe positive number, row i is written (l^T, then the pivot),
+// column i above the diagonal is zeroed and the pivot is returned; otherwise (e.g. a duplicate
+// point without noise) factor is left as it was and 0 is returned, and the caller refactorises.
+// Used by ExactGP::append and by the warm refit's extension of the previous factor.
+double append_factor_row(Eigen::MatrixXd& factor, Index i, Eigen::Ref<VectorXd> l, double c);
 
 }  // namespace hyperdial
