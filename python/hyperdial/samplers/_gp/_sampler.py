@@ -58,9 +58,6 @@ _POLISH = 64
 #: Conditional spaces: 1/_UNTRIED_SHARE of each pattern's random pool tries a branch choice no
 #: complete trial has used (0: never).
 _UNTRIED_SHARE = 4
-#: Conditional spaces: never propose again a point whose trial used another activity pattern
-#: than the one it was proposed in (``GPSampler._redirected``).
-_EXCLUDE_REDIRECTED = True
 #: Noise variance (standardised units) for ``deterministic_objective=True``.
 _DETERMINISTIC_NOISE = 1e-6
 
@@ -535,7 +532,6 @@ class GPSampler(BaseSampler):
             j: np.setdiff1d(np.arange(n_choices[j]), seen[:, j]) for j in np.flatnonzero(cat)
         }
         blocks = []
-        block_active = []
         for k in order:
             active = patterns[k]
             members = np.flatnonzero(complete)[inverse == k]
@@ -576,8 +572,9 @@ class GPSampler(BaseSampler):
             cand[:, ~active & cat] = -1.0
             cand[:, ~active & ~cat] = 0.5
             blocks.append(cand)
-            block_active.append(np.broadcast_to(active, cand.shape))
         cands = np.vstack(blocks)
+        # The activity pattern each candidate row was made for.
+        pattern_of = np.repeat(order, [len(b) for b in blocks])
         threads = self._threads(data.rows.size)
 
         def acquisition(points: F64) -> F64:
@@ -588,13 +585,13 @@ class GPSampler(BaseSampler):
             return np.where(np.isnan(score), -np.inf, score)
 
         score = acquisition(cands)
-        if _EXCLUDE_REDIRECTED:
-            for x_old in self._redirected(state, data):
-                score[np.all(cands == x_old, axis=1)] = -np.inf
+        for x_old in self._redirected(state, data):
+            score[np.all(cands == x_old, axis=1)] = -np.inf
         best = int(np.argmax(score))
         x: F64 = cands[best].copy()  # code -1 (inactive) decodes to a valid, unused choice
         value = float(score[best])
-        movable = np.vstack(block_active)[best] & ~cat & ~grid
+        active_best = patterns[pattern_of[best]]
+        movable = active_best & ~cat & ~grid
         if movable.any() and np.isfinite(value):
             for sd in (0.02, 0.005, 0.001):
                 moves = np.repeat(x[None, :], _POLISH, axis=0)
@@ -604,7 +601,7 @@ class GPSampler(BaseSampler):
                 k = int(np.argmax(moved))
                 if moved[k] > value:
                     x, value = moves[k].copy(), float(moved[k])
-        state.pattern_proposals[number] = (coder, x, np.vstack(block_active)[best].copy())
+        state.pattern_proposals[number] = (coder, x, active_best.copy())
         return x
 
     def _redirected(self, state: _StudyState, data: _Data) -> list[F64]:
