@@ -161,6 +161,12 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 40 else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"
 
 
+def _magnitude(value: Any) -> str:
+    """``~2**n`` for an integer too large for a float (whose repr may run to thousands of
+    digits); used in the messages of every check that meets one."""
+    return f"~2**{abs(int(value)).bit_length()}"
+
+
 def _to_float(value: Any) -> float:
     """``float(value)``, with ``inf`` for an integer beyond the float64 range (which raises)."""
     try:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from hyperdial._direction import StudyDirection
+from hyperdial.distributions import _magnitude
 from hyperdial.trial._frozen import FrozenTrial
 
 __all__ = ["check_values", "pareto_front"]
@@ -53,8 +54,7 @@ def check_values(obj: Any, n_objectives: int) -> tuple[list[float] | None, str |
         try:
             f = _as_float(v)
         except OverflowError:  # float() of an int beyond the float64 range
-            size = abs(int(v)).bit_length()
-            return None, f"the objective returned a number too large for a float (~2**{size})"
+            return None, f"the objective returned a number too large for a float ({_magnitude(v)})"
         if f is None:
             return None, f"the objective returned {v!r}, which is not a number"
         if math.isnan(f):

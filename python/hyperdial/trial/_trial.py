@@ -15,6 +15,7 @@ from hyperdial.distributions import (
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
+    _magnitude,
 )
 from hyperdial.trial._frozen import CONSTRAINTS_KEY
 
@@ -65,11 +66,6 @@ def _check_json(what: str, key: str, value: Any) -> None:
             f"{what} {key!r}: the value must be JSON-serialisable so that every storage can keep "
             f"it, got {value!r} ({e})."
         ) from None
-
-
-def _magnitude(value: Any) -> str:
-    """``~2**n`` for a number too large for a float (whose repr may run to thousands of digits)."""
-    return f"~2**{abs(int(value)).bit_length()}"
 
 
 def _check_constraint(name: str, value: Any) -> float:
