@@ -262,7 +262,12 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
     };
     for (int r = 0; r <= n_restarts; ++r) {
         VectorXd start = theta0;
-        if (r > 0) {
+        if (r == 1) {  // the prior's centre (see hyperfit.hpp)
+            for (Index i = 0; i < p; ++i) {
+                start[i] = has_prior_on(problem, i) ? problem.prior_mean[i]
+                                                    : 0.5 * (lower[i] + upper[i]);
+            }
+        } else if (r > 1) {
             Xoshiro256ss rng(seed, static_cast<std::uint64_t>(r));
             for (Index i = 0; i < p; ++i) {
                 if (has_prior_on(problem, i)) {

@@ -20,9 +20,15 @@
 // of points look uncorrelated in high dimensions, which is what makes vanilla BO fail there.
 //
 // Fit: maximise log p + log prior with lbfgsb.hpp from theta0 (warm start: pass the previous
-// fit), then from n_restarts further starts drawn from the prior clipped to the bounds with
-// Xoshiro256ss(seed, restart); the best wins (ties: the earliest). Restarts run one after the
-// other, each evaluation parallel inside, so the result does not depend on n_threads.
+// fit), then from n_restarts further starts: the first at the prior's centre (its mean, or the
+// middle of the bounds where there is no prior), the others drawn from the prior with
+// Xoshiro256ss(seed, restart), all clipped to the bounds; the best wins (ties: the earliest).
+// Restarts run one after the other, each evaluation parallel inside, so the result does not
+// depend on n_threads. Why the centre first: a warm start can stay on a poor local maximum for
+// good. GPSampler on Hartmann-6, seed 0, 119 points: the warm fit sat at log posterior 53.3 with
+// lengthscales 55 and 25 on two of the six (relevant) inputs, where the gradient is ~0; one run
+// from the prior's centre reached 172.5 in 16 iterations (8 random restarts: the same 172.5;
+// one random restart: 134.2). At 199 points: 362.5 warm, 414.4 from the centre.
 //
 // Warm refits after new observations: when the previous fit's GP (ExactGP::inverse() kept) was
 // fitted at theta0 on the first n_old of the n points (same kernel, same rows and masks), the

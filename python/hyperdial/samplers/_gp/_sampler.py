@@ -44,12 +44,18 @@ _SERIAL_BELOW = 256
 _POOL_PER_DIM = 256
 _MAX_POOL = 2048
 _MAX_STARTS = 8
-#: Random restarts of each hyperparameter fit besides the warm start. Without them the fit
-#: can settle on "all noise" (long lengthscales, noise ~0.7 of the variance) and, warm-started,
-#: stay there: plain fit + maximise on Hartmann-6 (50 evaluations, 4 seeds) reached a median
-#: regret of 1.84 with 0 restarts and 0.20 with 3.
+#: Restarts of each full hyperparameter fit besides the warm start (the first at the prior's
+#: centre, the others drawn from the prior: hyperfit.hpp). Without them the fit can settle on
+#: "all noise" (long lengthscales, noise ~0.7 of the variance) and, warm-started, stay there:
+#: plain fit + maximise on Hartmann-6 (50 evaluations, 4 seeds) reached a median regret of
+#: 1.84 with 0 restarts and 0.20 with 3. From ``_RESTARTS_BELOW`` points on, only the start at
+#: the prior's centre is kept (one cold run per full refit, and full refits come every n/16
+#: trials there): a warm start alone stayed on a poor local maximum for good (Hartmann-6, seed
+#: 0: log posterior 53 against 172 at 119 points, 362 against 414 at 199, with lengthscales of
+#: 25-55 on relevant inputs), and the search stalled 1e-4 short of the optimum.
 _FIT_RESTARTS = 3
 _RESTARTS_BELOW = 100
+_RESTARTS_ABOVE = 1
 _MAX_FIT_ITER = 200
 #: Conditional spaces: activity patterns searched per suggestion (the best ones first).
 _MAX_PATTERNS = 8
@@ -178,9 +184,10 @@ class GPSampler(BaseSampler):
       decompositions that grow with the Pareto front). Between full refits the scalarised
       model keeps its hyperparameters (one warm L-BFGS step) and is refactorised.
     * **Refits**: the model is kept between trials; below 100 trials the hyperparameters are
-      refitted every trial from the previous fit (warm start) plus 3 random restarts; above,
-      new trials are added by O(n^2) rank-1 updates and the hyperparameters refitted (warm)
-      each time the study has grown by 1/16 (d=10, load 14: 0.39 s per trial at n=400
+      refitted every trial from the previous fit (warm start) plus 3 restarts (the first at
+      the prior's centre); above, new trials are added by O(n^2) rank-1 updates and the
+      hyperparameters refitted (warm, plus one run from the prior's centre) each time the
+      study has grown by 1/16 (d=10, load 14: 0.39 s per trial at n=400
       against 0.66 s refitting every trial; no clear difference at n=200, 0.11 s).
     * **Hand-off**: with ``max_trials`` / ``max_dims`` set, a study with more finished trials
       or more modelled parameters is handed to ``hand_off_sampler`` (TPE by default), said once
@@ -709,9 +716,10 @@ class GPSampler(BaseSampler):
         """Fits the objective model to ``data`` (targets recomputed).
 
         A full fit (no model yet, or :func:`_refit_due`) runs L-BFGS to convergence from the
-        previous hyperparameters, plus ``_FIT_RESTARTS`` random restarts below 100 points
-        (the likelihood is multimodal when data are few; restarts cost 4-8x a warm fit and
-        the data pin the hyperparameters down later). Otherwise (targets that change every
+        previous hyperparameters, plus ``_FIT_RESTARTS`` restarts below 100 points (the
+        likelihood is multimodal when data are few; restarts cost 4-8x a warm fit) and one
+        from the prior's centre above (a warm start alone can stay on a poor maximum).
+        Otherwise (targets that change every
         trial: ParEGO weights, constraints) the hyperparameters get one warm L-BFGS step and
         the model is refactorised.
         """
@@ -724,7 +732,7 @@ class GPSampler(BaseSampler):
         mask = None if data.mask is None else data.mask[ok]
         state.gp.fit(
             data.x[ok], y[ok], mask,
-            n_restarts=_FIT_RESTARTS if full and n < _RESTARTS_BELOW else 0,
+            n_restarts=(_FIT_RESTARTS if n < _RESTARTS_BELOW else _RESTARTS_ABOVE) if full else 0,
             max_iter=_MAX_FIT_ITER if full else 1,
             seed=self._trial_seed(number, b"fit"), n_threads=self._threads(n),
         )  # fmt: skip
