@@ -554,3 +554,30 @@ def test_gp_beats_random_search_on_a_smooth_problem() -> None:
     optimum = 0.397887
     assert max(gp_best) - optimum < 0.05, gp_best
     assert np.median(gp_best) - optimum < 0.2 * (np.median(random_best) - optimum)
+
+
+def test_the_sampler_model_lets_a_deterministic_objective_reach_the_noise_floor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sampler's noise prior (``NOISE_PRIOR``, wider and lower than the facade's
+    ``N(-4, 1)``) lets the fit of few noiseless points choose a noise near the floor, so small
+    differences near an optimum stay visible. The price: with few points, noisy data can be
+    fitted by interpolation too (20 points here); with 60 the fit finds the noise."""
+    import hyperdial.samplers._gp._incumbent as incumbent
+
+    def data(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(0)
+        x = rng.random((n, 2))
+        y = np.sin(3 * x[:, 0]) + np.cos(2 * x[:, 1])
+        return x, y, y + rng.normal(0.0, 0.5 * y.std(), n)  # noise: 20% of the variance
+
+    def noise(x: np.ndarray, y: np.ndarray) -> float:
+        model = incumbent.Model(["continuous"] * 2, [0, 0], fixed_noise=None, center=True)
+        return math.exp(model.fit(x, y, n_restarts=3).log_params[-1])
+
+    x, y, _ = data(20)
+    assert noise(x, y) < 1e-5
+    x60, _, noisy = data(60)
+    assert 0.05 < noise(x60, noisy) < 0.5  # standardised units
+    monkeypatch.setattr(incumbent, "NOISE_PRIOR", (-4.0, 1.0))  # the facade's
+    assert noise(x, y) > 1e-4
