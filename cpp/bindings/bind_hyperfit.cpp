@@ -75,7 +75,8 @@ independent normals on log_params (prior_std 0 or inf: none). Runs without the G
         R"doc(Maximises log_posterior over lower <= log_params <= upper by bounded L-BFGS.
 
 Starts at theta0 (warm start), then n_restarts starts: the prior's centre (its mean; the middle of
-the bounds where there is none), then draws from the prior with the seed.
+the bounds where there is none; skipped when it is theta0 and memory is None, a repeat of the
+first run), then draws from the prior with the seed.
 memory: the L-BFGS curvature pairs a previous fit returned (warm start of the quasi-Newton
 model, rows [s | y] of 2 (d + 2) columns), or None.
 Returns (log_params, value, n_iter, n_evals, jitter, memory). Deterministic for a seed whatever

@@ -282,6 +282,9 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
             }
         }
         start = start.cwiseMax(lower).cwiseMin(upper);
+        if (r == 1 && memory.rows() == 0 && start == theta0.cwiseMax(lower).cwiseMin(upper)) {
+            continue;  // a cold fit's warm start is the centre already: the same run again
+        }
         LbfgsbMemory pairs;
         if (r == 0) {
             for (Index k = 0; k < memory.rows(); ++k) {

@@ -541,6 +541,31 @@ def test_first_restart_starts_at_the_priors_centre(with_prior: bool) -> None:
         np.testing.assert_array_equal(recovered[0], full[0])
 
 
+def test_a_cold_fit_does_not_run_from_the_centre_twice() -> None:
+    """A cold fit starts at the prior's centre; restart 1 (the centre) would repeat that run
+    step for step, so it is skipped: one restart then costs nothing, and restart 2 is the same
+    random draw as before."""
+    args = _fit_args(KIND_SETS["mixed"])
+    centre = {**args, "theta0": np.clip(args["prior_mean"], args["lower"], args["upper"])}
+    alone = _core.fit_hyperparameters(**centre)
+    one = _core.fit_hyperparameters(**centre, n_restarts=1, seed=3)
+    assert (one[1], one[2], one[3]) == (alone[1], alone[2], alone[3])
+    np.testing.assert_array_equal(one[0], alone[0])
+    two = _core.fit_hyperparameters(**centre, n_restarts=2, seed=3)
+    far = args["upper"].copy()
+    far[-2:] = args["theta0"][-2:]
+    from_far = {**args, "theta0": far}
+    one_from_far = _core.fit_hyperparameters(**from_far, n_restarts=1, seed=3)
+    two_from_far = _core.fit_hyperparameters(**from_far, n_restarts=2, seed=3)
+    # restart 2 (a random draw) is the same run in both: its evaluations are the difference
+    assert two[3] - alone[3] == two_from_far[3] - one_from_far[3] > 0
+    # with memory (a warm refit), the run from the centre is not a repeat and is not skipped
+    assert alone[5].shape[0] > 0
+    warm = _core.fit_hyperparameters(**centre, memory=alone[5], n_restarts=1, seed=3)
+    warm_alone = _core.fit_hyperparameters(**centre, memory=alone[5])
+    assert warm[3] > warm_alone[3]
+
+
 @pytest.mark.parametrize("name", list(KIND_SETS))
 def test_fit_gp_reuses_the_fits_factorisation(name: str) -> None:
     args = _fit_args(KIND_SETS[name])

@@ -23,6 +23,8 @@
 // fit), then from n_restarts further starts: the first at the prior's centre (its mean, or the
 // middle of the bounds where there is no prior), the others drawn from the prior with
 // Xoshiro256ss(seed, restart), all clipped to the bounds; the best wins (ties: the earliest).
+// The start at the centre is skipped when theta0 is that point and there is no memory (a cold
+// fit): it would repeat the first run step for step.
 // Restarts run one after the other, each evaluation parallel inside, so the result does not
 // depend on n_threads. Why the centre first: a warm start can stay on a poor local maximum for
 // good. GPSampler on Hartmann-6, seed 0, 119 points: the warm fit sat at log posterior 53.3 with
