@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -292,23 +293,32 @@ def test_hyperband_brackets_and_their_shares() -> None:
     assert pruner.n_brackets == 5
     # Li et al. (2018), Table 1 (R = 81, eta = 3): n = 81, 34, 15, 8, 5 for s = 4 .. 0
     assert pruner.bracket_sizes() == [81, 34, 15, 8, 5]
-    # Algorithm 1's order: the most exploratory bracket first, then the cycle repeats
-    expected = [0] * 81 + [1] * 34 + [2] * 15 + [3] * 8 + [4] * 5
-    assert [pruner.bracket_of(n) for n in range(143)] == expected
-    assert [pruner.bracket_of(n) for n in range(143, 286)] == expected
+    cycle = [pruner.bracket_of(n) for n in range(143)]
+    assert [pruner.bracket_of(n) for n in range(143, 286)] == cycle  # the cycle repeats
     counts = Counter(pruner.bracket_of(n) for n in range(143 * 7))
     assert [counts[b] for b in range(5)] == [7 * n for n in (81, 34, 15, 8, 5)]
+    # interleaved, not in blocks: every prefix of the cycle holds each bracket's share to
+    # within one trial (in blocks, the first 81 trials would all be bracket 0's)
+    sizes = [81, 34, 15, 8, 5]
+    for m in range(1, 144):
+        for b, n in enumerate(sizes):
+            assert abs(cycle[:m].count(b) - m * n / 143) < 1, (m, b)
+    assert cycle[0] == 0  # the most exploratory bracket first, as in Algorithm 1
+    # so each bracket has had a trial by 143 / n_b trials (in blocks: bracket 4 from trial 138)
+    assert [cycle.index(b) < 143 / n for b, n in enumerate(sizes)] == [True] * 5
     small = HyperbandPruner(min_resource=1, max_resource=27, reduction_factor=3)
     assert small.bracket_sizes() == [27, 12, 6, 4]
+    assert [small.bracket_of(n) for n in range(10)] == [0, 1, 0, 2, 0, 3, 0, 1, 0, 0]
 
 
 def test_hyperband_never_prunes_at_max_resource() -> None:
     pruner = HyperbandPruner(min_resource=1, max_resource=9, reduction_factor=3)
     study = _study()
     assert pruner.bracket_sizes() == [9, 5, 3]
-    for _ in range(8):  # trials 0 .. 7 of bracket 0 (trials 0 .. 8), all better than mine
+    for _ in range(10):  # trials 0 .. 9 (five of them in bracket 0), all better than mine
         _add(study, {1: 0.0, 3: 0.0, 9: 0.0}, TrialState.PRUNED)
-    assert pruner.bracket_of(8) == 0
+    assert pruner.bracket_of(10) == 0
+    assert [pruner.bracket_of(n) for n in range(10)].count(0) == 5
     # rung 9 is max_resource: no judgment there; rung 3 (judged at its own report) would
     trial = study.ask()
     for s, v in {1: 0.0, 3: 0.0, 9: 5.0}.items():
@@ -322,10 +332,11 @@ def test_hyperband_never_prunes_at_max_resource() -> None:
 def test_hyperband_isolates_brackets_with_a_constructed_history() -> None:
     pruner = HyperbandPruner(min_resource=1, max_resource=9, reduction_factor=3)
     study = _study()
-    # one cycle: trials 0 .. 8 in bracket 0, 9 .. 13 in bracket 1, 14 .. 16 in bracket 2
-    assert [pruner.bracket_of(n) for n in range(18)] == [0] * 9 + [1] * 5 + [2] * 3 + [0]
+    # one cycle of 17 trials: 9 in bracket 0, 5 in bracket 1, 3 in bracket 2, interleaved
+    cycle = [0, 1, 0, 2, 0, 1, 0, 2, 0, 1, 0, 1, 0, 2, 0, 1, 0]
+    assert [pruner.bracket_of(n) for n in range(18)] == [*cycle, 0]
     for n in range(17):
-        _add(study, {1: 9.0 if n < 9 else 0.0}, TrialState.PRUNED)
+        _add(study, {1: 9.0 if cycle[n] == 0 else 0.0}, TrialState.PRUNED)
     # trial 17 is the best of bracket 0 at rung 1; the eight better trials are elsewhere
     assert _decide(study, pruner, {1: 5.0}) is False
     assert _decide(study, SuccessiveHalvingPruner(1, 3), {1: 5.0}) is True
@@ -714,9 +725,18 @@ def _ref_hyperband_sizes(min_r: int, max_r: int, eta: int) -> list[int]:
 
 
 def _ref_bracket(number: int, sizes: list[int]) -> int:
-    """Brackets in Algorithm 1's order (most exploratory first), cycling over trial numbers."""
-    order = [b for b, n in enumerate(sizes) for _ in range(n)]
-    return order[number % len(order)]
+    """Cycles of ``sum(sizes)`` trial numbers; in each, trial ``i = 1, 2, …`` goes to the
+    bracket whose count is furthest below its share ``i * sizes[b] / sum(sizes)`` (exact
+    fractions), ties to the smaller ``b``."""
+    total = sum(sizes)
+    counts = [0] * len(sizes)
+    order = []
+    for i in range(1, total + 1):
+        behind = [Fraction(i * n, total) - counts[b] for b, n in enumerate(sizes)]
+        b = behind.index(max(behind))  # the first of the largest: the smaller b on ties
+        counts[b] += 1
+        order.append(b)
+    return order[number % total]
 
 
 @settings(max_examples=100, deadline=None)

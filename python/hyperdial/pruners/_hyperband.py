@@ -27,11 +27,22 @@ class HyperbandPruner(BasePruner):
     With ``s_max = B - 1 = floor(log_η(max_resource / min_resource))`` and ``s = s_max - b``,
     bracket ``b`` receives Hyperband's ``n_s = ceil((s_max + 1) * η**s / (s + 1))`` trials
     (Algorithm 1 of the paper, with ``B = (s_max + 1) R``), so every bracket spends about the
-    same training. Trials are assigned in the paper's order, by trial number: the first
-    ``n_{s_max}`` trials go to bracket 0 (the most exploratory), the next ``n_{s_max - 1}`` to
-    bracket 1, and so on; then the cycle repeats. Every worker agrees on a trial's bracket
-    without coordination, and trials compete only within their bracket. A trial that reaches
-    ``max_resource`` is never pruned there (it has had its full training).
+    same training.
+
+    Trials are assigned to brackets by trial number, in cycles of ``sum(n_s)`` trials that
+    hold exactly ``n_s`` trials of each bracket, *interleaved*: each trial goes to the bracket
+    furthest behind its share of the cycle so far (ties: the more exploratory bracket), so
+    every prefix of a cycle holds each bracket's share to within one trial, and a cycle starts
+    with bracket 0 as the paper's order does. The synchronous algorithm runs bracket 0 to its
+    end before bracket 1 starts. In an asynchronous study that order would make the first
+    ``n_{s_max}`` trials (81 of 143 for ``R = 81``, η = 3) plain aggressive successive
+    halving, without Hyperband's hedge against a misleading first rung until late in the
+    cycle, and a study that stops before then never gets it. Other asynchronous Hyperbands
+    mix the brackets too, weighted by their sizes: Ray Tune draws each trial's bracket at
+    random, Optuna hashes the trial number. The mix here is deterministic, so every worker
+    agrees on a trial's bracket without coordination, and the counts per cycle are exact.
+    Trials compete only within their bracket. A trial that reaches ``max_resource`` is never
+    pruned there (it has had its full training).
 
     Args:
         min_resource: Steps at the first rung of the most aggressive bracket (≥ 1).
@@ -100,7 +111,7 @@ class HyperbandPruner(BasePruner):
             if sizes is None:
                 return None
             # max_resource never changes once known: one cycle of bracket ids, computed once
-            cycle = self._cycle = tuple(b for b, n in enumerate(sizes) for _ in range(n))
+            cycle = self._cycle = _interleaved(sizes)
         return cycle[trial_number % len(cycle)]
 
     def _rungs(self, up_to: int) -> list[int]:
@@ -133,3 +144,20 @@ class HyperbandPruner(BasePruner):
             same_bracket=lambda t: self.bracket_of(t.number) == bracket,
             max_resource=self._max_resource,
         )
+
+
+def _interleaved(sizes: list[int]) -> tuple[int, ...]:
+    """One cycle of ``L = sum(sizes)`` entries holding ``sizes[b]`` entries ``b``, spread
+    evenly (smooth weighted round-robin): entry ``i = 1 … L`` goes to the bracket furthest
+    behind its share, the largest ``i * sizes[b] / L - count_b`` (ties: the smaller ``b``).
+    Every prefix then holds each bracket's share to within one entry, and the cycle holds
+    exactly ``sizes[b]`` of each."""
+    total = sum(sizes)
+    counts = [0] * len(sizes)
+    cycle = []
+    for i in range(1, total + 1):
+        # deficits scaled by L to stay in integers
+        b = max(range(len(sizes)), key=lambda c: (i * sizes[c] - total * counts[c], -c))
+        counts[b] += 1
+        cycle.append(b)
+    return tuple(cycle)
