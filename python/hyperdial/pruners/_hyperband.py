@@ -32,8 +32,9 @@ class HyperbandPruner(BasePruner):
     Trials are assigned to brackets by trial number, in cycles of ``sum(n_s)`` trials that
     hold exactly ``n_s`` trials of each bracket, *interleaved*: each trial goes to the bracket
     furthest behind its share of the cycle so far (ties: the more exploratory bracket), so
-    every prefix of a cycle holds each bracket's share to within one trial, and a cycle starts
-    with bracket 0 as the paper's order does. The synchronous algorithm runs bracket 0 to its
+    every prefix of a cycle holds each bracket's share to within one trial for η = 3 with up
+    to 7 brackets (1.4 trials at most for any η ≤ 10 with cycles of up to 300 000 trials;
+    checked, not proved), and a cycle starts with bracket 0 as the paper's order does. The synchronous algorithm runs bracket 0 to its
     end before bracket 1 starts. In an asynchronous study that order would make the first
     ``n_{s_max}`` trials (81 of 143 for ``R = 81``, η = 3) plain aggressive successive
     halving, without Hyperband's hedge against a misleading first rung until late in the
@@ -150,8 +151,8 @@ def _interleaved(sizes: list[int]) -> tuple[int, ...]:
     """One cycle of ``L = sum(sizes)`` entries holding ``sizes[b]`` entries ``b``, spread
     evenly (smooth weighted round-robin): entry ``i = 1 … L`` goes to the bracket furthest
     behind its share, the largest ``i * sizes[b] / L - count_b`` (ties: the smaller ``b``).
-    Every prefix then holds each bracket's share to within one entry, and the cycle holds
-    exactly ``sizes[b]`` of each."""
+    The cycle holds exactly ``sizes[b]`` of each, and every prefix holds each share to within
+    about one entry (see :class:`HyperbandPruner` for the measured bound)."""
     total = sum(sizes)
     counts = [0] * len(sizes)
     cycle = []
