@@ -53,8 +53,7 @@ from hyperdial.samplers import _bohb
 from hyperdial.trial._state import TrialState
 
 VARIANTS = ("hyperband", "default", "budget_only", "bohb_gamma", "budget_only+bohb_gamma", "gp")
-N_TRIALS = {"mlp": 24, "lgbm": 64}  # pruning.py's reference sizes
-N_PARAMS = {"mlp": 4, "lgbm": 5}
+N_PARAMS = {"mlp": 4, "lgbm": 5}  # parameters of pruning.py's objectives (BOHB's d)
 
 _shipped_view = _bohb.result_at_budget
 
@@ -93,10 +92,19 @@ def _maker(make: Any, v: str) -> Any:
 
 
 def run_seed(task: str, seed: int, variants: list[str], data: Any) -> dict[str, Any]:
-    sign = 1.0 if pruning.TASKS[task][2] == "maximize" else -1.0
-    ref = pruning.run("hyperdial", task, "none", seed, data, N_TRIALS[task], None)
+    """The reference, then every variant, for one task and seed."""
+    maximize = pruning.TASKS[task][2] == "maximize"
+    sign = 1.0 if maximize else -1.0
+    ref = pruning.run("hyperdial", task, "none", seed, data, pruning.REFERENCE_TRIALS[task], None)
     W, S, N = ref["cpu_s"], ref["history"][-1][1], ref["steps"]
-    out: dict[str, Any] = {"seed": seed, "W_cpu_s": W, "S": S, "N_steps": N, "runs": {}}
+    out: dict[str, Any] = {
+        "seed": seed,
+        "maximize": maximize,
+        "W_cpu_s": W,
+        "S": S,
+        "N_steps": N,
+        "runs": {},
+    }
     make = pruning.make_study
     for v in variants:
         pruning.make_study = _maker(make, v)
@@ -167,6 +175,11 @@ def main() -> None:
         parts = [json.loads(Path(p).read_text()) for p in args.merge]
         seeds = sorted((s for p in parts for s in p["seeds"]), key=lambda s: s["seed"])
         result = dict(parts[0], seeds=seeds, summary=summarise(seeds, parts[0]["variants"]))
+        result["parts"] = [  # each part's own time and load
+            {k: p.get(k) for k in ("finished", "loadavg_start", "loadavg_end")} for p in parts
+        ]
+        for k in ("finished", "loadavg_start", "loadavg_end"):
+            result.pop(k, None)
         Path(args.out).write_text(json.dumps(result, indent=1))
         print(json.dumps(result["summary"], indent=1))
         return
@@ -178,11 +191,9 @@ def main() -> None:
     data = pruning._setup()
     load_start = os.getloadavg()[0]
     pruning.run("hyperdial", args.task, "bohb", 0, data, 2, None)  # warm-up, not measured
-    maximize = pruning.TASKS[args.task][2] == "maximize"
     seeds = []
     for seed in range(lo, hi + 1):
         row = run_seed(args.task, seed, variants, data)
-        row["maximize"] = maximize
         seeds.append(row)
         print(
             seed,

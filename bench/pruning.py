@@ -86,6 +86,8 @@ TASKS: dict[str, tuple[int, int, str, float]] = {
 }
 
 
+#: Trials of the no-pruning reference run per task (``--trials``'s default).
+REFERENCE_TRIALS = {"mlp": 24, "lgbm": 64}
 RUNGS = (1, 3, 9, 27)  # min_resource = 1, reduction factor 3, max_resource = 27
 IND_SEED = 1_000_003  # sampler seed offset of the independent reference (S_ind)
 
@@ -445,7 +447,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument(
-        "--trials", default="mlp=24,lgbm=64", help="trials of the no-pruning run, per task"
+        "--trials",
+        default=",".join(f"{k}={v}" for k, v in REFERENCE_TRIALS.items()),
+        help="trials of the no-pruning run, per task",
     )
     parser.add_argument("--tasks", default="mlp,lgbm")
     parser.add_argument("--jobs", type=int, default=2, help="processes, one (task, seed) each")

@@ -719,9 +719,8 @@ class GPSampler(BaseSampler):
         previous hyperparameters, plus ``_FIT_RESTARTS`` restarts below 100 points (the
         likelihood is multimodal when data are few; restarts cost 4-8x a warm fit) and one
         from the prior's centre above (a warm start alone can stay on a poor maximum).
-        Otherwise (targets that change every
-        trial: ParEGO weights, constraints) the hyperparameters get one warm L-BFGS step and
-        the model is refactorised.
+        Otherwise (targets that change every trial: ParEGO weights, constraints) the
+        hyperparameters get one warm L-BFGS step and the model is refactorised.
         """
         y = self._targets(state, data.rows, number, fit=True)
         ok = ~np.isnan(y)
