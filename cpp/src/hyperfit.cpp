@@ -235,9 +235,8 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
     // step gains (or is predicted to gain, lbfgsb.hpp) less than 1e-6 of it. At n = 100
     // (|log p| ~ 60) that is 6e-5 nats: a hyperparameter change that gains 6e-5 nats moves
     // theta by about sqrt(2 * 6e-5) = 0.011 of its posterior standard deviation, far below
-    // what changes a prediction. With 1e-7, a warm refit after one more point (n = 100, d = 10)
-    // took 6 evaluations, the last three gaining 4.4e-5, 1.1e-5 and 5.8e-6 nats and moving
-    // theta by <= 0.001.
+    // what changes a prediction, while a tighter tolerance spends evaluations on such steps
+    // (docs/design/gp_sampler.md).
     options.relative_pgtol = true;
     options.pgtol = 1e-5;
     options.ftol = 1e-6;

@@ -1,7 +1,8 @@
 // The dense linear algebra of the GP core (Cholesky, triangular solves and products) on raw
 // column-major arrays, dispatched at run time: on x86-64 CPUs with AVX2 and FMA to a copy of the
-// code compiled for them (2-2.5x faster here), elsewhere to the baseline copy. Wheels are built
-// for the baseline instruction set, so this is how they use the wider units where present.
+// code compiled for them (docs/design/gp_sampler.md has the gain), elsewhere to the baseline
+// copy. Wheels are built for the baseline instruction set, so this is how they use the wider
+// units where present.
 // Both copies do the same arithmetic in the same order within a copy, so one machine always
 // gets the same results; set HYPERDIAL_DISABLE_AVX2=1 to force the baseline copy.
 #pragma once

@@ -103,9 +103,9 @@ private:
     VectorXd y_;
     RowMatrixXd mask_;       // (n, d) or (0, 0)
     // L is the top-left (n, n) block of factor_, whose size (the capacity) runs ahead of n, so
-    // that append() writes the new row in place instead of copying L into a matrix one larger
-    // (at n = 2000 that copy and its fresh pages were most of an append). Memory: capacity
-    // n + max(16, n / 16), about 13 % more than L above 256 points.
+    // that append() writes the new row in place instead of copying L (and touching fresh pages)
+    // into a matrix one larger. Memory: capacity n + max(16, n / 16), about 13 % more than L
+    // above 256 points.
     Eigen::MatrixXd factor_;
     Eigen::Block<const Eigen::MatrixXd> lower() const {
         return factor_.topLeftCorner(x_.rows(), x_.rows());

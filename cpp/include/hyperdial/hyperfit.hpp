@@ -27,10 +27,9 @@
 // fit): it would repeat the first run step for step.
 // Restarts run one after the other, each evaluation parallel inside, so the result does not
 // depend on n_threads. Why the centre first: a warm start can stay on a poor local maximum for
-// good. GPSampler on Hartmann-6, seed 0, 119 points: the warm fit sat at log posterior 53.3 with
-// lengthscales 55 and 25 on two of the six (relevant) inputs, where the gradient is ~0; one run
-// from the prior's centre reached 172.5 in 16 iterations (8 random restarts: the same 172.5;
-// one random restart: 134.2). At 199 points: 362.5 warm, 414.4 from the centre.
+// good, with lengthscales far beyond the unit cube on relevant inputs, where the gradient is
+// ~0; a run from the prior's centre leaves it where a random restart often does not (measured
+// in docs/design/gp_sampler.md).
 //
 // Warm refits after new observations: when the previous fit's GP (ExactGP::inverse() kept) was
 // fitted at theta0 on the first n_old of the n points (same kernel, same rows and masks), the

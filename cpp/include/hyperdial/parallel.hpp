@@ -45,13 +45,12 @@ inline void check_n_threads(int n_threads) {
     }
 }
 
-// Below about this many floating-point operations (~0.2 ms on one core) a parallel region costs
-// more than it saves, and such calls run on the calling thread. Above it, the threads the caller
-// asked for are used. On a quiet 2-core machine that halves a 100-point GP's refit plus
-// acquisition search (7.2 -> 3.9 ms with n_threads=2; the threshold was 5e7 before), but on an
-// oversubscribed one (other processes, or a study running trials in threads) every barrier
-// waits for a descheduled thread, and the same search took 36 ms with 2 threads against 11 ms
-// with one (load average 12): there, ask for one thread (GPSampler's default below 256 trials).
+// Below about this many floating-point operations a parallel region (waking threads, one
+// barrier) costs more than it saves, and such calls run on the calling thread. Above it, the
+// threads the caller asked for are used. On an oversubscribed machine (other processes, or a
+// study running trials in threads) every barrier waits for a descheduled thread, so callers
+// there should ask for one thread (GPSampler's default below 256 trials). Measured in
+// docs/design/gp_sampler.md.
 inline constexpr double kMinParallelWork = 1e6;
 
 // The threshold in use: kMinParallelWork unless changed (tests set 0 to run the parallel code

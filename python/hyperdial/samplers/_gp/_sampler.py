@@ -36,8 +36,8 @@ _PRUNED = int(TrialState.PRUNED)
 _FAIL = int(TrialState.FAIL)
 _RUNNING = int(TrialState.RUNNING)
 #: With ``n_threads=None``, models with fewer points than this run on one thread: for them the
-#: work per call is too small to share, and on a loaded machine OpenMP threads that wait for
-#: each other made a 14-trial study 25x slower (5.3 s instead of 0.2 s, load average 8).
+#: work per call is too small to share, and on a busy machine threads that wait for each other at
+#: every barrier cost more than they save (measured in docs/design/gp_sampler.md).
 _SERIAL_BELOW = 256
 #: Acquisition search effort: Sobol pool of 256 points per dimension and 2 + d L-BFGS starts,
 #: capped at the core's defaults (2048, 8); low-dimensional studies do not need more.
@@ -45,14 +45,13 @@ _POOL_PER_DIM = 256
 _MAX_POOL = 2048
 _MAX_STARTS = 8
 #: Restarts of each full hyperparameter fit besides the warm start (the first at the prior's
-#: centre, the others drawn from the prior: hyperfit.hpp). Without them the fit can settle on
-#: "all noise" (long lengthscales, noise ~0.7 of the variance) and, warm-started, stay there:
-#: plain fit + maximise on Hartmann-6 (50 evaluations, 4 seeds) reached a median regret of
-#: 1.84 with 0 restarts and 0.20 with 3. From ``_RESTARTS_BELOW`` points on, only the start at
-#: the prior's centre is kept (one cold run per full refit, and full refits come every n/16
-#: trials there): a warm start alone stayed on a poor local maximum for good (Hartmann-6, seed
-#: 0: log posterior 53 against 172 at 119 points, 362 against 414 at 199, with lengthscales of
-#: 25-55 on relevant inputs), and the search stalled 1e-4 short of the optimum.
+#: centre, the others drawn from the prior: hyperfit.hpp). The marginal likelihood is multimodal
+#: when points are few; without restarts the fit can settle on "all noise" (long lengthscales,
+#: most of the variance as noise) and, warm-started, stay there. From ``_RESTARTS_BELOW`` points
+#: on only the start at the prior's centre is kept (one cold run per full refit, and full refits
+#: come every n/16 trials there): a warm start alone can stay on a poor local maximum, with
+#: lengthscales far beyond the unit cube on relevant inputs, for good. Measured in
+#: docs/design/gp_sampler.md.
 _FIT_RESTARTS = 3
 _RESTARTS_BELOW = 100
 _RESTARTS_ABOVE = 1
@@ -141,8 +140,12 @@ class GPSampler(BaseSampler):
     """Bayesian optimisation with a Gaussian process (``hyperdial.gp``, C++ core).
 
     Each trial after the first ``n_startup_trials`` fits a GP (Matern-5/2 ARD with a
-    categorical overlap kernel, dimension-scaled lengthscale prior, MAP hyperparameters) to the
-    finished trials and suggests the point that maximises the acquisition function.
+    categorical overlap kernel; hyperparameters by maximum a posteriori, Rasmussen & Williams
+    2006, Alg. 2.1 and eq. 5.9) to the finished trials and suggests the point that maximises
+    the acquisition function: log expected improvement by default (Ament et al. 2023,
+    "Unexpected Improvements to Expected Improvement for Bayesian Optimization"), searched from
+    a scrambled Sobol' pool and the best trials by bounded L-BFGS on the continuous
+    coordinates and neighbour moves on the discrete ones (``hyperdial.gp``).
 
     * **Spaces**: every distribution is mapped onto the core's normalised space and back
       (``hyperdial.samplers._gp._encoding``): log scales are modelled in log, small grids as
@@ -153,45 +156,41 @@ class GPSampler(BaseSampler):
       conditional parameters are modelled, not sampled at random. The acquisition is then
       searched per activity pattern of the finished trials (each branch with its own
       parameters; see ``_maximize_by_pattern``). A parameter never seen before is sampled by
-      ``independent_sampler``. On a 3-branch space (8 parameters, 60 trials, 10 seeds) the
-      median (mean) regret was 0.0000 (0.0000) against 0.0081 (0.0116) when only the
-      parameters common to all trials are modelled (what Optuna's GPSampler does), 0.0018
-      (0.0065) for TPE and 0.0118 (0.0157) for random search.
+      ``independent_sampler``. Modelling the conditional parameters, rather than only those
+      common to all trials, is what lets the GP tell the branches apart
+      (docs/design/gp_sampler.md).
     * **Targets**: losses are robustly warped (median/MAD, outliers and ``±inf`` squashed while
       keeping their order; see ``_targets.py``). FAIL trials (an exception or NaN) that have
       parameters enter the model at the worst target seen, so the GP learns to avoid regions
       that crash rather than proposing them again. PRUNED trials enter at their last reported
       value, but never better than the median of completed trials (``pruned_trials=
       "penalize"``, the default; a pruned trial was stopped because it looked worse than
-      others), or are left out (``"exclude"``). With a median pruner on a 4-d problem
-      (50 trials, 8 seeds) "penalize" reached a median best of 5.62 against 6.99 and pruned
-      15 trials per study against 34: left out, pruned regions are proposed again.
+      others), or are left out (``"exclude"``); left out, pruned regions are proposed again.
     * **Parallel workers**: RUNNING trials (threads of ``n_jobs``, other processes sharing
       the storage) are pending points: a copy of the GP is conditioned on each with the value
-      ``min(posterior mean, median target)`` (a constant liar), so k workers get k distinct
-      points. (With the posterior mean alone, a pending point whose mean beats the best
-      trial keeps an expected improvement of about noise-sd x phi(0), and parallel workers
-      piled onto it.)
+      ``min(posterior mean, median target)`` (a constant liar, Ginsbourger et al. 2010), so
+      k workers get k distinct points. (With the posterior mean alone, a pending point whose
+      mean beats the best trial keeps an expected improvement of about noise-sd x phi(0), and
+      parallel workers pile onto it.)
     * **Constraints** (``trial.set_constraint``, feasible when <= 0): one GP per constraint,
       constrained log-EI with the best *feasible* value as incumbent; before any trial is
       feasible the incumbent is the worst target, so the search is led by the probability
       of feasibility.
-    * **Several objectives**: random-weight ParEGO scalarisation: one GP on the augmented
-      Chebyshev scalarisation with weights drawn per trial. The core has no hypervolume
-      acquisition, and ParEGO costs one GP fit per trial whatever the number of objectives
-      (measured at d=10: 0.048 / 0.21 / 0.58 s per trial at n=100/200/400 against 0.027 /
-      0.11 / 0.39 s for one objective, load average 14; log-EHVI needs Monte-Carlo over box
-      decompositions that grow with the Pareto front). Between full refits the scalarised
-      model keeps its hyperparameters (one warm L-BFGS step) and is refactorised.
+    * **Several objectives**: random-weight ParEGO scalarisation (Knowles 2006): one GP on
+      the augmented Chebyshev scalarisation with weights drawn per trial. The core has no
+      hypervolume acquisition, and ParEGO costs one GP fit per trial whatever the number of
+      objectives (log-EHVI needs Monte-Carlo over box decompositions that grow with the
+      Pareto front). Between full refits the scalarised model keeps its hyperparameters (one
+      warm L-BFGS step) and is refactorised.
     * **Refits**: the model is kept between trials; below 100 trials the hyperparameters are
       refitted every trial from the previous fit (warm start) plus 3 restarts (the first at
       the prior's centre); above, new trials are added by O(n^2) rank-1 updates and the
       hyperparameters refitted (warm, plus one run from the prior's centre) each time the
-      study has grown by 1/16 (d=10, load 14: 0.39 s per trial at n=400
-      against 0.66 s refitting every trial; no clear difference at n=200, 0.11 s).
+      study has grown by 1/16.
     * **Hand-off**: with ``max_trials`` / ``max_dims`` set, a study with more finished trials
       or more modelled parameters is handed to ``hand_off_sampler`` (TPE by default), said once
-      in the log. :func:`hyperdial.create_study` uses this for its default sampler.
+      in the log: an exact GP costs O(n^3) per full refit, and a GP over many dimensions learns
+      little from few trials. :func:`hyperdial.create_study` uses this for its default sampler.
 
     Proposals depend only on the seed, the trial number and the history (not on ``n_threads``),
     so a seeded study with ``n_jobs=1`` is reproducible.
@@ -459,7 +458,7 @@ class GPSampler(BaseSampler):
             # median target). Conditioning on the posterior mean alone (kriging believer, the
             # facade's ``pending=``) leaves a pending point whose mean beats the incumbent with
             # an expected improvement of about noise-sd * phi(0), which can still be the
-            # largest: 2-4 of 4 threads then proposed the same corner of Branin.
+            # largest, and parallel workers then propose the same point.
             threads = self._threads(data.rows.size)
             mean, _ = gp.predict(pending, n_threads=threads)
             lies = np.minimum(mean, float(np.median(state.model_y)))
@@ -503,8 +502,7 @@ class GPSampler(BaseSampler):
         pattern's best trials. In a quarter of the pool (``_UNTRIED_SHARE``) a kept branch
         choice is replaced by a choice no complete trial has used: a branch that the start-up
         missed has no pattern of its own, so without this it could never be proposed
-        (conditional benchmark, seeds 0-11: 3 studies had no "relu" trial in the start-up and
-        ended at 0.5, the best of the "tanh" branches, after 200 trials). The GP scores such a
+        (docs/design/gp_sampler.md). The GP scores such a
         candidate by its categorical kernel (unseen: uncertain), and once proposed the choice
         is used and its pattern observed.
         The best trials' one-coordinate discrete neighbours (:func:`_discrete_neighbours`) are
@@ -513,8 +511,8 @@ class GPSampler(BaseSampler):
         call.
         The best is then polished on its active continuous coordinates by three rounds of
         ``_POLISH`` Gaussian moves (sd 0.02, 0.005, 0.001 of the unit range; a move is kept when
-        it scores higher): the pool alone resolves a continuous optimum only to ~0.05, which
-        is what held the conditional benchmark's best values at ~2e-3 while TPE reached 4e-4.
+        it scores higher): the pool alone resolves a continuous optimum only to about the
+        spacing of its points.
         """
         coder = state.coder
         assert coder is not None and data.mask is not None
@@ -618,9 +616,8 @@ class GPSampler(BaseSampler):
         A candidate of one pattern can decode to values that switch other parameters on (a
         ``depth`` beyond those of its pattern's trials turns on ``split``); those take the
         values their stand-ins decode to, so the trial is observed in another pattern and the
-        proposed point itself never is: its acquisition stays as high as before, and it was
-        proposed again and again (conditional benchmark, seed 13: 189 of 190 trials repeated
-        one configuration). The stand-ins decode deterministically, so proposing it again
+        proposed point itself never is: its acquisition stays as high as before, and it would
+        be proposed again and again. The stand-ins decode deterministically, so proposing it again
         gives the same trial: it is excluded.
         """
         coder = state.coder
@@ -717,8 +714,8 @@ class GPSampler(BaseSampler):
 
         A full fit (no model yet, or :func:`_refit_due`) runs L-BFGS to convergence from the
         previous hyperparameters, plus ``_FIT_RESTARTS`` restarts below 100 points (the
-        likelihood is multimodal when data are few; restarts cost 4-8x a warm fit) and one
-        from the prior's centre above (a warm start alone can stay on a poor maximum).
+        likelihood is multimodal when data are few) and one from the prior's centre above (a
+        warm start alone can stay on a poor maximum).
         Otherwise (targets that change every trial: ParEGO weights, constraints) the
         hyperparameters get one warm L-BFGS step and the model is refactorised.
         """

@@ -9,9 +9,9 @@ crash value cannot flatten what the GP sees of the other trials (the facade stan
 the standard deviation, which one huge value would own). Good values are kept linear up to
 ``GOOD_THRESHOLD`` units and only compressed logarithmically beyond: on needle-like objectives
 (Hartmann-6: most values on a plateau, MAD tiny) the few good trials are the signal, and
-squashing them as hard as the bad side made the GP see them as barely better (median regret
-after 50 trials 0.47 with a symmetric squash, 0.14 without). ``±inf`` losses are clipped to
-``±1e300`` first, so they become the most extreme finite targets.
+squashing them as hard as the bad side made the GP see them as barely better
+(docs/design/gp_sampler.md). ``±inf`` losses are clipped to ``±1e300`` first, so they become the
+most extreme finite targets.
 
 Several objectives (:func:`parego`): each objective is warped, scaled to ``[0, 1]`` over the
 trials, and scalarised by the augmented Chebyshev function of ParEGO (Knowles 2006) with a
