@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 import hyperdial
+from hyperdial._reference.tpe import ParzenEstimator, log_ndtr_diff, ndtr
 from hyperdial.distributions import (
     CategoricalDistribution,
     FloatDistribution,
     internal_to_unit,
 )
 from hyperdial.samplers import RandomSampler, TPESampler
-from hyperdial.samplers._tpe._parzen import ParzenEstimator, log_ndtr_diff, ndtr
-from hyperdial.samplers._tpe._space import cells, to_unit
+from hyperdial.samplers._unit_cube import cells, to_unit
 from hyperdial.testing import SamplerContract
 from hyperdial.testing.sampler import DISTRIBUTION_KINDS, assert_in_distribution, suggest
 from hyperdial.trial import TrialState
@@ -380,7 +380,7 @@ def test_history_is_read_incrementally() -> None:
 
 
 def test_bandwidths_are_neighbour_distances() -> None:
-    from hyperdial.samplers._tpe._parzen import bandwidths
+    from hyperdial._reference.tpe import bandwidths
 
     mu = np.array([[0.5], [0.1], [0.2], [0.9]])
     # sorted 0.1, 0.2, 0.5, 0.9: max(left, right) gaps, ends use their inner gap only, and

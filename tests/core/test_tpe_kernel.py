@@ -1,6 +1,7 @@
 """TPE's Parzen estimators in C++ (``_core.tpe_*``) against the NumPy reference in
-``hyperdial.samplers._tpe._parzen`` (run with ``exact_erfc=True``, since the C++ code uses
-``std::erfc``, so the two agree to rounding)."""
+``hyperdial._reference.tpe`` (run with ``exact_erfc=True``, since the C++ code uses
+``std::erfc``, so the two agree to rounding); the C++ draw and the sampler's NumPy fallback
+draw (``hyperdial.samplers._tpe._parzen``) against the reference draw, bit for bit."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hyperdial import _core
-from hyperdial.samplers._tpe._parzen import ParzenEstimator, bandwidths, sample_mixture
+from hyperdial._reference.tpe import ParzenEstimator, bandwidths, sample_mixture
+from hyperdial.samplers._tpe._parzen import sample_mixture as fallback_draw
 
 KINDS = ("fine", "coarse", "categorical", "mixed")
 
@@ -220,9 +222,10 @@ def test_mixture_components_and_draws_equal_the_reference(n: int, weighted: bool
     np.testing.assert_allclose(p, ref.p, rtol=1e-14, atol=0)
     np.testing.assert_array_equal(means, ref.mu_all)
     np.testing.assert_array_equal(widths, ref.sig_all)
-    # The sampler draws with these components: the same stream gives the same candidates.
+    # The sampler's fallback draws with these components: the same stream gives the same
+    # candidates as the reference.
     x_ref, xc_ref = ref.sample(np.random.default_rng(11), 24)
-    x, xc = sample_mixture(
+    x, xc = fallback_draw(
         np.random.default_rng(11), 24, p, means, widths, case.cat, case.n_choices, ref.eps
     )
     np.testing.assert_allclose(x, x_ref, rtol=0, atol=1e-12)
@@ -355,40 +358,6 @@ def test_log_ratio_errors_name_the_group() -> None:
         _core.tpe_mixture(good, np.ones(3))
 
 
-def _draw_as_before(
-    rng: np.random.Generator,
-    m: int,
-    p: np.ndarray,
-    mu_all: np.ndarray,
-    sig_all: np.ndarray,
-    cat: np.ndarray,
-    n_choices: np.ndarray,
-    eps: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The candidate draw as it was written before the C++ kernel (whole-array rejection),
-    whose random stream bench/results/tpe_quality.json was measured with."""
-    n_obs = mu_all.shape[0] - 1
-    cum = np.cumsum(p)
-    comp = np.minimum(np.searchsorted(cum, rng.random(m) * cum[-1], side="right"), n_obs)
-    mu, sig = mu_all[comp], sig_all[comp]
-    x = rng.normal(mu, sig)
-    for _ in range(32):
-        bad = (x < 0.0) | (x > 1.0)
-        if not bad.any():
-            break
-        x[bad] = rng.normal(mu[bad], sig[bad])
-    np.clip(x, 0.0, 1.0, out=x)
-    xc = np.empty((m, cat.shape[1]), dtype=np.int64)
-    own_rows = np.minimum(comp, max(n_obs - 1, 0))
-    for k in range(cat.shape[1]):
-        kk = int(n_choices[k])
-        uniform = rng.integers(0, kk, size=m)
-        keep = rng.random(m) < 1.0 / (1.0 + kk * eps)
-        own = cat[own_rows, k] if n_obs else uniform
-        xc[:, k] = np.where(keep & (comp != n_obs), own, uniform)
-    return x, xc
-
-
 @settings(max_examples=200, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -398,8 +367,9 @@ def _draw_as_before(
     wide=st.floats(1e-3, 3.0),
 )
 def test_draw_keeps_the_random_stream(seed: int, n: int, dn: int, dc: int, wide: float) -> None:
-    """sample_mixture redraws rejected entries one by one; the values and the stream stay
-    those of the whole-array rejection (wide kernels: many rejections)."""
+    """The sampler's NumPy fallback draw redraws rejected entries one by one; the values and
+    the stream stay those of the reference's whole-array rejection (wide kernels: many
+    rejections)."""
     g = np.random.default_rng(seed)
     mu_all = np.vstack([g.random((n, dn)) ** 3, np.full((1, dn), 0.5)])
     sig_all = np.vstack([g.random((n, dn)) * wide + 1e-3, np.ones((1, dn))])
@@ -410,8 +380,8 @@ def test_draw_keeps_the_random_stream(seed: int, n: int, dn: int, dc: int, wide:
     cat = cat.reshape(n, dc)
     args = (24, p, mu_all, sig_all, cat, n_choices, 0.2)
     rng_a, rng_b = np.random.default_rng(seed), np.random.default_rng(seed)
-    x, xc = sample_mixture(rng_a, *args)
-    x_ref, xc_ref = _draw_as_before(rng_b, *args)
+    x, xc = fallback_draw(rng_a, *args)
+    x_ref, xc_ref = sample_mixture(rng_b, *args)
     np.testing.assert_array_equal(x, x_ref)
     np.testing.assert_array_equal(xc, xc_ref)
     assert rng_a.random() == rng_b.random()  # the generators are left in the same state
@@ -449,7 +419,7 @@ def test_core_draw_equals_the_reference_bitwise(
     edge: float,
     prior_weight: float,
 ) -> None:
-    """_core.tpe_sample gives the numbers sample_mixture gives with a generator in the same
+    """_core.tpe_sample gives the numbers the reference draw gives with a generator in the same
     state, and leaves the generator in the same state (observations crowded at 0 by ``edge``:
     many rejected draws; up to 2**40 choices: Lemire's method on 64-bit ranges)."""
     g = np.random.default_rng(seed)

@@ -6,9 +6,9 @@ The core (``hyperdial.gp``) works on ``(n, d)`` float64 arrays where dimension `
 * ``"integer"``: one of the ``c_j`` cell centres ``(k + 0.5) / c_j`` of ``[0, 1]``;
 * ``"categorical"``: a category code ``0 .. c_j - 1``.
 
-:class:`ParamCoder` maps one distribution onto one dimension, using the positions of
-:func:`hyperdial.distributions.internal_to_unit` (uniform in the distribution's own scale: log
-for ``log=True``, one equal cell per grid value for ints and stepped floats):
+:class:`ParamCoder` maps one distribution onto one dimension, using the unit cube TPE also
+works in (:mod:`hyperdial.samplers._unit_cube`: positions uniform in the distribution's own
+scale, log for ``log=True``, one equal cell per grid value for ints and stepped floats):
 
 ================================  ==============  ===========================================
 distribution                      kind            value -> coordinate
@@ -49,7 +49,7 @@ from hyperdial.distributions import (
     IntDistribution,
     unit_to_internal,
 )
-from hyperdial.samplers._tpe._space import to_unit
+from hyperdial.samplers._unit_cube import n_cells, to_codes, to_unit
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -64,13 +64,8 @@ __all__ = ["MAX_INTEGER_CHOICES", "ParamCoder", "SpaceCoder"]
 MAX_INTEGER_CHOICES = 16
 
 
-def _n_cells(dist: BaseDistribution) -> int | None:
-    """Number of grid values of an int / stepped-float distribution, None if not a grid."""
-    if isinstance(dist, FloatDistribution) and dist.step is not None:
-        return int(round((dist.high - dist.low) / dist.step)) + 1
-    if isinstance(dist, IntDistribution) and not dist.log:
-        return (dist.high - dist.low) // dist.step + 1
-    return None
+#: :func:`hyperdial.samplers._unit_cube.n_cells` under the name the GP tests import.
+_n_cells = n_cells
 
 
 class ParamCoder:
@@ -99,7 +94,7 @@ class ParamCoder:
             return
         if not isinstance(dist, (FloatDistribution, IntDistribution)):
             raise TypeError(f"GPSampler cannot encode the distribution {dist!r}.")
-        cells = _n_cells(dist)
+        cells = n_cells(dist)
         if cells is not None and cells <= MAX_INTEGER_CHOICES:
             self.kind = "integer"
             self.n_choices = cells
@@ -117,9 +112,9 @@ class ParamCoder:
         """
         v = np.asarray(internal, dtype=np.float64)
         if self.kind == "categorical":
-            with np.errstate(invalid="ignore"):
-                active = (v >= 0) & (v < self.n_choices) & (v == np.round(v))
-            return np.where(active, v, -1.0), active
+            codes = to_codes(self.dist, v)
+            active = ~np.isnan(codes)
+            return np.where(active, codes, -1.0), active
         u = to_unit(self.dist, v)
         active = ~np.isnan(u)
         return np.where(active, u, 0.5), active

@@ -14,7 +14,7 @@ from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._seeding import blake2b, check_seed
 from hyperdial.samplers._tpe._history import History, same_distributions
 from hyperdial.samplers._tpe._parzen import sample_mixture
-from hyperdial.samplers._tpe._space import COARSE_CELL, cells, max_cell_width
+from hyperdial.samplers._unit_cube import cells, max_cell_width
 from hyperdial.trial._state import TrialState
 
 if TYPE_CHECKING:
@@ -28,6 +28,9 @@ _PRUNED = int(TrialState.PRUNED)
 _RUNNING = int(TrialState.RUNNING)
 # The core draws from the Parzen estimator itself when it was built with NumPy's libnpyrandom.
 _HAVE_CORE_DRAW = hasattr(_core, "tpe_sample")
+#: A discrete dimension whose widest cell is at least this wide (in unit scale) is scored by
+#: kernel mass over the cell; narrower cells are scored by the density at their centre.
+COARSE_CELL = 0.02
 
 
 def default_gamma(n: int) -> int:
@@ -46,7 +49,8 @@ class TPESampler(BaseSampler):
     them into a good group (the best ``gamma(n)``) and a bad group (the rest), fits a Parzen
     estimator ``l(x)`` to the good and ``g(x)`` to the bad, draws ``n_ei_candidates`` points from
     ``l`` and keeps the one with the largest ``log l(x) - log g(x)``. The estimators are
-    described (kernels, bandwidth rule and its source) in ``hyperdial.samplers._tpe._parzen``.
+    described (kernels, bandwidth rule and its source) in :mod:`hyperdial._reference.tpe`, the
+    NumPy mirror of the C++ estimators.
 
     * **multivariate** (default): parameters are modelled jointly with product kernels, so
       their interactions are kept. With ``group=True`` the parameters are split into groups
@@ -79,11 +83,15 @@ class TPESampler(BaseSampler):
       trials in the good group; otherwise the weights are uniform. The bad group's weights
       ramp up from old to new trials, as in Optuna.
 
-    The history is kept as NumPy columns updated from ``get_trials_changed_since``; both
-    estimators of a group are built and all candidates scored in one C++ call without the GIL
-    (``hyperdial._core.tpe_log_ratio``), the candidates drawn in NumPy, so the per-trial cost
-    grows slowly with the study. Proposals depend only on the seed, the trial number and the
-    history, so a seeded study with ``n_jobs=1`` is reproducible.
+    The history is kept as NumPy columns updated from ``get_trials_changed_since``
+    (:mod:`hyperdial.samplers._trial_columns`). The numerics run in C++: the candidates are
+    drawn from ``l`` by ``hyperdial._core.tpe_sample``, with NumPy's own distribution code
+    (libnpyrandom) on the trial's ``numpy.random.Generator``, and both estimators of a group
+    are built and all candidates scored in one call without the GIL
+    (``hyperdial._core.tpe_log_ratio``). A core built without libnpyrandom lacks
+    ``tpe_sample``; the candidates are then drawn in NumPy with the same numbers
+    (``hyperdial.samplers._tpe._parzen``). Proposals depend only on the seed, the trial number
+    and the history, so a seeded study with ``n_jobs=1`` is reproducible.
 
     Args:
         seed: An integer in ``[0, 2**63)``; None draws one.
@@ -298,8 +306,8 @@ class TPESampler(BaseSampler):
         l_mu, l_cat = spec.columns(mat[below])
         g_mu, g_cat = spec.columns(mat[above])
         rng = self._rng(number, names)
-        # The numerics run in hyperdial._core (the NumPy ParzenEstimator and sample_mixture
-        # are the references the kernels are tested against, bit for bit for the draw).
+        # Drawn in C++ when the core has libnpyrandom, else in NumPy with the same numbers
+        # (_tpe/_parzen.py); both are tested against hyperdial._reference.tpe.
         if _HAVE_CORE_DRAW:
             x, xc = _core.tpe_sample(
                 rng,
