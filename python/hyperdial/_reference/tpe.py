@@ -126,10 +126,10 @@ def bandwidths(mu: np.ndarray, consider_endpoints: bool = False) -> np.ndarray:
     n, dn = mu.shape
     if n == 0:
         return np.empty((0, dn))
-    # Sort each column once, carrying the row index in the low mantissa bits: non-negative
-    # floats order like their bit patterns, and np.sort is several times faster than
-    # np.argsort. The sorted values lose those low bits (a relative 2**-41 for n = 2048),
-    # far below any gap that survives the clip.
+    # Sort each column once, carrying the row index in the low mantissa bits (non-negative
+    # floats order like their bit patterns), as the C++ parzen_bandwidths does, so that the
+    # two agree bit for bit. The sorted values lose those low bits (a relative 2**-41 for
+    # n = 2048), far below any gap that survives the clip.
     bits = max(1, (n - 1).bit_length())
     mask = np.uint64((1 << bits) - 1)
     keys = np.ascontiguousarray(mu.T + 0.0).view(np.uint64)  # + 0.0: no -0.0

@@ -1,3 +1,9 @@
+"""Seeds of the samplers: validation, and stateless uniforms keyed by (seed, trial, name).
+
+Hashing the key instead of advancing one shared generator makes a trial's values independent of
+thread scheduling and of the order in which parameters are suggested.
+"""
+
 from __future__ import annotations
 
 import numbers
@@ -5,7 +11,7 @@ import os
 import struct
 from typing import Any
 
-try:  # CPython's own BLAKE2: importing hashlib would load OpenSSL (~5 ms of import time)
+try:  # CPython's own BLAKE2: hashlib would load OpenSSL and slow down `import hyperdial`
     from _blake2 import blake2b
 except ImportError:  # pragma: no cover - other Python implementations
     from hashlib import blake2b
@@ -31,8 +37,7 @@ def check_seed(seed: Any) -> int:
 def hash_to_unit(seed: int, number: int, name: str) -> float:
     """A uniform float in [0, 1) that depends only on (seed, trial number, parameter name).
 
-    Stateless, so the value a trial gets does not depend on thread scheduling or on the order in
-    which parameters are suggested.
+    The first 8 bytes of BLAKE2b over the key, as a 53-bit integer times ``2**-53``.
     """
     h = blake2b(_PACK.pack(seed, number & 0xFFFFFFFFFFFFFFFF), digest_size=8)
     h.update(name.encode("utf-8", "surrogatepass"))

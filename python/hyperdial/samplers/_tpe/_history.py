@@ -82,8 +82,8 @@ class History(TrialColumns):
         self.violation = np.zeros(self._cap)
         self.last_step = np.full(self._cap, np.nan)
         self.last_loss = np.full(self._cap, np.nan)
-        #: Parameter sets that always appear together in finished trials (the "group"
-        #: decomposition of a define-by-run space, Watanabe 2023, Sec. 4.2).
+        #: Parameter sets that always appear together in finished trials (the decomposition of
+        #: a define-by-run space that Optuna's TPE calls ``group``).
         self.groups: list[frozenset[str]] = []
         #: Parameters every COMPLETE trial has (for group=False).
         self.intersection: set[str] | None = None

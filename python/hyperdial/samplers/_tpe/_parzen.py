@@ -34,9 +34,10 @@ def sample_mixture(
     """``m`` draws from a Parzen estimator: (m, dn) unit positions and (m, dc) choice indices.
 
     ``p`` (n + 1,) mixture probabilities, ``mu_all`` / ``sig_all`` (n + 1, dn) kernel means and
-    widths (the prior last), as ``hyperdial._core.tpe_mixture`` returns them; ``cat`` (n, dc) the observations' choices;
-    ``eps`` the categorical smoothing. Numeric draws are rejected onto ``[0, 1]``; the random
-    numbers are consumed in the order :func:`hyperdial._reference.tpe.sample_mixture` states.
+    widths (the prior last), as ``hyperdial._core.tpe_mixture`` returns them; ``cat`` (n, dc)
+    the observations' choices; ``eps`` the categorical smoothing. Numeric draws are rejected
+    onto ``[0, 1]``; the random numbers are consumed in the order
+    :func:`hyperdial._reference.tpe.sample_mixture` states.
     """
     n_obs = mu_all.shape[0] - 1
     dc = cat.shape[1]

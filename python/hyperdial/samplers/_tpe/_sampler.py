@@ -1,3 +1,11 @@
+"""TPESampler: the tree-structured Parzen estimator (Bergstra et al. 2011; Watanabe 2023).
+
+The sampler glue lives here: the history split into good and bad groups, their weights, the
+group decomposition and the start-up. The estimators themselves are built, drawn from and
+scored in ``hyperdial._core`` (``cpp/include/hyperdial/tpe.hpp``), whose NumPy mirror is
+:mod:`hyperdial._reference.tpe`.
+"""
+
 from __future__ import annotations
 
 import math
@@ -71,15 +79,13 @@ class TPESampler(BaseSampler):
       since an intermediate value is not a final one. So they fill the good group only when
       there are too few complete trials (aggressive pruning), and otherwise sit in the bad
       group, which steers new proposals away from regions the pruner has already rejected
-      (``tests/test_tpe.py::test_pruned_trials_inform_the_model``: against the same trials
-      treated as FAIL, about half the wasted trials and a better best value). FAIL trials
-      are ignored.
+      (measured in ``docs/design/tpe.md``). FAIL trials are ignored.
     * **good-group weights** (``good_weights="ei"``, the default): each good observation is
       weighted by how much it improves on the best value outside the good group,
       ``w_i = y_threshold - y_i``, and the prior gets ``prior_weight`` times their mean, so
       ``l(x)`` concentrates on the best of the good trials (the "EI" weighting of Watanabe
-      2023, Sec. 3.2, which beat uniform weights in that paper's ablation and here on
-      ``bench/tpe_suite.py``). It needs one objective, no constraints and only COMPLETE
+      2023, Sec. 3.2, which beat uniform weights in that paper's ablation; measured here in
+      ``docs/design/tpe.md``). It needs one objective, no constraints and only COMPLETE
       trials in the good group; otherwise the weights are uniform. The bad group's weights
       ramp up from old to new trials, as in Optuna.
 
@@ -204,8 +210,8 @@ class TPESampler(BaseSampler):
     def _rng(self, number: int, names: list[str]) -> np.random.Generator:
         """A generator that depends only on the seed, the trial number and the group.
 
-        One PCG64 generator is re-keyed for each call (setting its state costs a few
-        microseconds, creating a generator ten times more); called under ``self._lock``.
+        One PCG64 generator is re-keyed for each call, which is cheaper than creating one
+        (``docs/design/tpe.md``); called under ``self._lock``.
         """
         h = blake2b(digest_size=32)
         h.update(self._seed.to_bytes(8, "little") + number.to_bytes(8, "little", signed=True))
@@ -281,7 +287,7 @@ class TPESampler(BaseSampler):
         mat = hist.matrix(tuple(names), tuple(dists))
         finished = (state == _COMPLETE) | (state == _PRUNED)
         # Rows without a missing value: NaN propagates through the row sums (entries are unit
-        # positions or choice indices), and einsum sums short rows 2-3x faster than .any(1).
+        # positions or choice indices), which einsum computes faster than isnan().any(1).
         usable = ~np.isnan(np.einsum("ij->i", mat) if mat.shape[1] > 1 else mat[:, 0])
         keep = finished & usable
         rows = np.flatnonzero(keep)
@@ -348,7 +354,7 @@ class TPESampler(BaseSampler):
             xc,
             pw,
             ends,
-            1,  # one thread: a call is < 1 ms even at the max_bad_observations cap, and a
+            1,  # one thread: a call is short even at the max_bad_observations cap, and a
             # parallel region on a busy machine can wait a scheduler tick for its second thread
         )
         best = int(np.argmax(np.where(np.isnan(score), -np.inf, score)))
