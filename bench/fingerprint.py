@@ -28,14 +28,20 @@ from collections.abc import Callable
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gp_suite import PROBLEMS  # noqa: E402
+from gp_suite import PROBLEMS
 
 SEEDS = [0, 1, 2]
 RUNS: dict[str, tuple[list[str], int]] = {
     # sampler -> (problems, trials)
     "gp": (
-        ["branin_2d", "hartmann_6d", "rosenbrock_5d", "mixed_int_cat_8d", "ackley_mixed_10d",
-         "conditional_4level"],
+        [
+            "branin_2d",
+            "hartmann_6d",
+            "rosenbrock_5d",
+            "mixed_int_cat_8d",
+            "ackley_mixed_10d",
+            "conditional_4level",
+        ],
         80,
     ),
     "tpe": (["branin_2d", "hartmann_6d", "mixed_int_cat_8d", "conditional_4level"], 120),
@@ -90,8 +96,10 @@ def main() -> int:
             for seed in SEEDS:
                 start = time.perf_counter()
                 results[f"{name}/{problem}/{seed}"] = run(name, problem, seed, n_trials)
-                print(f"ran {name}/{problem}/{seed} in {time.perf_counter() - start:.1f} s",
-                      file=sys.stderr)
+                print(
+                    f"ran {name}/{problem}/{seed} in {time.perf_counter() - start:.1f} s",
+                    file=sys.stderr,
+                )
 
     if args.write:
         with open(args.write, "w") as f:
@@ -108,7 +116,7 @@ def main() -> int:
             print(f"{key}: not recorded")
             continue
         old = recorded[key]
-        diff = next((i for i, (a, b) in enumerate(zip(rows, old)) if a != b), None)
+        diff = next((i for i, (a, b) in enumerate(zip(rows, old, strict=False)) if a != b), None)
         if diff is None and len(rows) == len(old):
             print(f"{key}: same ({len(rows)} trials)")
         else:

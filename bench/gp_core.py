@@ -16,7 +16,7 @@ What is timed, per (d, n), median of --repeat runs (wall clock):
   optuna_ask       GPSampler.ask() on a study holding the same n trials (Optuna 5.0)
 hyperdial runs with --threads threads (explicitly, since OMP_NUM_THREADS=1 is Optuna's advice for
 its torch code); peers (--peers, default both) run up to --peer-max-n (beyond it they take
-minutes per call) and are skipped when not installed (pip install -e .[bench]).
+minutes per call) and are skipped when not installed (pip install --group bench).
 """
 
 from __future__ import annotations
@@ -84,7 +84,10 @@ def bench_hyperdial(
     out["hd_warm_fit_acq"] = median_time(warm_fit_acq, repeat)
 
     def append() -> None:
-        g = _core.ExactGP(0, [0] * d, base.log_params, x[:-1], y[:-1], None, threads)
+        g = _core.ExactGP(
+            _core.KernelKind.matern52, [_core.DimKind.continuous] * d, base.log_params,
+            x[:-1], y[:-1], None, threads,
+        )  # fmt: skip
         start = time.perf_counter()
         g.append(x[-1], float(y[-1]), None, threads)
         append.elapsed = time.perf_counter() - start  # type: ignore[attr-defined]

@@ -12,13 +12,13 @@ Variants: no pruning, Median, ASHA, Hyperband (all with a random sampler) and BO
 (hyperdial: ``BOHBSampler`` + ``HyperbandPruner``; Optuna: ``TPESampler`` + its
 ``HyperbandPruner``, the combination Optuna documents for BOHB-like search).
 
-Protocol, per task and seed, for each library: the no-pruning run does ``--trials`` trials
-(a real random search of ~10 CPU seconds, 3-4x the trials of the first protocol); its time ``W`` is the time budget of every
-pruned run of that library and seed (cut at ``W`` exactly: a trial still training then is
-stopped), and its final best score ``S`` is the target. Recorded per run: the time when the
-best COMPLETE score first reached ``S`` (the "time to the no-pruning score", as a fraction of
-``W``; also in training steps), the time to a fixed target, and the best score at ``W``. Runs
-of the two libraries alternate within one process.
+Protocol, per task and seed, for each library: the no-pruning run does ``--trials`` trials (a
+real random search of ~10 CPU seconds, 3-4x the trials of the first protocol); its time ``W``
+is the time budget of every pruned run of that library and seed (cut at ``W`` exactly: a trial
+still training then is stopped), and its final best score ``S`` is the target. Recorded per
+run: the time when the best COMPLETE score first reached ``S`` (the "time to the no-pruning
+score", as a fraction of ``W``; also in training steps), the time to a fixed target, and the
+best score at ``W``. Runs of the two libraries alternate within one process.
 
 Pruner settings, the same for both libraries: rungs at 1, 3, 9 and 27 steps (η = 3, the
 reduction factor the Hyperband paper recommends; ``min_resource=1``, ``max_resource=27``, so
@@ -42,7 +42,7 @@ run's budget meaningful for the next. Wall times are recorded too. ``--jobs`` ru
 measurement is unchanged — and every unit is cached in ``bench/results/cache/pruning/`` as
 it ends (keyed by the code it ran), so an interrupted run resumes.
 
-    pip install ".[bench]" lightgbm && python bench/pruning.py [--seeds 10] [--jobs 2]
+    pip install . --group bench && python bench/pruning.py [--seeds 10] [--jobs 2]
 
 Writes bench/results/pruning.json and bench/results/pruning.png.
 """
@@ -599,8 +599,9 @@ def summarise(runs: list[dict[str, Any]], tasks: list[str]) -> dict[str, Any]:
             for v in ("asha", "hyperband", "bohb"):
                 t = summary[f"{task}/{v}/{lib}"]
                 mf = t["time_to_ind_score_frac_median"]
+                frac = ">1" if mf is None else f"{mf:.2f}"
                 print(
-                    f"{task:>4} {v:>9} {lib:>9} to S_ind / W: {'>1' if mf is None else f'{mf:.2f}'}"
+                    f"{task:>4} {v:>9} {lib:>9} to S_ind / W: {frac}"
                     f", {t['seeds_within_40pct_ind']} seeds <= 0.4, reached on "
                     f"{t['reached_ind_score']}"
                 )

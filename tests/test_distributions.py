@@ -570,7 +570,7 @@ def test_copies_and_pickles_are_equal(dist: BaseDistribution) -> None:
     assert old == dist and hash(old) == hash(dist)
 
 
-# -- compatibility across trials -------------------------------------------------------------------
+# -- compatibility across trials ------------------------------------------------------------------
 def test_compatibility_allows_a_changing_range() -> None:
     check_distribution_compatibility(FloatDistribution(0, 1), FloatDistribution(-5, 5), name="x")
     check_distribution_compatibility(

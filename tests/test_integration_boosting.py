@@ -29,7 +29,7 @@ def _data(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     return X[:300], y[:300], X[300:], y[300:]
 
 
-# -- XGBoost ---------------------------------------------------------------------------------------
+# -- XGBoost --------------------------------------------------------------------------------------
 xgb = pytest.importorskip("xgboost")
 
 
@@ -116,7 +116,7 @@ def test_xgboost_sklearn_api() -> None:
     assert sorted(study.trials[0].intermediate_values) == [0, 1, 2]
 
 
-# -- LightGBM --------------------------------------------------------------------------------------
+# -- LightGBM -------------------------------------------------------------------------------------
 def _lgb_objective(metric: str = "binary_logloss") -> Any:
     lgb = pytest.importorskip("lightgbm")
     from hyperdial.integration.lightgbm import LightGBMPruningCallback

@@ -127,7 +127,7 @@ def test_get_logger_names_children_of_hyperdial() -> None:
     assert hyperdial.logging.get_logger("hyperdial.x").name == "hyperdial.x"
 
 
-# -- progress bar ----------------------------------------------------------------------------------
+# -- progress bar ---------------------------------------------------------------------------------
 def test_progress_bar_with_tqdm(make_study: MakeStudy, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("tqdm")
     study = make_study()

@@ -57,7 +57,7 @@ def _decide(study: hyperdial.Study, pruner: BasePruner, curve: dict[int, float])
     return decision
 
 
-# -- Percentile / Median ---------------------------------------------------------------------------
+# -- Percentile / Median --------------------------------------------------------------------------
 def _five(study: hyperdial.Study) -> None:
     for v in (1.0, 2.0, 3.0, 4.0, 5.0):
         _add(study, {0: v + 10, 1: v})
@@ -107,7 +107,7 @@ def test_no_pruning_before_enough_complete_trials() -> None:
 def test_warmup_and_interval(warmup: int, interval: int, step: int, checked: bool) -> None:
     study = _study()
     for v in (1.0, 2.0, 3.0):
-        _add(study, {s: v for s in range(6)})
+        _add(study, dict.fromkeys(range(6), v))
     pruner = MedianPruner(n_startup_trials=0, n_warmup_steps=warmup, interval_steps=interval)
     assert _decide(study, pruner, {step: 100.0}) is checked
 
@@ -166,7 +166,7 @@ def test_multi_objective_is_rejected() -> None:
         MedianPruner().prune(study, FrozenTrial(intermediate_values={0: 1.0}))
 
 
-# -- Successive halving ----------------------------------------------------------------------------
+# -- Successive halving ---------------------------------------------------------------------------
 @pytest.mark.parametrize(("value", "pruned"), [(2.5, True), (2.0, False), (1.5, False)])
 def test_asha_keeps_the_best_fraction_at_a_rung(value: float, pruned: bool) -> None:
     study = _study()
@@ -216,7 +216,7 @@ def test_asha_auto_min_resource_waits_for_a_complete_trial() -> None:
     _add(study, {1: 1.0, 4: 1.0}, TrialState.PRUNED)
     pruner = SuccessiveHalvingPruner(reduction_factor=2)
     assert _decide(study, pruner, {1: 9.0}) is False  # no complete trial yet
-    _add(study, {s: 1.0 for s in range(0, 401, 4)})  # 400 steps: min_resource = 4
+    _add(study, dict.fromkeys(range(0, 401, 4), 1.0))  # 400 steps: min_resource = 4
     assert _decide(study, pruner, {1: 9.0}) is False  # step 1 is below the first rung
     assert _decide(study, pruner, {1: 1.0, 4: 9.0}) is True
 
@@ -252,7 +252,7 @@ def test_asha_auto_max_resource_is_the_first_complete_trials_length() -> None:
     pruner = SuccessiveHalvingPruner(1, 3, max_resource="auto")
     assert pruner.max_resource is None
     assert _decide(study, pruner, {1: 9.0}) is False  # the full length is not known yet
-    _add(study, {s: 1.0 for s in range(10)})  # last step 9
+    _add(study, dict.fromkeys(range(10), 1.0))  # last step 9
     assert _decide(study, pruner, {1: 9.0}) is True
     assert pruner.max_resource == 9
     assert _decide(study, pruner, {1: 1.0, 3: 1.0, 9: 9.0}) is False  # 9 is the top rung
@@ -287,7 +287,7 @@ def test_asha_validation(kwargs: dict[str, Any], match: str) -> None:
         SuccessiveHalvingPruner(**kwargs)
 
 
-# -- Hyperband -------------------------------------------------------------------------------------
+# -- Hyperband ------------------------------------------------------------------------------------
 def test_hyperband_brackets_and_their_shares() -> None:
     pruner = HyperbandPruner(min_resource=1, max_resource=81, reduction_factor=3)
     assert pruner.n_brackets == 5
@@ -366,7 +366,7 @@ def test_hyperband_auto_max_resource() -> None:
     assert pruner.n_brackets is None and pruner.bracket_of(0) is None
     study = _study()
     assert _decide(study, pruner, {1: 1.0}) is False
-    _add(study, {s: 1.0 for s in range(28)})  # last step 27 -> 4 brackets
+    _add(study, dict.fromkeys(range(28), 1.0))  # last step 27 -> 4 brackets
     _decide(study, pruner, {1: 1.0})
     assert pruner.n_brackets == 4
 
@@ -386,7 +386,7 @@ def test_hyperband_validation(kwargs: dict[str, Any], match: str) -> None:
         HyperbandPruner(**kwargs)
 
 
-# -- Threshold -------------------------------------------------------------------------------------
+# -- Threshold ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("value", "pruned"), [(-0.5, True), (0.0, False), (5.0, False), (10.0, False), (10.5, True)]
 )
@@ -403,14 +403,20 @@ def test_threshold_nan_warmup_interval() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{}, {"lower": 2.0, "upper": 1.0}, {"lower": math.nan}, {"upper": "1"}]
+    ("kwargs", "message"),
+    [
+        ({}, "Give `lower`, `upper` or both"),
+        ({"lower": 2.0, "upper": 1.0}, "`lower` <= `upper` is required"),
+        ({"lower": math.nan}, "`lower` must be None or a number"),
+        ({"upper": "1"}, "`upper` must be None or a number"),
+    ],
 )
-def test_threshold_validation(kwargs: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):
+def test_threshold_validation(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         ThresholdPruner(**kwargs)
 
 
-# -- Patient ---------------------------------------------------------------------------------------
+# -- Patient --------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("values", "min_delta", "pruned"),
     [
@@ -452,7 +458,7 @@ def test_patient_validation() -> None:
         PatientPruner(object(), patience=1)  # type: ignore[arg-type]
 
 
-# -- Wilcoxon --------------------------------------------------------------------------------------
+# -- Wilcoxon -------------------------------------------------------------------------------------
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(-5, 5, allow_nan=False), min_size=1, max_size=70))
 def test_signed_rank_pvalue_matches_scipy_without_ties(d: list[float]) -> None:
@@ -509,7 +515,7 @@ def test_wilcoxon_prunes_a_trial_worse_on_every_instance() -> None:
 
 def test_wilcoxon_keeps_better_and_mixed_trials() -> None:
     pruner = WilcoxonPruner(p_threshold=0.1)
-    better = {i: 0.5 for i in range(10)}
+    better = dict.fromkeys(range(10), 0.5)
     mixed = {i: 1.0 + 0.01 * i + (0.1 if i % 2 else -0.2) for i in range(10)}
     assert _decide(_wilcoxon_study(), pruner, better) is False
     assert _decide(_wilcoxon_study(), pruner, mixed) is False
@@ -518,8 +524,8 @@ def test_wilcoxon_keeps_better_and_mixed_trials() -> None:
 def test_wilcoxon_startup_nan_and_no_best() -> None:
     assert _decide(_study(), WilcoxonPruner(), {0: 9.0, 1: 9.0}) is False  # no best trial
     pruner = WilcoxonPruner(p_threshold=0.1, n_startup_steps=5)
-    assert _decide(_wilcoxon_study(), pruner, {i: 9.0 for i in range(4)}) is False
-    nan_curve = {i: math.nan for i in range(5)}
+    assert _decide(_wilcoxon_study(), pruner, dict.fromkeys(range(4), 9.0)) is False
+    nan_curve = dict.fromkeys(range(5), math.nan)
     assert _decide(_wilcoxon_study(), pruner, nan_curve) is True  # NaN is the worst outcome
 
 
@@ -529,7 +535,7 @@ def test_wilcoxon_validation(p: float) -> None:
         WilcoxonPruner(p_threshold=p)
 
 
-# -- through optimize ------------------------------------------------------------------------------
+# -- through optimize -----------------------------------------------------------------------------
 def _curve_objective(trial: hyperdial.Trial) -> float:
     x = trial.suggest_float("x", 0.0, 1.0)
     value = 0.0
@@ -915,7 +921,7 @@ def test_nop_never_prunes(h: dict[str, Any]) -> None:
     assert NopPruner().prune(study, mine) is False
 
 
-# -- processes sharing a database ------------------------------------------------------------------
+# -- processes sharing a database -----------------------------------------------------------------
 def _db_url(kind: str, tmp_path: Any) -> str:
     if kind == "sqlite":
         pytest.importorskip("sqlalchemy")

@@ -153,7 +153,7 @@ def test_bad_sampler_or_pruner() -> None:
         hyperdial.create_study(pruner=object())  # type: ignore[arg-type]
 
 
-# -- ask / tell ------------------------------------------------------------------------------------
+# -- ask / tell -----------------------------------------------------------------------------------
 def test_tell_by_trial_and_by_number(make_study: MakeStudy) -> None:
     study = make_study()
     t0, t1 = study.ask(), study.ask()
@@ -204,7 +204,7 @@ def test_tell_with_an_unfinished_state(make_study: MakeStudy, state: TrialState)
 
 def test_tell_with_a_state_that_is_no_state(make_study: MakeStudy) -> None:
     study = make_study()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="99 is not a valid TrialState"):
         study.tell(study.ask(), 1.0, state=99)  # type: ignore[arg-type]
 
 
@@ -264,7 +264,7 @@ def test_ask_with_fixed_distributions(make_study: MakeStudy) -> None:
     assert t.suggest_float("x", 0, 1) == t.params["x"]
 
 
-# -- enqueue ---------------------------------------------------------------------------------------
+# -- enqueue --------------------------------------------------------------------------------------
 def test_enqueued_params_are_used_and_missing_ones_sampled(make_study: MakeStudy) -> None:
     study = make_study()
     study.enqueue_trial({"x": 0.25, "c": "b"}, user_attrs={"source": "manual"})
@@ -350,9 +350,9 @@ def test_enqueue_rejects_bad_input(make_study: MakeStudy) -> None:
     study = make_study()
     with pytest.raises(TypeError, match="`params` must be a dict"):
         study.enqueue_trial([("x", 1)])  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="Enqueued parameter 'x'.*JSON"):
+    with pytest.raises(TypeError, match=r"Enqueued parameter 'x'.*JSON"):
         study.enqueue_trial({"x": object()})
-    with pytest.raises(TypeError, match="User attribute 'u'.*JSON"):
+    with pytest.raises(TypeError, match=r"User attribute 'u'.*JSON"):
         study.enqueue_trial({"x": 1}, user_attrs={"u": object()})
     assert study.trials == []
 
@@ -545,7 +545,7 @@ def test_best_trials_leaves_infeasible_trials_out() -> None:
     assert [t.number for t in study.best_trials] == [1, 2]
 
 
-# -- trials ----------------------------------------------------------------------------------------
+# -- trials ---------------------------------------------------------------------------------------
 def test_trials_and_get_trials(make_study: MakeStudy) -> None:
     study = make_study()
     study.tell(study.ask(), 1.0)
@@ -638,7 +638,7 @@ def test_trials_dataframe_without_pandas(
         study.trials_dataframe()
 
 
-# -- stop and nesting ------------------------------------------------------------------------------
+# -- stop and nesting -----------------------------------------------------------------------------
 def test_stop_in_a_callback_stops_optimize(make_study: MakeStudy) -> None:
     study = make_study()
 

@@ -46,8 +46,7 @@ def _runs_beside(call: Callable[[], Any]) -> tuple[bool, list[Any]]:
     done = threading.Event()
 
     def work() -> None:
-        for _ in range(N_CALLS):
-            results.append(call())
+        results.extend(call() for _ in range(N_CALLS))
         done.set()
 
     worker = threading.Thread(target=work)

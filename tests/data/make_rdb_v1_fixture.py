@@ -90,8 +90,10 @@ def main() -> None:
         ddl = []
         for table in schema.metadata.sorted_tables:
             ddl.append(str(CreateTable(table).compile(dialect=dialect)).strip() + ";")
-            for index in sorted(table.indexes, key=lambda i: str(i.name)):
-                ddl.append(str(CreateIndex(index).compile(dialect=dialect)).strip() + ";")
+            ddl.extend(
+                str(CreateIndex(index).compile(dialect=dialect)).strip() + ";"
+                for index in sorted(table.indexes, key=lambda i: str(i.name))
+            )
         tail = []
         if name == "postgresql":
             for table, col in (("hd_studies", "study_id"), ("hd_trials", "trial_id")):

@@ -85,7 +85,8 @@ class WilcoxonPruner(BasePruner):
 
     Example:
         >>> import hyperdial
-        >>> study = hyperdial.create_study(pruner=hyperdial.pruners.WilcoxonPruner(p_threshold=0.1))
+        >>> pruner = hyperdial.pruners.WilcoxonPruner(p_threshold=0.1)
+        >>> study = hyperdial.create_study(pruner=pruner)
     """
 
     def __init__(self, *, p_threshold: float = 0.1, n_startup_steps: int = 2) -> None:

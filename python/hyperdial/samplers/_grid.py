@@ -53,7 +53,8 @@ class GridSampler(BaseSampler):
         >>> sampler = hyperdial.samplers.GridSampler({"x": [0, 1, 2], "y": ["a", "b"]}, seed=0)
         >>> study = hyperdial.create_study(sampler=sampler)
         >>> def objective(trial):
-        ...     return trial.suggest_int("x", 0, 2) + len(trial.suggest_categorical("y", ["a", "b"]))
+        ...     y = trial.suggest_categorical("y", ["a", "b"])
+        ...     return trial.suggest_int("x", 0, 2) + len(y)
         >>> study.optimize(objective)  # stops by itself after 6 trials
         >>> len(study.trials)
         6
