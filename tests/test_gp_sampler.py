@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -494,7 +495,10 @@ def test_appends_between_refits_match_a_full_fit() -> None:
     assert state.n_fitted == 103 and state.model_rows.size == 105  # appended, not refitted
     core = state.gp._model()
     probe = rng.random((5, 2))
-    ref = _core.ExactGP(0, [0, 0], core.log_params, core.x, core.y, None, 1)
+    continuous = [_core.DimKind.continuous] * 2
+    ref = _core.ExactGP(
+        _core.KernelKind.matern52, continuous, core.log_params, core.x, core.y, None, 1
+    )
     m1, v1 = core.predict(probe, 1)
     m2, v2 = ref.predict(probe, 1)
     np.testing.assert_allclose(m1, m2, rtol=1e-6, atol=1e-8)
@@ -582,3 +586,58 @@ def test_the_sampler_model_lets_a_deterministic_objective_reach_the_noise_floor(
     assert 0.05 < noise(x60, noisy) < 0.5  # standardised units
     monkeypatch.setattr(incumbent, "NOISE_PRIOR", (-4.0, 1.0))  # the facade's
     assert noise(x, y) > 1e-4
+
+
+# -- failures of the model ---------------------------------------------------------------------
+def _fit_raising(error: Exception) -> Any:
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    return fit
+
+
+def test_a_numerical_failure_falls_back_to_the_independent_sampler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hyperdial.samplers._gp._incumbent import Model
+
+    monkeypatch.setattr(Model, "fit", _fit_raising(hyperdial.NumericalError("not PD")))
+    sampler = GPSampler(seed=0, n_startup_trials=3)
+    study = _quiet_study(sampler)
+    study.optimize(_branin, n_trials=6)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 6
+    state = _state(sampler, study)
+    assert state.gp_failed_logged and state.gp is None
+
+
+@pytest.mark.parametrize("error", [ValueError("bad shape"), RuntimeError("call fit() first")])
+def test_an_argument_bug_is_not_swallowed(
+    monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    from hyperdial.samplers._gp._incumbent import Model
+
+    monkeypatch.setattr(Model, "fit", _fit_raising(error))
+    study = _quiet_study(GPSampler(seed=0, n_startup_trials=3))
+    with pytest.raises(type(error), match=re.escape(str(error))):
+        study.optimize(_branin, n_trials=6)
+
+
+def test_a_core_numerical_error_reaches_the_sampler_as_numerical_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The real thing, not a stand-in: priors that pin the log signal variance at 800 make every
+    # covariance overflow, the core raises hyperdial::NumericalError, the sampler falls back.
+    from hyperdial.samplers._gp import _incumbent
+
+    original = _incumbent.Model.__init__
+
+    def pinned(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        d = self.n_dims
+        self._lower[d] = self._upper[d] = 800.0
+
+    monkeypatch.setattr(_incumbent.Model, "__init__", pinned)
+    sampler = GPSampler(seed=0, n_startup_trials=3)
+    study = _quiet_study(sampler)
+    study.optimize(_branin, n_trials=5)
+    assert len(study.trials) == 5 and _state(sampler, study).gp_failed_logged

@@ -438,11 +438,9 @@ def test_model_size_is_capped_in_large_studies(monkeypatch: pytest.MonkeyPatch) 
     sizes: list[int] = []
     log_ratio = _sampler._core.tpe_log_ratio
 
-    def spy(
-        good_mu: np.ndarray, good_cat: Any, good_w: Any, bad_mu: np.ndarray, *rest: Any
-    ) -> Any:
-        sizes.extend([good_mu.shape[0], bad_mu.shape[0]])
-        return log_ratio(good_mu, good_cat, good_w, bad_mu, *rest)
+    def spy(**kwargs: Any) -> Any:
+        sizes.extend([kwargs["good_mu"].shape[0], kwargs["bad_mu"].shape[0]])
+        return log_ratio(**kwargs)
 
     monkeypatch.setattr(_sampler._core, "tpe_log_ratio", spy)
     dists = {f"x{i}": FloatDistribution(0, 1) for i in range(3)}

@@ -14,11 +14,12 @@ void bind_gp(py::module_& m) {
 Factorises k(x, x) + noise I once (with jitter escalation) and predicts the latent mean and
 variance at query points. Not safe to append() while another thread uses the same object;
 concurrent predict() calls are fine (they run without the GIL).)doc")
-        .def(py::init([](int kernel, const std::vector<int>& dim_kinds, const VectorXd& log_params,
-                         const Eigen::Ref<const RowMatrixXd>& x, const VectorXd& y,
-                         const std::optional<RowMatrixXd>& mask, int n_threads) {
-                 return ExactGP(kernel, dim_kinds, log_params, x, y, mask_or_empty(mask),
-                                n_threads);
+        .def(py::init([](KernelKind kernel, const std::vector<DimKind>& dim_kinds,
+                         const VectorXd& log_params, const Eigen::Ref<const RowMatrixXd>& x,
+                         const VectorXd& y, const std::optional<RowMatrixXd>& mask,
+                         int n_threads) {
+                 return ExactGP(kernel_code(kernel), dim_codes(dim_kinds), log_params, x, y,
+                                mask_or_empty(mask), n_threads);
              }),
              py::arg("kernel"), py::arg("dim_kinds"), py::arg("log_params"), py::arg("x"),
              py::arg("y"), py::arg("mask") = py::none(), py::arg("n_threads") = 0,

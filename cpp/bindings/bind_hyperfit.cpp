@@ -1,7 +1,9 @@
-// Marginal likelihood and hyperparameter fit: _core.log_posterior, _core.fit_hyperparameters
-// (see cpp/include/hyperdial/hyperfit.hpp).
+// Marginal likelihood and hyperparameter fit: _core.log_posterior, _core.fit_hyperparameters,
+// _core.fit_gp and their _core.FitResult (see cpp/include/hyperdial/hyperfit.hpp).
 #include <optional>
+#include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "hyperdial/gp.hpp"
@@ -11,14 +13,14 @@
 namespace hyperdial::bindings {
 namespace {
 
-MllProblem make_problem(int kernel, const std::vector<int>& dim_kinds,
+MllProblem make_problem(KernelKind kernel, const std::vector<DimKind>& dim_kinds,
                         const Eigen::Ref<const RowMatrixXd>& x, const VectorXd& y,
                         const std::optional<RowMatrixXd>& mask,
                         const std::optional<VectorXd>& prior_mean,
                         const std::optional<VectorXd>& prior_std) {
     MllProblem p;
-    p.kernel_kind = kernel;
-    p.dim_kinds = dim_kinds;
+    p.kernel_kind = kernel_code(kernel);
+    p.dim_kinds = dim_codes(dim_kinds);
     p.x = x;
     p.y = y;
     p.mask = mask_or_empty(mask);
@@ -27,13 +29,63 @@ MllProblem make_problem(int kernel, const std::vector<int>& dim_kinds,
     return p;
 }
 
+// What fit_hyperparameters and fit_gp return to Python (_core.FitResult): hyperfit.hpp's
+// FitResult without the factorisation it hands to the GP, plus that GP (None from
+// fit_hyperparameters).
+struct PyFitResult {
+    VectorXd log_params;
+    double value = 0.0;
+    int n_iter = 0;
+    int n_evals = 0;
+    double jitter = 0.0;
+    RowMatrixXd memory;
+    bool extended = false;
+    py::object gp = py::none();
+};
+
+PyFitResult to_python(const FitResult& r) {
+    PyFitResult out;
+    out.log_params = r.theta;
+    out.value = r.value;
+    out.n_iter = r.n_iter;
+    out.n_evals = r.n_evals;
+    out.jitter = r.jitter;
+    out.memory = r.memory;
+    out.extended = r.extended;
+    return out;
+}
+
 }  // namespace
 
 void bind_hyperfit(py::module_& m) {
+    py::class_<PyFitResult>(m, "FitResult", R"doc(The outcome of fit_hyperparameters / fit_gp.
+
+log_params: the fitted log hyperparameters (d + 2,); value: log posterior there; n_iter, n_evals:
+L-BFGS iterations and objective evaluations over all starts; jitter: the jitter the
+factorisation at log_params needed; memory: the warm-start run's L-BFGS pairs (rows [s | y],
+for the next fit's memory=); extended: whether the first evaluation extended previous's
+factorisation (fit_gp); gp: the ExactGP at log_params (fit_gp), else None.)doc")
+        .def_readonly("log_params", &PyFitResult::log_params)
+        .def_readonly("value", &PyFitResult::value)
+        .def_readonly("n_iter", &PyFitResult::n_iter)
+        .def_readonly("n_evals", &PyFitResult::n_evals)
+        .def_readonly("jitter", &PyFitResult::jitter)
+        .def_readonly("memory", &PyFitResult::memory)
+        .def_readonly("extended", &PyFitResult::extended)
+        .def_readonly("gp", &PyFitResult::gp)
+        .def("__repr__", [](const PyFitResult& r) {
+            return "FitResult(value=" + std::to_string(r.value) +
+                   ", n_iter=" + std::to_string(r.n_iter) +
+                   ", n_evals=" + std::to_string(r.n_evals) +
+                   ", jitter=" + std::to_string(r.jitter) +
+                   ", extended=" + (r.extended ? std::string("True") : std::string("False")) +
+                   ")";
+        });
     m.def(
         "log_posterior",
-        [](int kernel, const std::vector<int>& dim_kinds, const Eigen::Ref<const RowMatrixXd>& x,
-           const VectorXd& y, const VectorXd& log_params, const std::optional<RowMatrixXd>& mask,
+        [](KernelKind kernel, const std::vector<DimKind>& dim_kinds,
+           const Eigen::Ref<const RowMatrixXd>& x, const VectorXd& y,
+           const VectorXd& log_params, const std::optional<RowMatrixXd>& mask,
            const std::optional<VectorXd>& prior_mean, const std::optional<VectorXd>& prior_std,
            int n_threads) {
             const MllValue v = log_posterior_and_grad(
@@ -48,12 +100,13 @@ void bind_hyperfit(py::module_& m) {
         R"doc(Log marginal likelihood plus log prior, its gradient and the jitter used.
 
 Returns (value, grad of shape (d + 2,), jitter). One Cholesky factorisation; priors are
-independent normals on log_params (prior_std 0 or inf: none). Runs without the GIL.)doc");
+independent normals on log_params (prior_std 0 or inf: none). Raises hyperdial.NumericalError
+when the covariance cannot be factorised. Runs without the GIL.)doc");
     m.def(
         "fit_hyperparameters",
-        [](int kernel, const std::vector<int>& dim_kinds, const Eigen::Ref<const RowMatrixXd>& x,
-           const VectorXd& y, const VectorXd& theta0, const VectorXd& lower,
-           const VectorXd& upper, const std::optional<RowMatrixXd>& mask,
+        [](KernelKind kernel, const std::vector<DimKind>& dim_kinds,
+           const Eigen::Ref<const RowMatrixXd>& x, const VectorXd& y, const VectorXd& theta0,
+           const VectorXd& lower, const VectorXd& upper, const std::optional<RowMatrixXd>& mask,
            const std::optional<VectorXd>& prior_mean, const std::optional<VectorXd>& prior_std,
            int n_restarts, const py::object& seed, int max_iter, int n_threads,
            const std::optional<RowMatrixXd>& memory) {
@@ -65,10 +118,10 @@ independent normals on log_params (prior_std 0 or inf: none). Runs without the G
                 r = fit_hyperparameters(problem, theta0, lower, upper, n_restarts, seed_value,
                                         max_iter, n_threads, memory.value_or(RowMatrixXd()));
             }
-            return std::make_tuple(r.theta, r.value, r.n_iter, r.n_evals, r.jitter, r.memory);
+            return to_python(r);
         },
-        py::arg("kernel"), py::arg("dim_kinds"), py::arg("x"), py::arg("y"), py::arg("theta0"),
-        py::arg("lower"), py::arg("upper"), py::arg("mask") = py::none(),
+        py::kw_only(), py::arg("kernel"), py::arg("dim_kinds"), py::arg("x"), py::arg("y"),
+        py::arg("theta0"), py::arg("lower"), py::arg("upper"), py::arg("mask") = py::none(),
         py::arg("prior_mean") = py::none(), py::arg("prior_std") = py::none(),
         py::arg("n_restarts") = 0, py::arg("seed") = 0, py::arg("max_iter") = 200,
         py::arg("n_threads") = 0, py::arg("memory") = py::none(),
@@ -79,13 +132,13 @@ the bounds where there is none; skipped when it is theta0 and memory is None, a 
 first run), then draws from the prior with the seed.
 memory: the L-BFGS curvature pairs a previous fit returned (warm start of the quasi-Newton
 model, rows [s | y] of 2 (d + 2) columns), or None.
-Returns (log_params, value, n_iter, n_evals, jitter, memory). Deterministic for a seed whatever
-n_threads. Runs without the GIL.)doc");
+Returns a FitResult (gp None). Raises hyperdial.NumericalError when the log posterior is not
+finite at any start. Deterministic for a seed whatever n_threads. Runs without the GIL.)doc");
     m.def(
         "fit_gp",
-        [](int kernel, const std::vector<int>& dim_kinds, const Eigen::Ref<const RowMatrixXd>& x,
-           const VectorXd& y, const VectorXd& theta0, const VectorXd& lower,
-           const VectorXd& upper, const std::optional<RowMatrixXd>& mask,
+        [](KernelKind kernel, const std::vector<DimKind>& dim_kinds,
+           const Eigen::Ref<const RowMatrixXd>& x, const VectorXd& y, const VectorXd& theta0,
+           const VectorXd& lower, const VectorXd& upper, const std::optional<RowMatrixXd>& mask,
            const std::optional<VectorXd>& prior_mean, const std::optional<VectorXd>& prior_std,
            int n_restarts, const py::object& seed, int max_iter, int n_threads,
            const std::optional<RowMatrixXd>& memory, const ExactGP* previous) {
@@ -95,18 +148,21 @@ n_threads. Runs without the GIL.)doc");
             FitResult r = fit_hyperparameters(problem, theta0, lower, upper, n_restarts,
                                               seed_value, max_iter, n_threads,
                                               memory.value_or(RowMatrixXd()), previous);
+            const int kernel_kind = kernel_code(kernel);
+            const std::vector<int> kinds = dim_codes(dim_kinds);
             ExactGP gp = r.factor.size() != 0
-                             ? ExactGP(kernel, dim_kinds, r.theta, problem.x, problem.y,
+                             ? ExactGP(kernel_kind, kinds, r.theta, problem.x, problem.y,
                                        problem.mask, std::move(r.factor), r.jitter,
                                        std::move(r.inverse))
-                             : ExactGP(kernel, dim_kinds, r.theta, problem.x, problem.y,
+                             : ExactGP(kernel_kind, kinds, r.theta, problem.x, problem.y,
                                        problem.mask, n_threads);
             py::gil_scoped_acquire acquire;
-            return std::make_tuple(std::move(gp), r.value, r.n_iter, r.n_evals, r.memory,
-                                   r.extended);
+            PyFitResult out = to_python(r);
+            out.gp = py::cast(std::move(gp));
+            return out;
         },
-        py::arg("kernel"), py::arg("dim_kinds"), py::arg("x"), py::arg("y"), py::arg("theta0"),
-        py::arg("lower"), py::arg("upper"), py::arg("mask") = py::none(),
+        py::kw_only(), py::arg("kernel"), py::arg("dim_kinds"), py::arg("x"), py::arg("y"),
+        py::arg("theta0"), py::arg("lower"), py::arg("upper"), py::arg("mask") = py::none(),
         py::arg("prior_mean") = py::none(), py::arg("prior_std") = py::none(),
         py::arg("n_restarts") = 0, py::arg("seed") = 0, py::arg("max_iter") = 200,
         py::arg("n_threads") = 0, py::arg("memory") = py::none(),
@@ -117,9 +173,9 @@ The GP reuses the factorisation of the fit's best evaluation (no second factoris
 keeps (K + jitter I)^-1 (gp.has_inverse). previous: the GP of the last fit; when it was fitted at
 theta0 on the first rows of x (same kernel, rows and masks; at most max(1, n_old / 16) new rows),
 the first evaluation extends its factor and inverse in O(n^2) per new row instead of O(n^3)
-(cpp/include/hyperdial/hyperfit.hpp). Returns (gp, value, n_iter, n_evals, memory, extended);
-gp.log_params and gp.jitter are the fit's, extended says whether previous was extended.
-Runs without the GIL.)doc");
+(cpp/include/hyperdial/hyperfit.hpp). Returns a FitResult whose gp is the fitted GP and whose
+extended says whether previous was extended. Raises hyperdial.NumericalError as
+fit_hyperparameters does. Runs without the GIL.)doc");
 }
 
 }  // namespace hyperdial::bindings

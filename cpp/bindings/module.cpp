@@ -3,6 +3,7 @@
 PYBIND11_MODULE(_core, m) {
     m.doc() = "hyperdial's compiled numerics (private; use the hyperdial package instead).";
     hyperdial::bindings::bind_info(m);
+    hyperdial::bindings::bind_errors(m);
     hyperdial::bindings::bind_sobol(m);
     hyperdial::bindings::bind_kernels(m);
     hyperdial::bindings::bind_gp(m);

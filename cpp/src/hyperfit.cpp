@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hyperdial/dense.hpp"
+#include "hyperdial/errors.hpp"
 #include "hyperdial/kernels.hpp"
 #include "hyperdial/lbfgsb.hpp"
 #include "hyperdial/linalg.hpp"
@@ -222,6 +223,10 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
     if (!lower.allFinite() || !upper.allFinite() || (lower.array() > upper.array()).any()) {
         throw std::invalid_argument("bounds must be finite with lower <= upper");
     }
+    // Argument errors in the kernel or the inputs surface here, as std::invalid_argument; inside
+    // the runs only numerical failure (NumericalError) counts as a bad point.
+    check_inputs(make_kernel(problem.kernel_kind, problem.dim_kinds, lower), problem.x,
+                 problem.mask, "x");
     if (n_restarts < 0 || max_iter < 1) {
         throw std::invalid_argument("n_restarts must be >= 0 and max_iter >= 1");
     }
@@ -249,12 +254,16 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
     ws.keep_best = true;
     ws.previous = previous;  // the warm start's first evaluation may extend it
     auto negated = [&](const VectorXd& theta, VectorXd& grad) {
+        if (!theta.allFinite()) {
+            grad.setZero();
+            return std::numeric_limits<double>::infinity();
+        }
         try {
             const MllValue v = evaluate(problem, theta, n_threads, ws);
             jitters.emplace_back(theta, v.jitter);
             grad = -v.grad;
             return -v.value;
-        } catch (const std::invalid_argument&) {
+        } catch (const NumericalError&) {
             grad.setZero();
             return std::numeric_limits<double>::infinity();  // e.g. not PD even with jitter
         }
@@ -294,7 +303,7 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
         LbfgsbResult res;
         try {
             res = lbfgsb_minimize(negated, start, lower, upper, options, &pairs);
-        } catch (const std::invalid_argument&) {
+        } catch (const NumericalError&) {
             continue;  // not finite at this start
         }
         if (r == 0) {
@@ -312,7 +321,7 @@ FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
         }
     }
     if (best.theta.size() == 0) {
-        throw std::invalid_argument("the marginal likelihood is not finite at any start");
+        throw NumericalError("the marginal likelihood is not finite at any start");
     }
     best.jitter = -1.0;
     for (const auto& [theta, jitter] : jitters) {

@@ -8,6 +8,7 @@
 #include <Eigen/Core>
 
 #include "hyperdial/dense.hpp"
+#include "hyperdial/errors.hpp"
 #include "hyperdial/kernels.hpp"
 #include "hyperdial/parallel.hpp"
 
@@ -78,7 +79,7 @@ double cholesky_with_jitter_into(const Eigen::Ref<const Eigen::MatrixXd>& a,
     }
     for (Index c = 0; c < a.cols(); ++c) {
         if (!a.col(c).tail(a.rows() - c).allFinite()) {
-            throw std::invalid_argument("the covariance matrix has non-finite entries");
+            throw NumericalError("the covariance matrix has non-finite entries");
         }
     }
     if (a.rows() == 0) {
@@ -95,7 +96,7 @@ double cholesky_with_jitter_into(const Eigen::Ref<const Eigen::MatrixXd>& a,
             return jitter;
         }
     }
-    throw std::invalid_argument(
+    throw NumericalError(
         "the covariance matrix is not positive definite even with jitter 1e-2 * mean diagonal");
 }
 

@@ -27,7 +27,7 @@ from hyperdial.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from hyperdial.exceptions import TrialPruned
+from hyperdial.exceptions import NumericalError, TrialPruned
 from hyperdial.study import (
     Study,
     StudyDirection,
@@ -44,6 +44,7 @@ __all__ = [
     "FloatDistribution",
     "FrozenTrial",
     "IntDistribution",
+    "NumericalError",
     "Study",
     "StudyDirection",
     "Trial",

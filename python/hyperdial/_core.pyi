@@ -1,7 +1,7 @@
 # Hand-written stubs for the compiled module built from cpp/bindings/. Keep in step with the
 # bindings; `python -m mypy.stubtest hyperdial._core` checks that names and kinds agree.
 from collections.abc import Sequence
-from typing import Final, SupportsIndex, TypeAlias
+from typing import ClassVar, Final, SupportsIndex, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -32,13 +32,50 @@ def _sobol_direction_table(
 ) -> tuple[NDArray[np.uint32], NDArray[np.uint32], NDArray[np.uint32]]: ...
 
 # Gaussian-process core (cpp/include/hyperdial/{kernels,gp,hyperfit,acquisition}.hpp).
-# Kernel codes: 0 Matern-5/2, 1 squared exponential. Dimension kinds: 0 continuous, 1 integer,
-# 2 categorical. Acquisition kinds: 0 log-EI, 1 UCB, 2 LCB, 3 log-PI.
 _F: TypeAlias = NDArray[np.float64]
 
+class KernelKind:
+    matern52: ClassVar[KernelKind]
+    squared_exponential: ClassVar[KernelKind]
+    __members__: ClassVar[dict[str, KernelKind]]
+    def __init__(self, value: int) -> None: ...
+    def __index__(self) -> int: ...
+    def __int__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class DimKind:
+    continuous: ClassVar[DimKind]
+    integer: ClassVar[DimKind]
+    categorical: ClassVar[DimKind]
+    __members__: ClassVar[dict[str, DimKind]]
+    def __init__(self, value: int) -> None: ...
+    def __index__(self) -> int: ...
+    def __int__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class AcqKind:
+    log_ei: ClassVar[AcqKind]
+    ucb: ClassVar[AcqKind]
+    lcb: ClassVar[AcqKind]
+    log_pi: ClassVar[AcqKind]
+    __members__: ClassVar[dict[str, AcqKind]]
+    def __init__(self, value: int) -> None: ...
+    def __index__(self) -> int: ...
+    def __int__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
 def kernel_matrix(
-    kernel: int,
-    dim_kinds: Sequence[int],
+    kernel: KernelKind,
+    dim_kinds: Sequence[DimKind],
     log_params: ArrayLike,
     x1: ArrayLike,
     x2: ArrayLike,
@@ -47,8 +84,8 @@ def kernel_matrix(
     n_threads: int = 0,
 ) -> _F: ...
 def gram_grad_contract(
-    kernel: int,
-    dim_kinds: Sequence[int],
+    kernel: KernelKind,
+    dim_kinds: Sequence[DimKind],
     log_params: ArrayLike,
     x: ArrayLike,
     w: ArrayLike,
@@ -56,8 +93,8 @@ def gram_grad_contract(
     n_threads: int = 0,
 ) -> _F: ...
 def log_posterior(
-    kernel: int,
-    dim_kinds: Sequence[int],
+    kernel: KernelKind,
+    dim_kinds: Sequence[DimKind],
     x: ArrayLike,
     y: ArrayLike,
     log_params: ArrayLike,
@@ -66,9 +103,29 @@ def log_posterior(
     prior_std: ArrayLike | None = None,
     n_threads: int = 0,
 ) -> tuple[float, _F, float]: ...
+
+class FitResult:
+    @property
+    def log_params(self) -> _F: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def n_iter(self) -> int: ...
+    @property
+    def n_evals(self) -> int: ...
+    @property
+    def jitter(self) -> float: ...
+    @property
+    def memory(self) -> _F: ...
+    @property
+    def extended(self) -> bool: ...
+    @property
+    def gp(self) -> ExactGP | None: ...
+
 def fit_hyperparameters(
-    kernel: int,
-    dim_kinds: Sequence[int],
+    *,
+    kernel: KernelKind,
+    dim_kinds: Sequence[DimKind],
     x: ArrayLike,
     y: ArrayLike,
     theta0: ArrayLike,
@@ -82,10 +139,11 @@ def fit_hyperparameters(
     max_iter: int = 200,
     n_threads: int = 0,
     memory: ArrayLike | None = None,
-) -> tuple[_F, float, int, int, float, _F]: ...
+) -> FitResult: ...
 def fit_gp(
-    kernel: int,
-    dim_kinds: Sequence[int],
+    *,
+    kernel: KernelKind,
+    dim_kinds: Sequence[DimKind],
     x: ArrayLike,
     y: ArrayLike,
     theta0: ArrayLike,
@@ -100,13 +158,13 @@ def fit_gp(
     n_threads: int = 0,
     memory: ArrayLike | None = None,
     previous: ExactGP | None = None,
-) -> tuple[ExactGP, float, int, int, _F, bool]: ...
+) -> FitResult: ...
 
 class ExactGP:
     def __init__(
         self,
-        kernel: int,
-        dim_kinds: Sequence[int],
+        kernel: KernelKind,
+        dim_kinds: Sequence[DimKind],
         log_params: ArrayLike,
         x: ArrayLike,
         y: ArrayLike,
@@ -149,7 +207,7 @@ def log_h(z: ArrayLike) -> tuple[_F, _F]: ...
 def log_ndtr(z: ArrayLike) -> tuple[_F, _F]: ...
 def acquisition(
     gp: ExactGP,
-    kind: int,
+    kind: AcqKind,
     x: ArrayLike,
     best: float = 0.0,
     beta: float = 2.0,
@@ -158,29 +216,45 @@ def acquisition(
 ) -> _F: ...
 def acquisition_with_grad(
     gp: ExactGP,
-    kind: int,
+    kind: AcqKind,
     x: ArrayLike,
     best: float = 0.0,
     beta: float = 2.0,
     constraints: Sequence[ExactGP] = [],
     n_threads: int = 0,
 ) -> tuple[_F, _F]: ...
+
+class AcqOptimizeOptions:
+    n_pool: int
+    n_perturb: int
+    n_starts: int
+    n_rounds: int
+    max_iter: int
+    screen: bool
+    # The defaults are the C++ struct's (acq_optimize.hpp); `...` here, not a copy.
+    def __init__(
+        self,
+        *,
+        n_pool: int = ...,
+        n_perturb: int = ...,
+        n_starts: int = ...,
+        n_rounds: int = ...,
+        max_iter: int = ...,
+        screen: bool = ...,
+    ) -> None: ...
+
 def maximize_acquisition(
     gp: ExactGP,
-    kind: int,
+    kind: AcqKind,
     n_choices: Sequence[int],
+    *,
     best: float = 0.0,
     beta: float = 2.0,
     constraints: Sequence[ExactGP] = [],
     x_best: ArrayLike | None = None,
-    n_pool: int = 2048,
-    n_perturb: int = 64,
-    n_starts: int = 8,
-    n_rounds: int = 3,
-    max_iter: int = 50,
+    options: AcqOptimizeOptions | None = None,
     seed: SupportsIndex = 0,
     n_threads: int = 0,
-    screen: bool = True,
 ) -> tuple[_F, float]: ...
 
 # TPE's Parzen estimators (cpp/include/hyperdial/tpe.hpp). Numeric dims in [0, 1], categorical

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "DuplicatedStudyError",
     "HyperdialError",
+    "NumericalError",
     "StorageInternalError",
     "StudyExhausted",
     "TrialPruned",
@@ -40,6 +41,27 @@ class UpdateFinishedTrialError(HyperdialError, RuntimeError):
 
 class StorageInternalError(HyperdialError):
     """The storage failed in a way that is not the caller's fault (e.g. a lost connection)."""
+
+
+class NumericalError(HyperdialError, ArithmeticError):
+    """The compiled core's numerics failed on valid arguments.
+
+    Raised for a covariance matrix that cannot be factorised even with the largest jitter (or
+    has non-finite entries), or a hyperparameter fit whose likelihood is not finite at any
+    start (``cpp/include/hyperdial/errors.hpp``). Bad arguments raise :class:`ValueError`
+    instead, so a caller that falls back on this does not hide a bug. The C++ exception
+    ``hyperdial::NumericalError`` is translated to this class.
+
+    Example:
+        >>> import numpy as np
+        >>> from hyperdial import NumericalError, _core
+        >>> kinds = [_core.DimKind.continuous]
+        >>> try:  # a signal variance of exp(800) overflows the covariance
+        ...     _core.ExactGP(_core.KernelKind.matern52, kinds, [0.0, 800.0, 0.0], [[0.5]], [1.0])
+        ... except NumericalError as e:
+        ...     print(type(e).__name__)
+        NumericalError
+    """
 
 
 class StudyExhausted(HyperdialError):

@@ -16,17 +16,18 @@ SCRIPT = """
 import json, numpy as np
 from hyperdial import _core
 rng = np.random.default_rng(3)
-kinds = [0, 1, 2, 0]
+kinds = [_core.DimKind(k) for k in (0, 1, 2, 0)]
+matern = _core.KernelKind.matern52
 x = rng.random((150, 4)); x[:, 2] = rng.integers(0, 3, 150)
 y = np.sin(6 * x[:, 0]) + x[:, 1]
 theta = np.array([-1.0, -0.5, 0.0, -1.2, 0.3, -6.0])
 q = rng.random((70, 4)); q[:, 2] = rng.integers(0, 3, 70)
-gp = _core.ExactGP(0, kinds, theta, x, y, None, 1)
+gp = _core.ExactGP(matern, kinds, theta, x, y, None, 1)
 mean, var = gp.predict(q, 1)
-value, grad, _ = _core.log_posterior(0, kinds, x, y, theta, None, None, None, 1)
+value, grad, _ = _core.log_posterior(matern, kinds, x, y, theta, None, None, None, 1)
 print(json.dumps({"avx2": _core.uses_avx2(), "mean": mean.tolist(), "var": var.tolist(),
                   "value": value, "grad": grad.tolist(),
-                  "k": _core.kernel_matrix(0, kinds, theta, x, q, None, None, 1).tolist()}))
+                  "k": _core.kernel_matrix(matern, kinds, theta, x, q, None, None, 1).tolist()}))
 """
 
 

@@ -43,7 +43,13 @@ def test_append_matches_the_core_and_warm_fit() -> None:
     gp = GaussianProcess(["continuous", "integer", "categorical"], [0, 4, 3]).fit(x[:25], y[:25])
     for i in range(25, 30):
         gp.append(x[i], float(y[i]))
-    same = _core.ExactGP(0, [0, 1, 2], gp.log_params, x, (y - y[:25].mean()) / y[:25].std())
+    same = _core.ExactGP(
+        _core.KernelKind.matern52,
+        [_core.DimKind.continuous, _core.DimKind.integer, _core.DimKind.categorical],
+        gp.log_params,
+        x,
+        (y - y[:25].mean()) / y[:25].std(),
+    )
     mean, _ = gp.predict(x)
     np.testing.assert_allclose(
         mean, same.predict(x)[0] * y[:25].std() + y[:25].mean(), rtol=1e-9, atol=1e-12

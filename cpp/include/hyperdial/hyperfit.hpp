@@ -86,7 +86,8 @@ struct FitResult {
 
 // memory: pairs returned by the previous fit (FitResult::memory) or empty; they seed the
 // quasi-Newton model of the run that starts at theta0, so a refit after a few more observations
-// usually takes one or two steps.
+// usually takes one or two steps. Bad arguments throw std::invalid_argument; a log posterior that
+// is not finite at any start throws NumericalError (errors.hpp).
 FitResult fit_hyperparameters(const MllProblem& problem, const VectorXd& theta0,
                               const VectorXd& lower, const VectorXd& upper, int n_restarts,
                               std::uint64_t seed, int max_iter, int n_threads,

@@ -26,6 +26,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "hyperdial/errors.hpp"
 #include "hyperdial/types.hpp"
 
 namespace hyperdial {
@@ -114,7 +115,7 @@ LbfgsbResult lbfgsb_minimize(Objective&& objective, const VectorXd& x0, const Ve
     double f = objective(x, g);
     ++result.n_evals;
     if (!std::isfinite(f) || !g.allFinite()) {
-        throw std::invalid_argument("lbfgsb: the objective is not finite at the starting point");
+        throw NumericalError("lbfgsb: the objective is not finite at the starting point");
     }
     std::deque<VectorXd> s_hist;
     std::deque<VectorXd> y_hist;

@@ -5,7 +5,8 @@
 // or gives a non-finite or non-positive pivot, it adds jitter * I with
 // jitter = 1e-10 * s, 1e-9 * s, ..., 1e-2 * s, s = the mean of the diagonal, and reports the
 // jitter that worked (0 if none was needed). Only a matrix with non-finite entries or one that is
-// not positive semi-definite even after 1e-2 * s fails, with std::invalid_argument.
+// not positive semi-definite even after 1e-2 * s fails, with NumericalError (errors.hpp); a
+// matrix that is not square is an argument error (std::invalid_argument).
 #pragma once
 
 #include <Eigen/Core>

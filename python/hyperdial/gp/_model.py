@@ -18,9 +18,10 @@ from hyperdial import _core
 from hyperdial.gp._priors import default_bounds, default_priors
 
 F64 = NDArray[np.float64]
-DIM_KINDS = {"continuous": 0, "integer": 1, "categorical": 2}
-KERNELS = {"matern52": 0, "squared_exponential": 1}
-ACQUISITIONS = {"log_ei": 0, "ucb": 1, "lcb": 2, "log_pi": 3}
+#: The core's kinds by name (``cpp/include/hyperdial/kernels.hpp``, ``acquisition.hpp``).
+DIM_KINDS: dict[str, _core.DimKind] = dict(_core.DimKind.__members__)
+KERNELS: dict[str, _core.KernelKind] = dict(_core.KernelKind.__members__)
+ACQUISITIONS: dict[str, _core.AcqKind] = dict(_core.AcqKind.__members__)
 
 
 class GaussianProcess:
@@ -116,7 +117,8 @@ class GaussianProcess:
         ``y`` is standardised first (a constant ``y`` is only centred). With ``warm_start`` the
         fit starts from the previous fit's hyperparameters and quasi-Newton curvature pairs, so a
         refit after a few new observations usually takes one or two likelihood evaluations.
-        Returns ``self``.
+        Returns ``self``. Raises :class:`hyperdial.NumericalError` when the model cannot be
+        fitted (no start gives a finite likelihood, or the covariance cannot be factorised).
         """
         xa = np.ascontiguousarray(x, dtype=np.float64)
         ya = np.asarray(y, dtype=np.float64).ravel()
@@ -139,13 +141,28 @@ class GaussianProcess:
         # One call: the fit, then the GP from the factorisation of its best evaluation. The
         # previous GP lets a warm refit on the same points plus a few more start in O(n^2)
         # (cpp/include/hyperdial/hyperfit.hpp).
-        gp, _, _, _, memory, _ = _core.fit_gp(
-            self._kernel, self._kinds, xa, ys, theta0, self._lower, self._upper, mask_a,
-            self._prior_mean, self._prior_std, n_restarts, seed, max_iter, n_threads, memory,
-            self._gp if warm else None,
-        )  # fmt: skip
+        result = _core.fit_gp(
+            kernel=self._kernel,
+            dim_kinds=self._kinds,
+            x=xa,
+            y=ys,
+            theta0=theta0,
+            lower=self._lower,
+            upper=self._upper,
+            mask=mask_a,
+            prior_mean=self._prior_mean,
+            prior_std=self._prior_std,
+            n_restarts=n_restarts,
+            seed=seed,
+            max_iter=max_iter,
+            n_threads=n_threads,
+            memory=memory,
+            previous=self._gp if warm else None,
+        )
+        gp = result.gp
+        assert gp is not None
         self._log_params = gp.log_params
-        self._memory = memory
+        self._memory = result.memory
         self._gp = gp
         return self
 
@@ -155,12 +172,14 @@ class GaussianProcess:
         """Adds one observation in O(n^2), keeping the hyperparameters and standardisation."""
         m = None if mask is None else np.asarray(mask, dtype=np.float64)
         ys = float(self._standardise(np.array([y], dtype=np.float64))[0])
-        self._model().append(np.asarray(x, dtype=np.float64), ys, m, n_threads)
+        self._model().append(
+            x_new=np.asarray(x, dtype=np.float64), y_new=ys, mask_new=m, n_threads=n_threads
+        )
 
     def predict(self, x: ArrayLike, n_threads: int = 0) -> tuple[F64, F64]:
         """Posterior mean and variance of the latent objective at the rows of ``x``, in the
         units of ``y``."""
-        mean, var = self._model().predict(np.asarray(x, dtype=np.float64), n_threads)
+        mean, var = self._model().predict(np.asarray(x, dtype=np.float64), n_threads=n_threads)
         return mean * self._scale + self._shift, var * self._scale**2
 
     def _best(self) -> float:
@@ -169,7 +188,9 @@ class GaussianProcess:
     def _conditioned(self, pending: ArrayLike | None, n_threads: int) -> _core.ExactGP:
         if pending is None:
             return self._model()
-        return self._model().with_fantasies(np.asarray(pending, dtype=np.float64), n_threads)
+        return self._model().with_fantasies(
+            x_pending=np.asarray(pending, dtype=np.float64), n_threads=n_threads
+        )
 
     def acquisition(
         self,
@@ -189,9 +210,14 @@ class GaussianProcess:
         """
         gp = self._conditioned(pending, n_threads)
         return _core.acquisition(
-            gp, _acq_code(kind), np.asarray(x, dtype=np.float64), self._best(), beta,
-            [c._model() for c in constraints], n_threads,
-        )  # fmt: skip
+            gp=gp,
+            kind=_acq_kind(kind),
+            x=np.asarray(x, dtype=np.float64),
+            best=self._best(),
+            beta=beta,
+            constraints=[c._model() for c in constraints],
+            n_threads=n_threads,
+        )
 
     def maximize(
         self,
@@ -201,28 +227,36 @@ class GaussianProcess:
         constraints: Sequence[GaussianProcess] = (),
         pending: ArrayLike | None = None,
         n_best: int = 5,
-        n_pool: int = 2048,
-        n_starts: int = 8,
+        options: _core.AcqOptimizeOptions | None = None,
         seed: int = 0,
         n_threads: int = 0,
     ) -> tuple[F64, float]:
         """The point of the space that maximises the acquisition, and its value.
 
         Perturbs the ``n_best`` best observed points besides a Sobol' pool (see
-        ``cpp/include/hyperdial/acq_optimize.hpp``). Same seed, same answer for any
-        ``n_threads``.
+        ``cpp/include/hyperdial/acq_optimize.hpp``). ``options``: the search effort
+        (``hyperdial._core.AcqOptimizeOptions``; None: the core's defaults). Same seed, same
+        answer for any ``n_threads``.
         """
         core = self._model()
         gp = self._conditioned(pending, n_threads)
         top = core.x[np.argsort(-core.y, kind="stable")[:n_best]]
         x, value = _core.maximize_acquisition(
-            gp, _acq_code(kind), self._n_choices, self._best(), beta,
-            [c._model() for c in constraints], top, n_pool, 64, n_starts, 3, 50, seed, n_threads,
-        )  # fmt: skip
+            gp=gp,
+            kind=_acq_kind(kind),
+            n_choices=self._n_choices,
+            best=self._best(),
+            beta=beta,
+            constraints=[c._model() for c in constraints],
+            x_best=top,
+            options=options,
+            seed=seed,
+            n_threads=n_threads,
+        )
         return x, value
 
 
-def _acq_code(kind: str) -> int:
+def _acq_kind(kind: str) -> _core.AcqKind:
     if kind not in ACQUISITIONS:
         raise ValueError(f"kind must be one of {list(ACQUISITIONS)}, got {kind!r}")
     return ACQUISITIONS[kind]

@@ -102,6 +102,13 @@ class QMCSampler(BaseSampler):
         param_distribution: BaseDistribution,
     ) -> Any:
         seed, k = self._coordinate(study, param_name)
-        point = self._core.sobol_sample(k + 1, trial.number, 1, self._scramble, seed, 1)
+        point = self._core.sobol_sample(
+            n_dims=k + 1,
+            start_index=trial.number,
+            n=1,
+            scramble=self._scramble,
+            seed=seed,
+            n_threads=1,
+        )
         u = float(point[0, k])
         return param_distribution.to_external_repr(unit_to_internal(param_distribution, u))

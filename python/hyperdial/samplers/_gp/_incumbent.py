@@ -1,5 +1,5 @@
 """The objective model: :class:`hyperdial.gp.GaussianProcess` with a settable incumbent and
-copies conditioned on "lies" for pending points.
+copies conditioned on "lies" for pending points; the acquisition-search effort.
 
 Kept apart from ``_sampler.py`` so that ``import hyperdial`` does not load ``hyperdial.gp``
 (and the compiled core) until a GP sampler first fits a model.
@@ -12,15 +12,28 @@ import copy
 import numpy as np
 from numpy.typing import NDArray
 
+from hyperdial import _core
 from hyperdial.gp import GaussianProcess
 
-__all__ = ["Model"]
+__all__ = ["Model", "search_options"]
 
 
 #: Prior on each log lengthscale used by the sampler: normal with this mean and sd.
 LENGTHSCALE_PRIOR = (-0.5, 1.0)
 #: Prior on the log noise variance (standardised units) used by the sampler.
 NOISE_PRIOR = (-8.0, 3.0)
+#: Sobol' pool points per dimension of the acquisition search.
+POOL_PER_DIM = 256
+
+
+def search_options(d: int) -> _core.AcqOptimizeOptions:
+    """The acquisition-search effort for ``d`` modelled dimensions: a Sobol' pool of
+    ``POOL_PER_DIM * d`` points and ``2 + d`` L-BFGS starts, both capped at the core's defaults
+    (low-dimensional studies do not need more); the rest as the core's defaults."""
+    options = _core.AcqOptimizeOptions()
+    options.n_pool = min(options.n_pool, POOL_PER_DIM * d)
+    options.n_starts = min(options.n_starts, 2 + d)
+    return options
 
 
 class Model(GaussianProcess):

@@ -9,6 +9,7 @@ import numpy as np
 
 from hyperdial import logging as _logging
 from hyperdial.distributions import BaseDistribution
+from hyperdial.exceptions import NumericalError
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._gp._encoding import SpaceCoder
 from hyperdial.samplers._gp._history import GPHistory
@@ -39,11 +40,6 @@ _RUNNING = int(TrialState.RUNNING)
 #: work per call is too small to share, and on a busy machine threads that wait for each other at
 #: every barrier cost more than they save (measured in docs/design/gp_sampler.md).
 _SERIAL_BELOW = 256
-#: Acquisition search effort: Sobol pool of 256 points per dimension and 2 + d L-BFGS starts,
-#: capped at the core's defaults (2048, 8); low-dimensional studies do not need more.
-_POOL_PER_DIM = 256
-_MAX_POOL = 2048
-_MAX_STARTS = 8
 #: Restarts of each full hyperparameter fit besides the warm start (the first at the prior's
 #: centre, the others drawn from the prior: hyperfit.hpp). The marginal likelihood is multimodal
 #: when points are few; without restarts the fit can settle on "all noise" (long lengthscales,
@@ -191,6 +187,8 @@ class GPSampler(BaseSampler):
       or more modelled parameters is handed to ``hand_off_sampler`` (TPE by default), said once
       in the log: an exact GP costs O(n^3) per full refit, and a GP over many dimensions learns
       little from few trials. :func:`hyperdial.create_study` uses this for its default sampler.
+      A trial whose model cannot be fitted (:class:`hyperdial.NumericalError`) is sampled by
+      ``independent_sampler``, said once in the log; other errors propagate.
 
     Proposals depend only on the seed, the trial number and the history (not on ``n_threads``),
     so a seeded study with ``n_jobs=1`` is reproducible.
@@ -395,7 +393,7 @@ class GPSampler(BaseSampler):
             state = self._state(study)
             try:
                 return self._suggest(study, state, trial.number, search_space)
-            except (ValueError, RuntimeError, np.linalg.LinAlgError) as e:
+            except NumericalError as e:
                 if not state.gp_failed_logged:
                     state.gp_failed_logged = True
                     _logger.warning(
@@ -468,12 +466,13 @@ class GPSampler(BaseSampler):
             x = self._maximize_by_pattern(state, data, model, constraint_models, seed, number)
             state.proposals[number] = (coder, x)
             return coder.decode(x)
+        from hyperdial.samplers._gp._incumbent import search_options
+
         x, _ = model.maximize(
             self._acq,
             beta=self._beta,
             constraints=constraint_models,
-            n_pool=min(_MAX_POOL, _POOL_PER_DIM * d),
-            n_starts=min(_MAX_STARTS, 2 + d),
+            options=search_options(d),
             seed=seed,
             n_threads=self._threads(data.rows.size),
         )
@@ -531,7 +530,9 @@ class GPSampler(BaseSampler):
         inverse = inverse.ravel()
         best_of = [float(row_y[complete][inverse == k].max()) for k in range(len(patterns))]
         order = np.argsort(best_of)[::-1][:_MAX_PATTERNS]
-        n_pool = min(_MAX_POOL, _POOL_PER_DIM * d) // max(1, len(order))
+        from hyperdial.samplers._gp._incumbent import search_options
+
+        n_pool = search_options(d).n_pool // max(1, len(order))
         seen = data.x[complete]
         untried_of = {
             j: np.setdiff1d(np.arange(n_choices[j]), seen[:, j]) for j in np.flatnonzero(cat)

@@ -316,19 +316,25 @@ class TPESampler(BaseSampler):
         # (_tpe/_parzen.py); both are tested against hyperdial._reference.tpe.
         if _HAVE_CORE_DRAW:
             x, xc = _core.tpe_sample(
-                rng,
-                l_mu,
-                l_cat,
-                l_w,
-                spec.n_choices_i64,
-                spec.coarse,
-                self._n_candidates,
-                pw,
-                ends,
-                True,
+                generator=rng,
+                mu=l_mu,
+                cat=l_cat,
+                weights=l_w,
+                n_choices=spec.n_choices_i64,
+                coarse=spec.coarse,
+                m=self._n_candidates,
+                prior_weight=pw,
+                consider_endpoints=ends,
+                prior_relative_to_mean=True,
             )
         else:
-            p, mu_all, sig_all = _core.tpe_mixture(l_mu, l_w, pw, ends, True)
+            p, mu_all, sig_all = _core.tpe_mixture(
+                mu=l_mu,
+                weights=l_w,
+                prior_weight=pw,
+                consider_endpoints=ends,
+                prior_relative_to_mean=True,
+            )
             eps = pw / (l_mu.shape[0] + 1)
             x, xc = sample_mixture(
                 rng, self._n_candidates, p, mu_all, sig_all, l_cat, spec.n_choices, eps
@@ -340,22 +346,23 @@ class TPESampler(BaseSampler):
             for k in spec.discrete:
                 x[:, k], lo[:, k], hi[:, k] = cells(dists[spec.num[k]], x[:, k])
         score = _core.tpe_log_ratio(
-            l_mu,
-            l_cat,
-            l_w,
-            g_mu,
-            g_cat,
-            g_w,
-            spec.n_choices_i64,
-            spec.coarse,
-            x,
-            lo,
-            hi,
-            xc,
-            pw,
-            ends,
-            1,  # one thread: a call is short even at the max_bad_observations cap, and a
-            # parallel region on a busy machine can wait a scheduler tick for its second thread
+            good_mu=l_mu,
+            good_cat=l_cat,
+            good_weights=l_w,
+            bad_mu=g_mu,
+            bad_cat=g_cat,
+            bad_weights=g_w,
+            n_choices=spec.n_choices_i64,
+            coarse=spec.coarse,
+            x=x,
+            lo=lo,
+            hi=hi,
+            xc=xc,
+            prior_weight=pw,
+            consider_endpoints=ends,
+            # One thread: a call is short even at the max_bad_observations cap, and a parallel
+            # region on a busy machine can wait a scheduler tick for its second thread.
+            n_threads=1,
         )
         best = int(np.argmax(np.where(np.isnan(score), -np.inf, score)))
         num, cat = spec.num, spec.cat
