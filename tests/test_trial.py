@@ -319,7 +319,7 @@ def test_user_attrs_round_trip(make_study: MakeStudy) -> None:
 def test_user_attr_must_be_json(make_study: MakeStudy, value: Any) -> None:
     study = make_study()
     t = study.ask()
-    with pytest.raises(TypeError, match="User attribute 'key'.*JSON-serialisable"):
+    with pytest.raises(TypeError, match=r"User attribute 'key'.*JSON-serialisable"):
         t.set_user_attr("key", value)
     assert study.trials[0].user_attrs == {}
 
@@ -548,3 +548,33 @@ def test_fixed_trial_report_attrs_and_constraints() -> None:
         t.set_constraint("c", NAN)
     with pytest.raises(TypeError, match="real number"):
         t.set_constraint("c", "0")
+
+
+# -- system attributes ---------------------------------------------------------------------------
+def test_system_attribute_keys_are_distinct_and_documented() -> None:
+    from hyperdial.trial import _system_attrs
+
+    keys = {name: getattr(_system_attrs, name) for name in _system_attrs.__all__}
+    assert len(set(keys.values())) == len(keys)  # no two constants share a spelling
+    doc = " ".join((_system_attrs.__doc__ or "").split())
+    for name, key in keys.items():
+        assert f'``"{key}"`` (:data:`{name}`)' in doc, name
+
+
+def test_system_attribute_keys_written_by_hyperdial_use_the_shared_spelling(
+    make_study: MakeStudy,
+) -> None:
+    from hyperdial.trial._system_attrs import CONSTRAINTS_KEY, FAIL_REASON_KEY, FIXED_PARAMS_KEY
+
+    study = make_study()
+    study.enqueue_trial({"x": 0.5})
+    t = study.ask()
+    assert study._storage.get_trial(t._trial_id).system_attrs[FIXED_PARAMS_KEY] == {"x": 0.5}
+    t.set_constraint("c", 1.0)
+    assert study._storage.get_trial(t._trial_id).system_attrs[CONSTRAINTS_KEY] == {"c": 1.0}
+
+    def fails(trial: hyperdial.Trial) -> float:
+        raise RuntimeError("boom")
+
+    study.optimize(fails, n_trials=1, catch=(RuntimeError,))
+    assert "boom" in study.trials[-1].system_attrs[FAIL_REASON_KEY]

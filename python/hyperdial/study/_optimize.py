@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from hyperdial import logging as _logging
 from hyperdial.exceptions import StudyExhausted, TrialPruned
-from hyperdial.trial._frozen import FAIL_REASON_KEY, FrozenTrial
+from hyperdial.trial._frozen import FrozenTrial
 from hyperdial.trial._state import TrialState
+from hyperdial.trial._system_attrs import FAIL_REASON_KEY
 from hyperdial.trial._trial import Trial
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ def optimize(
     def thread_main() -> None:
         try:
             work()
-        except BaseException as e:  # noqa: BLE001 (surfaced by the main thread)
+        except BaseException as e:  # surfaced by the main thread
             run.fail(e)
 
     try:

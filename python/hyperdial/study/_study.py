@@ -13,9 +13,10 @@ from hyperdial.pruners._base import BasePruner, NopPruner
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.storages import BaseStorage, get_storage
 from hyperdial.study._values import check_values, pareto_front
-from hyperdial.trial._frozen import FAIL_REASON_KEY, FrozenTrial
+from hyperdial.trial._frozen import FrozenTrial
 from hyperdial.trial._state import TrialState
-from hyperdial.trial._trial import FIXED_PARAMS_KEY, Trial, _check_json
+from hyperdial.trial._system_attrs import FAIL_REASON_KEY, FIXED_PARAMS_KEY
+from hyperdial.trial._trial import Trial, _check_json
 
 if TYPE_CHECKING:
     import pandas as pd

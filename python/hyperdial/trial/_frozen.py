@@ -8,13 +8,10 @@ from typing import Any, TypeVar
 
 from hyperdial.distributions import BaseDistribution
 from hyperdial.trial._state import TrialState
+from hyperdial.trial._system_attrs import CONSTRAINTS_KEY, FAIL_REASON_KEY
 
+# The system-attribute keys are defined in ``_system_attrs``; re-exported for older imports.
 __all__ = ["CONSTRAINTS_KEY", "FAIL_REASON_KEY", "FrozenTrial"]
-
-#: System attribute holding ``{constraint name: value}`` set by ``Trial.set_constraint``.
-CONSTRAINTS_KEY = "constraints"
-#: System attribute holding the reason a trial failed, when hyperdial knows it.
-FAIL_REASON_KEY = "fail_reason"
 
 
 _SCALARS = frozenset({float, int, bool, str, type(None)})

@@ -17,18 +17,17 @@ from hyperdial.distributions import (
     IntDistribution,
     _magnitude,
 )
-from hyperdial.trial._frozen import CONSTRAINTS_KEY
+from hyperdial.trial._system_attrs import CONSTRAINTS_KEY, FIXED_PARAMS_KEY
 
 if TYPE_CHECKING:
     from hyperdial.study._study import Study
 
+# The system-attribute keys are defined in ``_system_attrs``; re-exported for older imports.
 __all__ = ["FIXED_PARAMS_KEY", "BaseTrial", "Trial"]
 
 #: Distribution types known to be immutable (exact types: a subclass might not be).
 _IMMUTABLE = frozenset({FloatDistribution, IntDistribution, CategoricalDistribution})
 
-#: System attribute of an enqueued trial: ``{name: value}`` its suggestions must return.
-FIXED_PARAMS_KEY = "fixed_params"
 
 _C = TypeVar("_C", bound=CategoricalChoiceType)
 

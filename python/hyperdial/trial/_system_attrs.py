@@ -1,0 +1,51 @@
+"""Every key hyperdial itself writes into a trial's ``system_attrs``, in one place.
+
+System attributes are JSON values stored with the trial for samplers, pruners and the study
+machinery (users have ``user_attrs``). Storages treat them as opaque; these are the keys the
+library reads back, so a writer and its readers must agree on the spelling.
+
+* ``"constraints"`` (:data:`CONSTRAINTS_KEY`): ``{constraint name: value}``; the trial is
+  feasible when every value is <= 0. Written by ``Trial.set_constraint``.
+* ``"fail_reason"`` (:data:`FAIL_REASON_KEY`): why hyperdial failed the trial, as text. Written
+  by ``Study.optimize``, ``Study.tell`` and the ``RDBStorage`` heartbeat's reaper.
+* ``"fixed_params"`` (:data:`FIXED_PARAMS_KEY`): ``{name: value}`` an enqueued trial's
+  suggestions return. Written by ``Study.enqueue_trial`` and the heartbeat's retry.
+* ``"failed_trial"`` (:data:`FAILED_TRIAL_KEY`): the number of the trial a retry re-runs.
+  Written by the heartbeat's retry.
+* ``"retry_history"`` (:data:`RETRY_HISTORY_KEY`): the numbers of every failed attempt of a
+  retry chain, oldest first. Written by the heartbeat's retry.
+* ``"grid_id"`` (:data:`GRID_ID_KEY`): the index of the grid point the trial evaluates, and
+  ``"grid_fingerprint"`` (:data:`GRID_FINGERPRINT_KEY`): which grid that index refers to.
+  Written by ``GridSampler.reserve``.
+* ``"bohb:budget"`` (:data:`BOHB_BUDGET_KEY`): the budget (a step) BOHB fitted its model at,
+  ``-1`` for the study's final values, None without a model; and ``"bohb:mode"``
+  (:data:`BOHB_MODE_KEY`): how the parameters were chosen, ``"model"``, ``"random"`` or
+  ``"startup"``. Written by ``BOHBSampler.before_trial``.
+
+Keys that samplers ``claim`` once per study (``"qmc:seed"``, grid claims) are not system
+attributes and live with their sampler.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BOHB_BUDGET_KEY",
+    "BOHB_MODE_KEY",
+    "CONSTRAINTS_KEY",
+    "FAILED_TRIAL_KEY",
+    "FAIL_REASON_KEY",
+    "FIXED_PARAMS_KEY",
+    "GRID_FINGERPRINT_KEY",
+    "GRID_ID_KEY",
+    "RETRY_HISTORY_KEY",
+]
+
+CONSTRAINTS_KEY = "constraints"
+FAIL_REASON_KEY = "fail_reason"
+FIXED_PARAMS_KEY = "fixed_params"
+FAILED_TRIAL_KEY = "failed_trial"
+RETRY_HISTORY_KEY = "retry_history"
+GRID_ID_KEY = "grid_id"
+GRID_FINGERPRINT_KEY = "grid_fingerprint"
+BOHB_BUDGET_KEY = "bohb:budget"
+BOHB_MODE_KEY = "bohb:mode"
