@@ -74,7 +74,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return fresh_postgres()
 
 
-# == the contract ===================================================================================
+# == the contract =================================================================================
 class TestSQLiteStorage(StorageContract):
     @pytest.fixture
     def storage(self, tmp_path: Path) -> Iterator[RDBStorage]:
@@ -96,7 +96,7 @@ class TestPostgreSQLStorage(StorageContract):
         s.remove_session()
 
 
-# == URLs, engine, schema ===========================================================================
+# == URLs, engine, schema =========================================================================
 def test_a_url_string_is_an_rdb_storage(sqlite_url: str) -> None:
     study = hyperdial.create_study(storage=sqlite_url, study_name="s")
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
@@ -203,7 +203,7 @@ def test_a_real_version_1_database_is_refused_then_upgraded(url: str) -> None:
     """A database written by the version-1 code: refused with the way out, upgraded in place,
     then every record reads back and the study continues."""
     from hyperdial.distributions import CategoricalDistribution
-    from hyperdial.trial._trial import FIXED_PARAMS_KEY
+    from hyperdial.trial._system_attrs import FIXED_PARAMS_KEY
 
     _load_v1_fixture(url)
     with pytest.raises(SchemaVersionError, match=r"version 1, older.*storages\.upgrade"):
@@ -271,7 +271,7 @@ def test_lock_errors_are_retried_then_reported(
     """A transient error re-runs the transaction; exactly one trial results."""
     storage = RDBStorage(sqlite_url, max_retries=3)
     sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE])
-    real_connect = storage._engine.connect
+    real_connect = storage._db._engine.connect
     failures = [2]
 
     def flaky_connect() -> sa.Connection:
@@ -284,7 +284,7 @@ def test_lock_errors_are_retried_then_reported(
             )
         return real_connect()
 
-    monkeypatch.setattr(storage._engine, "connect", flaky_connect)
+    monkeypatch.setattr(storage._db._engine, "connect", flaky_connect)
     tid = storage.create_new_trial(sid)
     assert failures == [0]
     assert [t.trial_id for t in storage.get_all_trials(sid)] == [tid]
@@ -339,7 +339,7 @@ def test_get_all_trials_reads_only_changes(sqlite_url: str) -> None:
     assert rows_read[-1] == 1
 
 
-# == real processes =================================================================================
+# == real processes ===============================================================================
 def _spawn() -> multiprocessing.context.SpawnContext:
     return multiprocessing.get_context("spawn")
 
@@ -488,7 +488,7 @@ def test_in_memory_and_rdb_agree_on_a_study(sqlite_url: str) -> None:
     assert [(t.params, t.values, t.state) for t in a] == [(t.params, t.values, t.state) for t in b]
 
 
-# == heartbeats =====================================================================================
+# == heartbeats ===================================================================================
 def _wait_for(predicate, timeout: float, what: str) -> float:  # type: ignore[no-untyped-def]
     """Polls ``predicate`` until it is true; the seconds it took."""
     import time
@@ -588,7 +588,7 @@ def test_racing_reapers_fail_a_stale_trial_once(url: str) -> None:
     owner = RDBStorage(url, heartbeat_interval=100.0, max_retry=1)
     sid = owner.create_new_study([hyperdial.StudyDirection.MINIMIZE])
     tid = owner.create_new_trial(sid)
-    owner._disown(tid)  # as if its process died
+    owner._heartbeat.disown(tid)  # as if its process died
     with owner.engine.begin() as conn:
         conn.execute(sa.update(schema.trials).values(heartbeat_us=0))
     reapers = [RDBStorage(url, heartbeat_interval=100.0, max_retry=1) for _ in range(4)]
@@ -611,7 +611,7 @@ def test_retries_stop_at_max_retry(sqlite_url: str) -> None:
         tid = storage.pop_waiting_trial(sid) or storage.get_trial_id_from_study_id_trial_number(
             sid, 0
         )
-        storage._disown(tid)
+        storage._heartbeat.disown(tid)
         with storage.engine.begin() as conn:
             conn.execute(sa.update(schema.trials).values(heartbeat_us=0))
         assert storage.fail_stale_trials() == [tid]

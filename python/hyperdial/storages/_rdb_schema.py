@@ -15,7 +15,7 @@ Tables (all prefixed ``hd_`` so they can share a database with other application
 Times are integers: microseconds since the Unix epoch, UTC. "Now" is the database server's
 clock (see ``now_us``), so workers with skewed clocks agree on start times and on staleness.
 
-Importing this module imports SQLAlchemy; only ``hyperdial.storages._rdb`` does.
+Importing this module imports SQLAlchemy; only the ``hyperdial.storages._rdb*`` modules do.
 """
 
 from __future__ import annotations

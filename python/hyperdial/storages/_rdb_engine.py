@@ -1,0 +1,256 @@
+"""The database connection of :class:`~hyperdial.storages.RDBStorage`: engine, transactions,
+schema check.
+
+:class:`Database` owns the SQLAlchemy engine and runs every transaction of the storage (and of
+its heartbeat) through :meth:`Database.tx`:
+
+* on SQLite, connections autocommit single statements and a transaction of several statements
+  sends ``BEGIN IMMEDIATE`` (writes: it takes the database's single write lock up front) or
+  ``BEGIN DEFERRED`` (reads); the process's writers queue on a lock of their own first;
+* on PostgreSQL, connections are in autocommit and a transaction sends its own ``BEGIN``;
+* transient errors (SQLite "database is locked", PostgreSQL serialization failures and
+  deadlocks, dropped connections) re-run the whole transaction after a jittered exponential
+  backoff.
+
+It also creates the schema of a new database and refuses one written by another schema
+version (:func:`upgrade` migrates an older one). Importing this module imports SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from hyperdial.exceptions import StorageInternalError
+from hyperdial.storages import _rdb_schema as schema
+
+__all__ = ["Database", "upgrade"]
+
+_T = TypeVar("_T")
+
+# Advisory-lock key that serialises schema creation on PostgreSQL ("hyperdial" in ASCII, cut).
+_PG_SCHEMA_LOCK = 0x6879706572
+_TRANSIENT_PG_CODES = {"40001", "40P01", "55P03"}
+
+
+def _is_transient(e: exc.DBAPIError) -> bool:
+    if e.connection_invalidated:
+        return True
+    orig = e.orig
+    if getattr(orig, "sqlstate", None) in _TRANSIENT_PG_CODES:
+        return True
+    msg = str(orig).lower()
+    return isinstance(e, exc.OperationalError) and (
+        "database is locked" in msg
+        or "database table is locked" in msg
+        or "database schema is locked" in msg
+        or "database schema has changed" in msg
+    )
+
+
+class Database:
+    """A SQL database opened for one storage object.
+
+    Args:
+        url: The SQLAlchemy URL (``sqlite:///…`` or ``postgresql+psycopg://…``).
+        engine_kwargs: Extra arguments for ``sqlalchemy.create_engine``.
+        busy_timeout: Seconds a SQLite connection waits for the write lock.
+        max_retries: Re-runs of a transaction that hit a transient error.
+        label: How error messages name the storage.
+
+    Attributes:
+        dialect: ``"sqlite"`` or ``"postgresql"``.
+        memory: True for an in-memory SQLite database (one shared connection).
+        now: The SQL expression of "now" (database clock, microseconds since the epoch).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        engine_kwargs: dict[str, Any],
+        busy_timeout: float,
+        max_retries: int,
+        label: str,
+    ) -> None:
+        self.url = url
+        self.label = label
+        self._busy_timeout = busy_timeout
+        self._max_retries = max_retries
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"url={url!r}: RDBStorage supports sqlite:/// and postgresql+psycopg:// URLs."
+            )
+        kwargs = dict(engine_kwargs)
+        self.memory = self.dialect == "sqlite" and parsed.database in (None, "", ":memory:")
+        if self.dialect == "sqlite":
+            connect_args = {"timeout": busy_timeout, "check_same_thread": False}
+            connect_args.update(kwargs.pop("connect_args", {}))
+            kwargs["connect_args"] = connect_args
+            if self.memory:
+                kwargs.setdefault("poolclass", StaticPool)
+        else:
+            # Single statements run in autocommit (one round trip, no BEGIN/COMMIT); a
+            # transaction of several statements sends its own BEGIN (see ``_install_hooks``).
+            kwargs.setdefault("isolation_level", "AUTOCOMMIT")
+        self._engine = sa.create_engine(parsed, **kwargs)
+        self._install_hooks(self._engine)
+        self.now = schema.now_us(self.dialect)
+        self._pid = os.getpid()
+        # SQLite has one writer at a time; making this process's threads queue here instead of
+        # in SQLite's busy loop (which sleeps in steps) keeps them fast and fair. An in-memory
+        # database has one shared connection, so every transaction takes the lock.
+        self._write_lock = threading.Lock()
+
+    def _install_hooks(self, engine: sa.Engine) -> None:
+        sqlite = self.dialect == "sqlite"
+        busy_ms = int(self._busy_timeout * 1000)
+        memory = self.memory
+
+        if sqlite:
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                # We emit BEGIN ourselves (pysqlite's own transaction handling is
+                # deferred-only); statements outside a BEGIN autocommit.
+                dbapi_conn.isolation_level = None
+                cur = dbapi_conn.cursor()
+                cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
+                if not memory:
+                    cur.execute("PRAGMA journal_mode = WAL")
+                    cur.execute("PRAGMA synchronous = NORMAL")
+                cur.execute("PRAGMA foreign_keys = ON")
+                cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: sa.Connection) -> None:
+            # ``tx`` sets ``hyperdial_begin`` for a transaction of several statements; without
+            # it (single statements, or SQLAlchemy's autobegin) the driver is in autocommit.
+            mode = conn.get_execution_options().get("hyperdial_begin")
+            if mode is not None:
+                conn.exec_driver_sql(f"BEGIN {mode}" if sqlite else "BEGIN")
+
+    @property
+    def engine(self) -> sa.Engine:
+        if os.getpid() != self._pid:  # forked: the parent's connections are not ours
+            self._engine.dispose(close=False)
+            self._pid = os.getpid()
+        return self._engine
+
+    def tx(self, fn: Callable[[sa.Connection], _T], *, write: bool, atomic: bool = True) -> _T:
+        """Runs ``fn`` in one transaction, re-running it after transient errors.
+
+        ``atomic=False`` is for ``fn`` that run a single statement: it then runs in autocommit,
+        without the round trips of BEGIN and COMMIT (a statement is atomic by itself).
+        """
+        serialise = self.dialect == "sqlite" and (write or self.memory)
+        sqlite_write = write and self.dialect == "sqlite"
+        begin = ("IMMEDIATE" if sqlite_write else "DEFERRED") if atomic else None
+        attempt = 0
+        while True:
+            try:
+                if serialise:
+                    self._write_lock.acquire()
+                try:
+                    with self.engine.connect() as conn:
+                        if begin is None:
+                            out = fn(conn)
+                            conn.commit()  # no-op in autocommit; ends SQLAlchemy's autobegin
+                            return out
+                        conn.execution_options(hyperdial_begin=begin)
+                        with conn.begin():
+                            return fn(conn)
+                finally:
+                    if serialise:
+                        self._write_lock.release()
+            except exc.DBAPIError as e:
+                if not _is_transient(e):
+                    raise
+                if attempt >= self._max_retries:
+                    raise StorageInternalError(
+                        f"{self.label}: gave up after {attempt + 1} attempts: {e.orig!r}"
+                    ) from e
+                time.sleep(random.uniform(0.0, min(2.0, 0.01 * 2**attempt)))
+                attempt += 1
+
+    def check_schema(self) -> None:
+        """Creates the schema in an empty database; refuses another schema version."""
+
+        def read(conn: sa.Connection) -> int | None:
+            if not sa.inspect(conn).has_table(schema.schema_version.name):
+                return None
+            return conn.execute(sa.select(schema.schema_version.c.version)).scalar()
+
+        version = self.tx(read, write=False)
+        if version is None:
+            version = self.tx(self._create_schema, write=True)
+        _check_version(version, self.url)
+
+    def _create_schema(self, conn: sa.Connection) -> int:
+        if self.dialect == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SCHEMA_LOCK})
+        if sa.inspect(conn).has_table(schema.schema_version.name):  # another process won
+            return int(conn.execute(sa.select(schema.schema_version.c.version)).scalar_one())
+        schema.metadata.create_all(conn)
+        conn.execute(sa.insert(schema.schema_version).values(id=1, version=schema.SCHEMA_VERSION))
+        return schema.SCHEMA_VERSION
+
+
+def _check_version(version: int, url: str) -> None:
+    if version < schema.SCHEMA_VERSION:
+        raise schema.SchemaVersionError(
+            f"The database {url!r} has hyperdial schema version {version}, older than this "
+            f"hyperdial's {schema.SCHEMA_VERSION}. Back it up, then run "
+            f"hyperdial.storages.upgrade({url!r})."
+        )
+    if version > schema.SCHEMA_VERSION:
+        raise schema.SchemaVersionError(
+            f"The database {url!r} has hyperdial schema version {version}, newer than this "
+            f"hyperdial's {schema.SCHEMA_VERSION}: upgrade hyperdial to use it."
+        )
+
+
+def upgrade(url: str) -> int:
+    """Upgrades a database written by an older hyperdial to this version's schema.
+
+    Each step runs in its own transaction, so an interrupted upgrade can be run again.
+
+    Returns:
+        The schema version the database has afterwards.
+
+    Raises:
+        SchemaVersionError: the database is newer than this hyperdial, or has no hyperdial
+            schema at all.
+    """
+    engine = sa.create_engine(url)
+    try:
+        while True:
+            with engine.begin() as conn:
+                if not sa.inspect(conn).has_table(schema.schema_version.name):
+                    raise schema.SchemaVersionError(f"{url!r} holds no hyperdial schema.")
+                version = int(
+                    conn.execute(sa.select(schema.schema_version.c.version)).scalar_one()
+                )
+                if version > schema.SCHEMA_VERSION:
+                    _check_version(version, url)
+                if version == schema.SCHEMA_VERSION:
+                    return version
+                step = schema.MIGRATIONS.get(version)
+                if step is None:
+                    raise schema.SchemaVersionError(
+                        f"No migration from hyperdial schema version {version} in {url!r}."
+                    )
+                step(conn)
+                conn.execute(sa.update(schema.schema_version).values(version=version + 1))
+    finally:
+        engine.dispose()
