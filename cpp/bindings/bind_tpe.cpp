@@ -202,15 +202,16 @@ density at x; x, lo, hi (m, dn); xc (m, dc). Runs without the GIL.)doc");
             out -= bad.log_pdf(x, lo, hi, xc, n_threads);
             return out;
         },
-        py::arg("good_mu"), py::arg("good_cat"), py::arg("good_weights"), py::arg("bad_mu"),
+        py::kw_only(), py::arg("good_mu"), py::arg("good_cat"), py::arg("good_weights"),
+        py::arg("bad_mu"),
         py::arg("bad_cat"), py::arg("bad_weights"), py::arg("n_choices"), py::arg("coarse"),
         py::arg("x"), py::arg("lo"), py::arg("hi"), py::arg("xc"), py::arg("prior_weight") = 1.0,
         py::arg("consider_endpoints") = false, py::arg("n_threads") = 0,
         R"doc((m,) TPE scores log l(x) - log g(x) of m candidates.
 
 l is the Parzen estimator of the good observations (its prior weight relative to their mean
-weight), g that of the bad ones; arguments as in tpe_log_pdf. Both estimators are built and
-scored in one call without the GIL.)doc");
+weight), g that of the bad ones; arguments as in tpe_log_pdf, by keyword only. Both estimators
+are built and scored in one call without the GIL.)doc");
 }
 
 }  // namespace hyperdial::bindings

@@ -297,6 +297,7 @@ def tpe_log_pdf(
     n_threads: int = 0,
 ) -> _F: ...
 def tpe_log_ratio(
+    *,
     good_mu: ArrayLike,
     good_cat: ArrayLike,
     good_weights: ArrayLike | None,

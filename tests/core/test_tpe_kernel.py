@@ -195,20 +195,20 @@ def test_log_ratio_is_log_l_minus_log_g(kind: str, n_good: int, n_bad: int) -> N
     )
     ref = _ref_log_pdf(case, ref_l) - _ref_log_pdf(case, ref_g)
     ours = _core.tpe_log_ratio(
-        case.mu[g],
-        case.cat[g],
-        good_w,
-        case.mu[b],
-        case.cat[b],
-        bad_w,
-        case.n_choices,
-        case.coarse,
-        case.x,
-        case.lo,
-        case.hi,
-        case.xc,
-        1.3,
-        True,
+        good_mu=case.mu[g],
+        good_cat=case.cat[g],
+        good_weights=good_w,
+        bad_mu=case.mu[b],
+        bad_cat=case.cat[b],
+        bad_weights=bad_w,
+        n_choices=case.n_choices,
+        coarse=case.coarse,
+        x=case.x,
+        lo=case.lo,
+        hi=case.hi,
+        xc=case.xc,
+        prior_weight=1.3,
+        consider_endpoints=True,
     )
     np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-10)
 
@@ -343,8 +343,9 @@ def test_log_ratio_errors_name_the_group() -> None:
 
     def ratio(good_mu: np.ndarray, bad_weights: np.ndarray) -> np.ndarray:
         return _core.tpe_log_ratio(
-            good_mu, empty, None, bad, empty, bad_weights, [], case.coarse,
-            case.x, case.lo, case.hi, xc,
+            good_mu=good_mu, good_cat=empty, good_weights=None, bad_mu=bad, bad_cat=empty,
+            bad_weights=bad_weights, n_choices=[], coarse=case.coarse, x=case.x, lo=case.lo,
+            hi=case.hi, xc=xc,
         )  # fmt: skip
 
     assert ratio(good, np.ones(4)).shape == (3,)
