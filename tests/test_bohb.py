@@ -17,8 +17,10 @@ from hyperdial.pruners import (
     SuccessiveHalvingPruner,
 )
 from hyperdial.samplers import BaseSampler, BOHBSampler, RandomSampler, TPESampler
-from hyperdial.samplers._bohb import BUDGET_KEY, MODE_KEY, result_at_budget
+from hyperdial.samplers._bohb import result_at_budget
 from hyperdial.trial import FrozenTrial
+from hyperdial.trial._system_attrs import BOHB_BUDGET_KEY as BUDGET_KEY
+from hyperdial.trial._system_attrs import BOHB_MODE_KEY as MODE_KEY
 
 X = FloatDistribution(0.0, 1.0)
 C = CategoricalDistribution(["a", "b", "c"])
@@ -61,7 +63,7 @@ def _history(study: hyperdial.Study) -> None:
             study.add_trial(_trial(x, {1: 5.0 - i}, TrialState.PRUNED))
 
 
-# -- the view at a budget ---------------------------------------------------------------------------
+# -- the view at a budget -------------------------------------------------------------------------
 def test_result_at_budget_rules() -> None:
     t = _trial(0.5, {1: 4.0, 3: 2.0, 5: 1.5}, TrialState.PRUNED)
     at3 = result_at_budget(t, 3)
@@ -103,7 +105,7 @@ def test_the_view_is_read_only_and_follows_the_storage() -> None:
     study.tell(running, -7.0)
 
 
-# -- the budget choice ------------------------------------------------------------------------------
+# -- the budget choice ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("n_min", "budget"), [(1, 9), (2, 9), (3, 3), (4, 3), (5, 1), (10, 1), (11, None)]
 )
@@ -176,7 +178,7 @@ def test_a_study_without_intermediate_values_uses_final_values() -> None:
     assert sampler.choose_budget(study) == -1
 
 
-# -- proposals --------------------------------------------------------------------------------------
+# -- proposals ------------------------------------------------------------------------------------
 def test_startup_is_random_when_no_budget_has_enough() -> None:
     sampler = BOHBSampler(seed=3, min_points_in_model=50, random_fraction=0.0)
     study = _study(_hb(), sampler)
@@ -257,7 +259,7 @@ def test_any_base_sampler_sees_the_study_at_the_budget() -> None:
     assert seen[10][1] == TrialState.RUNNING
 
 
-# -- in studies -------------------------------------------------------------------------------------
+# -- in studies -----------------------------------------------------------------------------------
 def _objective(trial: hyperdial.Trial) -> float:
     x = trial.suggest_float("x", -3.0, 3.0)
     kind = trial.suggest_categorical("kind", ["good", "bad"])

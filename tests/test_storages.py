@@ -509,3 +509,33 @@ def test_contract_catches_a_broken_storage(
     failure = ValueError if broken is _FixedRanges else (AssertionError, pytest.fail.Exception)
     with pytest.raises(failure):
         contract_test(broken(), **kwargs)
+
+
+# == the read-only view ==========================================================================
+def test_trial_view_shows_records_through_its_function_and_refuses_writes() -> None:
+    from hyperdial.storages._view import TrialView
+
+    inner = InMemoryStorage()
+    sid = inner.create_new_study([StudyDirection.MINIMIZE])
+    tid = inner.create_new_trial(sid)
+
+    def show(t: FrozenTrial) -> FrozenTrial:
+        new = copy.copy(t)
+        new.user_attrs = {**t.user_attrs, "shown": True}
+        return new
+
+    view = TrialView(inner, show, what="The test view")
+    assert view.get_trial(tid).user_attrs == {"shown": True}
+    assert [t.user_attrs for t in view.get_all_trials(sid)] == [{"shown": True}]
+    changed, mark = view.get_trials_changed_since(sid, 0)
+    assert [t.user_attrs for t in changed] == [{"shown": True}]
+    assert inner.get_trial(tid).user_attrs == {}  # the inner records are not modified
+    view.set_trial_user_attr(tid, "k", 1)  # attributes pass through
+    assert inner.get_trial(tid).user_attrs == {"k": 1}
+    changed, _ = view.get_trials_changed_since(sid, mark)
+    assert [t.user_attrs for t in changed] == [{"k": 1, "shown": True}]
+    with pytest.raises(RuntimeError, match="The test view is read-only"):
+        view.set_trial_state_values(tid, TrialState.COMPLETE, [1.0])
+    with pytest.raises(RuntimeError, match="read-only"):
+        view.create_new_trial(sid)
+    assert inner.get_trial(tid).state == TrialState.RUNNING

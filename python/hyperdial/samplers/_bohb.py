@@ -20,37 +20,36 @@ trial is replaced by its result at the chosen budget ``b`` (a step of ``trial.re
   how far they got and then by their last value, never against a value at ``b``.
 
 So the model compares the trials that reached ``b`` on equal training, as in BOHB, and learns
-from the trials stopped below ``b`` only that they were stopped; the view follows the storage incrementally (``get_trials_changed_since``), so a
-TPE base keeps its cheap incremental history per budget.
+from the trials stopped below ``b`` only that they were stopped. The view is a read-only
+:class:`~hyperdial.storages._view.TrialView` of the study's storage that shows each trial
+through :func:`result_at_budget`; it follows the storage's change feed
+(``get_trials_changed_since``), so a TPE base keeps its incremental history per budget.
 """
 
 from __future__ import annotations
 
 import bisect
 import copy
+import functools
 import math
 import numbers
 import threading
-from collections.abc import Container, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hyperdial.distributions import BaseDistribution
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._seeding import check_seed, hash_to_unit
-from hyperdial.storages._base import BaseStorage, StudyInfo
+from hyperdial.storages._view import TrialView
 from hyperdial.trial._state import TrialState
+from hyperdial.trial._system_attrs import BOHB_BUDGET_KEY, BOHB_MODE_KEY
 
 if TYPE_CHECKING:
-    from hyperdial._direction import StudyDirection
     from hyperdial.study._study import Study
     from hyperdial.trial._frozen import FrozenTrial
 
 __all__ = ["BOHBSampler"]
-
-#: System attributes recording, per trial, how its parameters were chosen.
-BUDGET_KEY = "bohb:budget"
-MODE_KEY = "bohb:mode"
 
 _COUNTED = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
 _FINAL = -1  # "budget" meaning: the study's own final values (no intermediate values at all)
@@ -79,83 +78,6 @@ def result_at_budget(t: FrozenTrial, budget: int) -> FrozenTrial:
         if new.datetime_complete is None:
             new.datetime_complete = new.datetime_start
     return new
-
-
-class _BudgetStorage(BaseStorage):
-    """A read-only storage showing another storage's trials at one budget."""
-
-    def __init__(self, inner: BaseStorage, budget: int) -> None:
-        self.inner = inner
-        self.budget = budget
-
-    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("The BOHB budget view of a study is read-only for samplers.")
-
-    create_new_study = delete_study = _read_only
-    create_new_trial = set_trial_param = set_trial_state_values = _read_only
-    set_trial_intermediate_value = _read_only
-
-    # attributes are the sampler's own business: pass them through
-    def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
-        self.inner.set_study_user_attr(study_id, key, value)
-
-    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
-        self.inner.set_study_system_attr(study_id, key, value)
-
-    def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
-        self.inner.set_trial_user_attr(trial_id, key, value)
-
-    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
-        self.inner.set_trial_system_attr(trial_id, key, value)
-
-    def claim(self, study_id: int, key: str, value: str) -> str:
-        return self.inner.claim(study_id, key, value)
-
-    def get_claims(self, study_id: int, prefix: str = "") -> dict[str, str]:
-        return self.inner.get_claims(study_id, prefix)
-
-    def get_study_id_from_name(self, study_name: str) -> int:
-        return self.inner.get_study_id_from_name(study_name)
-
-    def get_study_name_from_id(self, study_id: int) -> str:
-        return self.inner.get_study_name_from_id(study_id)
-
-    def get_study_directions(self, study_id: int) -> list[StudyDirection]:
-        return self.inner.get_study_directions(study_id)
-
-    def get_all_studies(self) -> list[StudyInfo]:
-        return self.inner.get_all_studies()
-
-    def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
-        return self.inner.get_study_user_attrs(study_id)
-
-    def get_study_system_attrs(self, study_id: int) -> dict[str, Any]:
-        return self.inner.get_study_system_attrs(study_id)
-
-    def get_trial(self, trial_id: int) -> FrozenTrial:
-        return result_at_budget(self.inner.get_trial(trial_id), self.budget)
-
-    def get_all_trials(
-        self,
-        study_id: int,
-        deepcopy: bool = True,
-        states: Container[TrialState] | None = None,
-    ) -> list[FrozenTrial]:
-        shown = [
-            result_at_budget(t, self.budget)
-            for t in self.inner.get_all_trials(study_id, deepcopy=deepcopy)
-        ]
-        return shown if states is None else [t for t in shown if t.state in states]
-
-    def get_trials_changed_since(self, study_id: int, mark: int) -> tuple[list[FrozenTrial], int]:
-        changed, new_mark = self.inner.get_trials_changed_since(study_id, mark)
-        return [result_at_budget(t, self.budget) for t in changed], new_mark
-
-    def get_trial_id_from_study_id_trial_number(self, study_id: int, trial_number: int) -> int:
-        return self.inner.get_trial_id_from_study_id_trial_number(study_id, trial_number)
-
-    def get_trial_number_from_id(self, trial_id: int) -> int:
-        return self.inner.get_trial_number_from_id(trial_id)
 
 
 def _check_fraction(value: Any) -> float:
@@ -336,9 +258,9 @@ class BOHBSampler(BaseSampler):
         return None
 
     def _decision(self, study: Study, trial: FrozenTrial) -> tuple[str, int | None]:
-        mode = trial.system_attrs.get(MODE_KEY)
+        mode = trial.system_attrs.get(BOHB_MODE_KEY)
         if mode is not None:
-            return str(mode), trial.system_attrs.get(BUDGET_KEY)
+            return str(mode), trial.system_attrs.get(BOHB_BUDGET_KEY)
         return self._decide(study, trial)
 
     def _decide(self, study: Study, trial: FrozenTrial) -> tuple[str, int | None]:
@@ -359,7 +281,11 @@ class BOHBSampler(BaseSampler):
             if view is None:
                 view = Study(
                     study.study_name,
-                    _BudgetStorage(study._storage, budget),
+                    TrialView(
+                        study._storage,
+                        functools.partial(result_at_budget, budget=budget),
+                        what="The BOHB budget view of a study",
+                    ),
                     sampler=self._base,
                 )
                 self._views[key] = view  # the view holds the storage: its id stays unique
@@ -371,8 +297,8 @@ class BOHBSampler(BaseSampler):
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         mode, budget = self._decide(study, trial)
-        study._storage.set_trial_system_attr(trial._trial_id, MODE_KEY, mode)
-        study._storage.set_trial_system_attr(trial._trial_id, BUDGET_KEY, budget)
+        study._storage.set_trial_system_attr(trial._trial_id, BOHB_MODE_KEY, mode)
+        study._storage.set_trial_system_attr(trial._trial_id, BOHB_BUDGET_KEY, budget)
         self._base.before_trial(study, trial)
 
     def infer_relative_search_space(
