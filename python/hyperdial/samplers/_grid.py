@@ -16,15 +16,14 @@ from hyperdial.distributions import (
 from hyperdial.exceptions import StudyExhausted
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._seeding import blake2b, check_seed, hash_to_unit
+from hyperdial.trial._system_attrs import GRID_FINGERPRINT_KEY as GRID_KEY
+from hyperdial.trial._system_attrs import GRID_ID_KEY
 
 if TYPE_CHECKING:
     from hyperdial.study._study import Study
     from hyperdial.trial._frozen import FrozenTrial
 
 __all__ = ["GridSampler"]
-
-GRID_ID_KEY = "grid_id"
-GRID_KEY = "grid_fingerprint"
 
 
 class _StudyCursor:

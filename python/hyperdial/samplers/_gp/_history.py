@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from hyperdial.samplers._trial_columns import TrialColumns, grown
-from hyperdial.trial._frozen import CONSTRAINTS_KEY
 from hyperdial.trial._state import TrialState
+from hyperdial.trial._system_attrs import CONSTRAINTS_KEY
 
 if TYPE_CHECKING:
     from hyperdial.study._study import Study

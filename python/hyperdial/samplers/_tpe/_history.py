@@ -29,8 +29,8 @@ from hyperdial.distributions import (
 )
 from hyperdial.samplers._trial_columns import TrialColumns, grown
 from hyperdial.samplers._unit_cube import code_of, to_codes, to_unit, unit_of
-from hyperdial.trial._frozen import CONSTRAINTS_KEY
 from hyperdial.trial._state import TrialState
+from hyperdial.trial._system_attrs import CONSTRAINTS_KEY
 
 if TYPE_CHECKING:
     from hyperdial.study._study import Study
