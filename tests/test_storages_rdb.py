@@ -562,8 +562,8 @@ def test_a_slow_live_worker_is_not_failed(sqlite_url: str) -> None:
 
 
 def test_remove_session_while_heartbeats_run_leaks_no_connection(url: str) -> None:
-    # A beat in flight while remove_session disposed the pool used to return its connection to
-    # the disposed pool, where it was never closed (psycopg: "deleted while still open").
+    # A beat in flight while remove_session disposes the pool must not return its connection
+    # to the disposed pool, where nothing closes it (psycopg: "deleted while still open").
     import gc
     import time
     import warnings
