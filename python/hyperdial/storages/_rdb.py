@@ -371,7 +371,7 @@ class RDBStorage(BaseStorage):
     def _trial_write(
         self, study_id: int, stmt: sa.TextClause, params: dict[str, Any]
     ) -> sa.Row[Any] | None:
-        """Runs a hot-path trial statement (see ``_Statements``) with its study's bump."""
+        """Runs a hot-path trial statement (see ``_rdb_sql.Statements``) with its study's bump."""
         if self._sql.pg:
 
             def tx(conn: sa.Connection) -> sa.Row[Any] | None:
