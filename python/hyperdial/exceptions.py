@@ -6,6 +6,7 @@ __all__ = [
     "DuplicatedStudyError",
     "HyperdialError",
     "NumericalError",
+    "ReadOnlyStorageError",
     "StorageInternalError",
     "StudyExhausted",
     "TrialPruned",
@@ -41,6 +42,13 @@ class UpdateFinishedTrialError(HyperdialError, RuntimeError):
 
 class StorageInternalError(HyperdialError):
     """The storage failed in a way that is not the caller's fault (e.g. a lost connection)."""
+
+
+class ReadOnlyStorageError(StorageInternalError):
+    """The database can be read but not written (a read-only file, directory or URI).
+
+    Every read works; a write (a new trial, an attribute, a new study) raises this.
+    """
 
 
 class NumericalError(HyperdialError, ArithmeticError):

@@ -97,6 +97,12 @@ class RDBStorage(BaseStorage):
     process or of the machine never corrupts the file, a power loss may lose the last commits.
     Timestamps come from the database server's clock (UTC), so workers with skewed clocks agree.
 
+    A SQLite database this process may not write (a read-only file or directory, or a URL such
+    as ``sqlite:///file:/path/s.db?mode=ro&uri=true``) can be read: studies and trials load
+    as usual, and every write raises :class:`~hyperdial.exceptions.ReadOnlyStorageError`.
+    In a read-only directory the file is read as an immutable snapshot (SQLite cannot create
+    the WAL's ``-shm`` file there).
+
     Raises:
         SchemaVersionError: the database was written by an older schema (run
             :func:`hyperdial.storages.upgrade`) or by a newer hyperdial (upgrade hyperdial).

@@ -18,10 +18,12 @@ version (:func:`upgrade` migrates an older one). Importing this module imports S
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -30,7 +32,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
-from hyperdial.exceptions import StorageInternalError
+from hyperdial.exceptions import ReadOnlyStorageError, StorageInternalError
 from hyperdial.storages import _rdb_schema as schema
 
 __all__ = ["Database", "upgrade"]
@@ -118,6 +120,11 @@ class Database:
         memory = self.memory
 
         if sqlite:
+            label = self.label
+
+            @event.listens_for(engine, "do_connect")
+            def _do_connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+                return _connect_sqlite(dialect.loaded_dbapi, list(cargs), dict(cparams), label)
 
             @event.listens_for(engine, "connect")
             def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -127,7 +134,7 @@ class Database:
                 cur = dbapi_conn.cursor()
                 cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
                 if not memory:
-                    cur.execute("PRAGMA journal_mode = WAL")
+                    _set_wal(cur)
                     cur.execute("PRAGMA synchronous = NORMAL")
                 cur.execute("PRAGMA foreign_keys = ON")
                 cur.close()
@@ -174,6 +181,12 @@ class Database:
                     if serialise:
                         self._write_lock.release()
             except exc.DBAPIError as e:
+                if self.dialect == "sqlite" and _is_read_only(e.orig):
+                    raise ReadOnlyStorageError(
+                        f"{self.label}: the database is read-only here (its file, its "
+                        "directory or the URL's mode=ro/immutable), so it can be read but not "
+                        "written. Copy it somewhere writable to add trials."
+                    ) from e
                 if not _is_transient(e):
                     raise
                 if attempt >= self._max_retries:
@@ -204,6 +217,69 @@ class Database:
         schema.metadata.create_all(conn)
         conn.execute(sa.insert(schema.schema_version).values(id=1, version=schema.SCHEMA_VERSION))
         return schema.SCHEMA_VERSION
+
+
+def _is_read_only(e: BaseException | None) -> bool:
+    """True for SQLite's "attempt to write a readonly database" (any SQLITE_READONLY code)."""
+    name = getattr(e, "sqlite_errorname", None)  # Python >= 3.11
+    if isinstance(name, str):
+        return name.startswith("SQLITE_READONLY")
+    return "readonly database" in str(e)
+
+
+def _set_wal(cur: Any) -> None:
+    """Puts the database in WAL mode unless it is already in it or cannot be written.
+
+    The mode is stored in the file, so a database this code wrote is in WAL mode already and
+    a read-only connection finds it so. A read-only copy of a database in another mode is read
+    in that mode (switching would be a write).
+    """
+    if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    try:
+        cur.execute("PRAGMA journal_mode = WAL")
+    except Exception as e:
+        if not _is_read_only(e):
+            raise
+
+
+def _connect_sqlite(dbapi: Any, cargs: list[Any], cparams: dict[str, Any], label: str) -> Any:
+    """Opens a SQLite connection; a WAL database that this process may not write is opened as
+    an immutable snapshot.
+
+    Reading a WAL database needs its ``-shm`` file, which SQLite must create when it does not
+    exist; in a read-only directory (an archive, a read-only mount) it cannot, and every read
+    fails with "unable to open database file" or "attempt to write a readonly database"
+    (https://sqlite.org/wal.html#readonly). ``immutable=1`` reads the main file without the
+    ``-shm`` file (https://sqlite.org/uri.html#uriimmutable): every write is then refused as
+    read-only. Commits still in a ``-wal`` file are not seen (a warning says so); a database
+    closed by its last writer has none.
+    """
+    conn = dbapi.connect(*cargs, **cparams)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except dbapi.OperationalError as e:
+        conn.close()
+        path = cargs[0] if cargs else None
+        cantopen = getattr(e, "sqlite_errorname", "") == "SQLITE_CANTOPEN" or (
+            "unable to open database file" in str(e)
+        )
+        if (
+            cparams.get("uri")
+            or not isinstance(path, str)
+            or not os.path.isfile(path)
+            or not (_is_read_only(e) or cantopen)
+        ):
+            raise
+    wal = path + "-wal"
+    if os.path.exists(wal) and os.path.getsize(wal) > 0:
+        logging.getLogger("hyperdial").warning(
+            f"{label}: the database cannot be written here, so it is read without its "
+            f"write-ahead log {wal!r}; the commits that log still holds are not seen."
+        )
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?immutable=1"
+    return dbapi.connect(uri, **{**cparams, "uri": True})
 
 
 def _check_version(version: int, url: str) -> None:

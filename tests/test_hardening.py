@@ -1,0 +1,102 @@
+"""Regression tests of issue 21 (hardening): hostile inputs and faults, each handled the way a
+user expects. One section per item of the issue; each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("sqlalchemy", reason="most of these tests use RDBStorage")
+
+import hyperdial
+from hyperdial.exceptions import ReadOnlyStorageError
+from hyperdial.storages import RDBStorage
+
+
+def _sqlite_study(path: Path, n_trials: int = 2) -> str:
+    url = f"sqlite:///{path}"
+    study = hyperdial.create_study(
+        storage=url, study_name="s", sampler=hyperdial.samplers.RandomSampler(seed=0)
+    )
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=n_trials)
+    del study
+    return url
+
+
+# -- 1: read-only databases ----------------------------------------------------------------------
+def _as_unprivileged(fn: Callable[[], Any]) -> Any:
+    """Runs ``fn`` in a forked child that cannot write what only root may write; its result.
+
+    Under root (which ignores permission bits) the child drops to uid/gid 65534 first, so the
+    kernel really refuses the writes; as any other user the permission bits already do.
+    """
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        os.close(r)
+        try:
+            if os.getuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            out: Any = {"ok": fn()}
+        except BaseException as e:
+            out = {"error": f"{type(e).__name__}: {e}"}
+        os.write(w, json.dumps(out).encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        text = f.read()
+    os.waitpid(pid, 0)
+    return json.loads(text)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_study_in_a_read_only_directory_can_be_read_not_written(tmp_path: Path) -> None:
+    # Not under tmp_path: pytest's base directory is private to its user (mode 0700).
+    folder = Path(tempfile.mkdtemp(prefix="hyperdial-ro-"))
+    folder.chmod(0o755)
+    url = _sqlite_study(folder / "s.db")
+    RDBStorage(f"sqlite:///{tmp_path / 'warm.db'}").get_all_studies()  # imports, before fork
+    assert sorted(os.listdir(folder)) == ["s.db"]  # no -wal / -shm beside a closed database
+    os.chmod(folder / "s.db", 0o444)
+    os.chmod(folder, 0o555)
+
+    def child() -> Any:
+        names = hyperdial.get_all_study_names(url)
+        study = hyperdial.load_study(study_name="s", storage=url)
+        got = [t.params["x"] for t in study.trials]
+        try:
+            study.ask()
+        except ReadOnlyStorageError as e:
+            return {"names": names, "n": len(got), "write": str(e)}
+        return {"names": names, "n": len(got), "write": None}
+
+    try:
+        out = _as_unprivileged(child)
+        assert sorted(os.listdir(folder)) == ["s.db"]
+    finally:
+        os.chmod(folder, 0o755)
+        shutil.rmtree(folder)
+    assert "error" not in out, out
+    assert out["ok"]["names"] == ["s"] and out["ok"]["n"] == 2
+    assert "read-only" in out["ok"]["write"]
+
+
+def test_a_read_only_uri_reads_and_refuses_writes_clearly(tmp_path: Path) -> None:
+    _sqlite_study(tmp_path / "s.db")
+    for query in ("mode=ro", "immutable=1"):
+        url = f"sqlite:///file:{tmp_path / 's.db'}?{query}&uri=true"
+        study = hyperdial.load_study(study_name="s", storage=url)
+        assert len(study.trials) == 2
+        assert hyperdial.get_all_study_names(url) == ["s"]
+        with pytest.raises(ReadOnlyStorageError, match="read-only"):
+            study.ask()
+        with pytest.raises(ReadOnlyStorageError, match="read-only"):
+            study.set_user_attr("k", 1)
