@@ -158,7 +158,7 @@ def test_any_index_matches_reference(n_dims: int, start: int, seed: int, scrambl
 def test_reference_uniform_is_in_unit_interval() -> None:
     rng = ref.Xoshiro256ss(3, 4)
     u = [rng.uniform() for _ in range(1000)]
-    assert 0.0 <= min(u) and max(u) < 1.0
+    assert min(u) >= 0.0 and max(u) < 1.0
     assert 0.4 < float(np.mean(u)) < 0.6
 
 

@@ -451,7 +451,7 @@ def test_core_draw_rejects_bad_input() -> None:
     mu, cat, none = np.full((3, 2), 0.5), np.empty((3, 0), np.int64), np.empty(0, np.int64)
     coarse = np.zeros(2, bool)
     rng = np.random.default_rng(0)
-    with pytest.raises(TypeError, match="numpy.random.Generator"):
+    with pytest.raises(TypeError, match=r"numpy\.random\.Generator"):
         _core.tpe_sample(object(), mu, cat, None, none, coarse, 4)
     with pytest.raises(ValueError, match="m must be >= 0"):
         _core.tpe_sample(rng, mu, cat, None, none, coarse, -1)
