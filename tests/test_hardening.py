@@ -100,3 +100,55 @@ def test_a_read_only_uri_reads_and_refuses_writes_clearly(tmp_path: Path) -> Non
             study.ask()
         with pytest.raises(ReadOnlyStorageError, match="read-only"):
             study.set_user_attr("k", 1)
+
+
+# -- 2: parameter names with JSON-special characters ---------------------------------------------
+def _storage_urls(tmp_path: Path) -> list[str | None]:
+    urls: list[str | None] = [None, f"sqlite:///{tmp_path / 'p.db'}"]
+    pg = os.environ.get("HYPERDIAL_TEST_POSTGRES_URL")
+    if pg:
+        import sqlalchemy as sa
+
+        from hyperdial.storages import _rdb_schema as schema
+
+        engine = sa.create_engine(pg)
+        with engine.begin() as conn:
+            schema.metadata.drop_all(conn)
+        engine.dispose()
+        urls.append(pg)
+    return urls
+
+
+_NASTY_NAMES = [
+    'x"a',
+    "a",
+    '"a',
+    'a"',
+    '"a": ',
+    '{"a": [0.5, "{}"]}',
+    ', "a": ',
+    "a\\",
+    "\\",
+    '\\"',
+    "é\u2028\t",
+    "",
+]
+
+
+def test_parameter_names_with_json_special_characters(tmp_path: Path) -> None:
+    got = []
+    for url in _storage_urls(tmp_path):
+        study = hyperdial.create_study(
+            storage=url, sampler=hyperdial.samplers.RandomSampler(seed=0)
+        )
+        trial = study.ask()
+        values = {name: trial.suggest_float(name, 0, 1) for name in _NASTY_NAMES}
+        with pytest.raises(ValueError, match="already has parameter"):
+            study._storage.set_trial_param(
+                trial._trial_id, 'x"a', 0.5, hyperdial.distributions.FloatDistribution(0, 1)
+            )
+        study.tell(trial, 0.0)
+        (frozen,) = study.trials
+        assert frozen.params == values
+        got.append(sorted(frozen.params))
+    assert all(g == sorted(_NASTY_NAMES) for g in got)

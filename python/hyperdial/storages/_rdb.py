@@ -54,6 +54,7 @@ from hyperdial.storages._rdb_sql import (
     dumps,
     from_us,
     lock_study,
+    param_keys,
     raise_if_finished,
     require_study,
     update_trial,
@@ -353,14 +354,15 @@ class RDBStorage(BaseStorage):
             )
         self._studies.register_dists(study_id, {param_name: distribution})
         value = float(param_value_internal)
-        needle = dumps(param_name) + ": "
         got = self._trial_write(
             study_id,
             self._sql.param,
             {
                 "tid": trial_id,
-                "needle": needle,
-                "frag": needle + dumps([value, distribution_to_json(distribution)]),
+                **param_keys(param_name),
+                "frag": dumps(param_name)
+                + ": "
+                + dumps([value, distribution_to_json(distribution)]),
             },
         )
         if got is None:

@@ -32,6 +32,7 @@ __all__ = [
     "from_us",
     "insert_trial",
     "lock_study",
+    "param_keys",
     "raise_if_finished",
     "require_study",
     "to_us",
@@ -202,6 +203,22 @@ def raise_if_finished(row: sa.Row[Any]) -> None:
         )
 
 
+def param_keys(name: str) -> dict[str, str]:
+    """The bound texts ``:first`` and ``:later`` of ``Statements.param``: the parameter's key as
+    the first and as a later member of ``params_json``.
+
+    ``params_json`` is written by ``dumps`` only: ``{"name": [value, "distribution"], ...}``
+    with ``": "`` and ``", "`` separators, every string escaped (``ensure_ascii``), so its only
+    unescaped quotes delimit strings. A match of ``, "name": `` therefore starts at an opening
+    quote (a closing quote is followed by ``:``, ``]`` or ``,``, never by the name) and spans
+    exactly the string ``"name"`` followed by ``": "``, which only a key is; likewise for
+    ``{"name": `` at the start. A plain search for ``"name": `` would also match inside another
+    key: ``"x\\"a": `` contains ``"a": ``.
+    """
+    key = dumps(name) + ": "
+    return {"first": "{" + key, "later": ", " + key}
+
+
 class Statements:
     """The SQL of the hot path, written once per storage for its dialect.
 
@@ -230,16 +247,18 @@ class Statements:
         self._cte = f"WITH s AS ({bump}{returning}) "
         self._cte_n = f"WITH s AS ({bump_n}{returning}) "
         seq = "(SELECT change_seq FROM s)" if pg else ":seq"
-        find = "strpos(params_json, :needle)" if pg else "instr(params_json, :needle)"
+        find = "strpos(params_json, {})" if pg else "instr(params_json, {})"
+        absent = f"{find.format(':first')} = 0 AND {find.format(':later')} = 0"
         # Appends ``"name": [value, "distribution"]`` to the JSON object in one expression, so
         # a concurrent append to the same trial is never lost (the row is re-read under its
-        # lock); the needle check refuses a name the trial already has.
+        # lock). A name the trial already has is refused by a search for the name as a key:
+        # ``{"name": `` or ``, "name": `` (see ``param_keys``).
         self.param = self._trial(
             "UPDATE hd_trials SET params_json = CASE WHEN params_json = '{}' "
             "THEN '{' || :frag || '}' "
             "ELSE substr(params_json, 1, length(params_json) - 1) || ', ' || :frag || '}' END, "
             f"change_seq = {seq} "
-            f"WHERE trial_id = :tid AND state IN ({_RUN}, {_WAIT}) AND {find} = 0 "
+            f"WHERE trial_id = :tid AND state IN ({_RUN}, {_WAIT}) AND {absent} "
             "RETURNING change_seq"
         )
         self.finish = self._trial(
