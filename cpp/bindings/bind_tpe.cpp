@@ -156,7 +156,7 @@ prior_relative_to_mean). Runs without the GIL.)doc");
         R"doc(m draws (x (m, dn), xc (m, dc)) from a Parzen estimator, with a NumPy Generator.
 
 Arguments as in tpe_log_pdf; generator: a numpy.random.Generator, advanced exactly as the NumPy
-reference draw (hyperdial.samplers._tpe._parzen.sample_mixture) advances it, and giving the
+reference draw (hyperdial._reference.tpe.sample_mixture) advances it, and giving the
 same numbers: NumPy's own distribution code (libnpyrandom) runs on the generator's bit
 generator. Present only when the core was built with libnpyrandom (see CMakeLists.txt).)doc");
 #endif

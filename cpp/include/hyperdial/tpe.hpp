@@ -1,6 +1,6 @@
 // Parzen estimators of TPE (tree-structured Parzen estimator) and the score log l(x) - log g(x).
 //
-// Mirrors python/hyperdial/samplers/_tpe/_parzen.py (the NumPy reference; its module docstring
+// Mirrors python/hyperdial/_reference/tpe.py (the NumPy reference; its module docstring
 // states the model and the sources). Numeric parameters live in the unit interval [0, 1],
 // categorical ones are choice codes 0 .. K-1. A Parzen estimator over n observations is
 //   p(x) = sum_j w_j prod_d k_d(x_d | mu_jd),   j = 0 .. n  (n observations, then the prior),
@@ -43,7 +43,7 @@ struct ParzenDims {
 // The random numbers ParzenMixture::sample consumes, in the order it consumes them. The
 // binding implements it on a NumPy Generator's bit generator with NumPy's own distribution
 // functions, so that a draw in C++ continues the Generator's stream exactly as the NumPy
-// reference draw (sample_mixture in _parzen.py) does.
+// reference draw (sample_mixture in _reference/tpe.py) does.
 class ParzenRandom {
    public:
     virtual ~ParzenRandom() = default;
