@@ -4,13 +4,17 @@ user expects. One section per item of the issue; each test failed before its fix
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 pytest.importorskip("sqlalchemy", reason="most of these tests use RDBStorage")
@@ -152,3 +156,83 @@ def test_parameter_names_with_json_special_characters(tmp_path: Path) -> None:
         assert frozen.params == values
         got.append(sorted(frozen.params))
     assert all(g == sorted(_NASTY_NAMES) for g in got)
+
+
+# -- 3: what an objective may return -------------------------------------------------------------
+class _Scalar:
+    """A tensor-like scalar: a real number only through ``__float__``."""
+
+    def __init__(self, v: float) -> None:
+        self.v = v
+
+    def __float__(self) -> float:
+        return self.v
+
+    def __repr__(self) -> str:
+        return f"_Scalar({self.v})"
+
+
+class _BadScalar:
+    def __float__(self) -> float:
+        raise RuntimeError("a Tensor with 2 elements cannot be converted to Scalar")
+
+
+@pytest.mark.parametrize(
+    ("returned", "expected"),
+    [
+        (Decimal("0.5"), 0.5),
+        (Decimal("-Infinity"), -math.inf),
+        (np.array(0.25), 0.25),
+        (np.array(3, dtype=np.int8), 3.0),
+        (np.float32(0.5), 0.5),
+        (np.int64(7), 7.0),
+        (_Scalar(0.75), 0.75),
+        (Fraction(1, 4), 0.25),
+    ],
+    ids=repr,
+)
+def test_objectives_may_return_what_converts_to_a_real_number(
+    returned: Any, expected: float
+) -> None:
+    study = hyperdial.create_study()
+    study.optimize(lambda t: returned, n_trials=1)
+    (t,) = study.trials
+    assert t.state == hyperdial.TrialState.COMPLETE, t.system_attrs
+    assert t.value == expected
+    trial = study.ask()
+    trial.report(returned, 0)  # the same rule as report
+    assert study.trials[-1].intermediate_values == {0: expected}
+
+
+@pytest.mark.parametrize(
+    ("returned", "reason"),
+    [
+        (1 + 0j, "complex"),
+        (np.complex128(1), "complex"),
+        (np.array(1 + 0j), "complex"),
+        ("0.5", "not a number"),
+        (Decimal("NaN"), "NaN"),
+        (Decimal("sNaN"), "not a real number"),
+        (Decimal("1e400"), "too large for a float"),
+        (_BadScalar(), "cannot be converted"),
+        (np.array("0.5"), "not a number"),
+        (_Scalar(math.nan), "NaN"),
+    ],
+    ids=repr,
+)
+def test_objectives_returning_no_real_number_fail_with_the_reason(
+    returned: Any, reason: str
+) -> None:
+    study = hyperdial.create_study()
+    study.optimize(lambda t: returned, n_trials=1)
+    (t,) = study.trials
+    assert t.state == hyperdial.TrialState.FAIL
+    assert reason in t.system_attrs["fail_reason"]
+
+
+def test_torch_scalars_complete_the_trial() -> None:
+    torch = pytest.importorskip("torch")
+    study = hyperdial.create_study(directions=["minimize", "maximize"])
+    study.optimize(lambda t: torch.tensor([0.5, 1.5]), n_trials=1)
+    study.optimize(lambda t: (torch.tensor(0.5), torch.tensor(2.0)), n_trials=1)
+    assert [t.values for t in study.trials] == [[0.5, 1.5], [0.5, 2.0]]

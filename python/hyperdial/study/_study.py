@@ -231,9 +231,11 @@ class Study:
         """Runs trials of ``func`` until ``n_trials`` are done, ``timeout`` passes, the sampler
         is exhausted or :meth:`stop` is called.
 
-        Outcomes: a returned number (or one per objective) → COMPLETE (±inf included);
-        NaN, None, a wrong number of values or a non-number → FAIL with a logged reason, and
-        the study goes on; :class:`~hyperdial.TrialPruned` → PRUNED; any other exception →
+        Outcomes: a returned real number (or one per objective) → COMPLETE (±inf included;
+        Python and NumPy numbers, 0-d arrays, ``Decimal``, torch scalars, anything ``float()``
+        converts without overflow; a bool counts as 0 or 1); NaN, None, a wrong number of
+        values, a string or a complex number → FAIL with a logged reason, and the study goes
+        on; :class:`~hyperdial.TrialPruned` → PRUNED; any other exception →
         FAIL, then re-raised unless its type is in ``catch``. On Ctrl-C every running trial is
         marked FAIL before the interrupt propagates, with any ``n_jobs``. No trial is ever
         left RUNNING by anything that happens in this process.

@@ -3,34 +3,25 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from hyperdial._direction import StudyDirection
-from hyperdial.distributions import _magnitude
 from hyperdial.trial._frozen import FrozenTrial
+from hyperdial.trial._trial import to_real
 
 __all__ = ["check_values", "pareto_front"]
-
-
-def _as_float(v: Any) -> float | None:
-    if isinstance(v, (str, bytes)):
-        return None
-    if isinstance(v, (numbers.Real, np.bool_)):  # bool is an int, so np.bool_ is taken alike
-        return float(v)
-    if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "biuf":
-        return float(v)
-    return None
 
 
 def check_values(obj: Any, n_objectives: int) -> tuple[list[float] | None, str | None]:
     """Returns ``(values, None)`` for a valid objective result, else ``(None, reason)``.
 
-    Valid: a real number (Python, NumPy scalar or 0-d array) for one objective, or a sequence of
-    ``n_objectives`` real numbers; no NaN. ±inf is valid.
+    Valid: a real number for one objective, or a sequence (list, tuple, 1-d array or tensor)
+    of ``n_objectives`` real numbers; no NaN, ±inf allowed. A real number is what
+    :func:`hyperdial.trial._trial.to_real` takes: Python and NumPy numbers, 0-d arrays,
+    ``Decimal``, and anything ``float()`` converts without overflow (a torch scalar, say).
     """
     if type(obj) is float and n_objectives == 1:  # the common case
         return ([obj], None) if obj == obj else (None, "the objective returned NaN")
@@ -38,12 +29,7 @@ def check_values(obj: Any, n_objectives: int) -> tuple[list[float] | None, str |
         return None, "the objective returned None"
     if isinstance(obj, (str, bytes)):
         return None, f"the objective returned {obj!r}, which is not a number"
-    if isinstance(obj, np.ndarray) and obj.ndim == 0:
-        seq: Sequence[Any] = [obj]
-    elif isinstance(obj, (Sequence, np.ndarray)):
-        seq = list(obj)
-    else:
-        seq = [obj]
+    seq = _as_sequence(obj)
     if len(seq) != n_objectives:
         return None, (
             f"the objective returned {len(seq)} value(s) but the study has {n_objectives} "
@@ -52,15 +38,26 @@ def check_values(obj: Any, n_objectives: int) -> tuple[list[float] | None, str |
     out: list[float] = []
     for v in seq:
         try:
-            f = _as_float(v)
-        except OverflowError:  # float() of an int beyond the float64 range
-            return None, f"the objective returned a number too large for a float ({_magnitude(v)})"
-        if f is None:
-            return None, f"the objective returned {v!r}, which is not a number"
+            f = to_real(v)
+        except ValueError as e:
+            return None, f"the objective returned a number too large for a float ({e})"
+        except TypeError as e:
+            return None, f"the objective returned {v!r}, which is not a number: {e}"
         if math.isnan(f):
             return None, "the objective returned NaN"
         out.append(f)
     return out, None
+
+
+def _as_sequence(obj: Any) -> Sequence[Any]:
+    """The values of a result: its items if it is a sequence or has dimensions (a NumPy array,
+    a torch tensor), else ``[obj]``."""
+    if isinstance(obj, Sequence):
+        return obj
+    ndim = getattr(obj, "ndim", None)
+    if isinstance(ndim, int) and ndim >= 1 and hasattr(obj, "__iter__"):
+        return list(obj)
+    return [obj]
 
 
 def _loss_matrix(
