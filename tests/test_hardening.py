@@ -3,6 +3,7 @@ user expects. One section per item of the issue; each test failed before its fix
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
@@ -20,8 +21,10 @@ import pytest
 pytest.importorskip("sqlalchemy", reason="most of these tests use RDBStorage")
 
 import hyperdial
+from hyperdial.distributions import FloatDistribution
 from hyperdial.exceptions import ReadOnlyStorageError
 from hyperdial.storages import RDBStorage
+from hyperdial.trial import FrozenTrial, TrialState
 
 
 def _sqlite_study(path: Path, n_trials: int = 2) -> str:
@@ -236,3 +239,82 @@ def test_torch_scalars_complete_the_trial() -> None:
     study.optimize(lambda t: torch.tensor([0.5, 1.5]), n_trials=1)
     study.optimize(lambda t: (torch.tensor(0.5), torch.tensor(2.0)), n_trials=1)
     assert [t.values for t in study.trials] == [[0.5, 1.5], [0.5, 2.0]]
+
+
+# -- 4: add_trial validates like a live trial ----------------------------------------------------
+_T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def _frozen(**kwargs: Any) -> FrozenTrial:
+    args: dict[str, Any] = {
+        "state": TrialState.COMPLETE,
+        "values": [0.5],
+        "params": {"x": 0.5},
+        "distributions": {"x": FloatDistribution(0, 1)},
+    }
+    args.update(kwargs)
+    return FrozenTrial(**args)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: _frozen(intermediate_values={1.7: 0.5}), ValueError, "intermediate_values.*1.7"),
+        (lambda: _frozen(intermediate_values={"1": 0.5}), ValueError, "intermediate_values.*'1'"),
+        (lambda: _frozen(intermediate_values={-1: 0.5}), ValueError, "intermediate_values.*-1"),
+        (lambda: _frozen(intermediate_values={True: 0.5}), ValueError, "intermediate_values"),
+        (lambda: _frozen(intermediate_values={1: "x"}), TypeError, "intermediate_values.*'x'"),
+        (lambda: _frozen(intermediate_values={1: None}), TypeError, "intermediate_values"),
+        (lambda: _frozen(user_attrs={"k": object()}), TypeError, "user_attrs.*'k'"),
+        (lambda: _frozen(user_attrs={1: "v"}), TypeError, "user_attrs.*1"),
+        (lambda: _frozen(system_attrs={"k": {1, 2}}), TypeError, "system_attrs.*'k'"),
+        (lambda: _frozen(values=["0.5"]), TypeError, "values.*'0.5'"),
+        (lambda: _frozen(values=[1j]), TypeError, "values.*complex"),
+        (lambda: _frozen(value="0.5", values=None), TypeError, "value.*'0.5'"),
+        (
+            lambda: _frozen(datetime_start=_T0, datetime_complete=_T0 - datetime.timedelta(1)),
+            ValueError,
+            "datetime_complete.*before.*datetime_start",
+        ),
+        (lambda: _frozen(datetime_start="2026-01-01"), TypeError, "datetime_start"),
+        (
+            lambda: _frozen(distributions={"x": '{"name": "FloatDistribution"}'}),
+            TypeError,
+            "distributions.*'x'",
+        ),
+        (lambda: _frozen(params={"x": "0.5"}), ValueError, "'x'"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_add_trial_validates_its_input_like_a_live_trial(
+    tmp_path: Path, kind: str, make: Callable[[], FrozenTrial], error: type, match: str
+) -> None:
+    storage = None if kind == "memory" else f"sqlite:///{tmp_path / 'a.db'}"
+    study = hyperdial.create_study(storage=storage, pruner=hyperdial.pruners.MedianPruner())
+    with pytest.raises(error, match=match):
+        study.add_trial(make())
+    assert study.trials == []
+    trial = study.ask()  # the study still works, pruner included
+    trial.report(0.5, 1)
+    assert trial.should_prune() is False
+
+
+def test_add_trial_keeps_what_a_live_trial_may_record(tmp_path: Path) -> None:
+    naive = datetime.datetime(2026, 1, 1)
+    trial = _frozen(
+        intermediate_values={0: 0.5, np.int64(3): np.float32(0.25), 4: math.nan, 5: math.inf},
+        user_attrs={"a": [1, "b", None]},
+        datetime_start=naive,
+        datetime_complete=_T0 + datetime.timedelta(seconds=1),
+    )
+    for storage in (None, f"sqlite:///{tmp_path / 'b.db'}"):
+        study = hyperdial.create_study(storage=storage)
+        study.add_trial(trial)
+        (got,) = study.trials
+        assert got.intermediate_values == {
+            0: 0.5,
+            3: 0.25,
+            4: pytest.approx(math.nan, nan_ok=True),
+            5: math.inf,
+        }
+        assert all(type(k) is int for k in got.intermediate_values)

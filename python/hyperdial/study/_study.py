@@ -519,9 +519,17 @@ class Study:
     def add_trial(self, trial: FrozenTrial) -> None:
         """Adds a finished (or WAITING) trial made elsewhere, e.g. from earlier experiments.
 
+        The trial is checked as a live trial checks what it records, so that every storage
+        keeps it and every pruner can read it: values and intermediate values are real numbers
+        (as an objective returns and ``Trial.report`` takes), steps non-negative integers,
+        attributes JSON with str keys, distributions distribution objects holding their
+        parameter's value, ``datetime_complete`` not before ``datetime_start``.
+
         Raises:
             ValueError: the trial is inconsistent (values vs state, params vs distributions,
-                wrong number of values).
+                wrong number of values, a step that is no integer, times out of order).
+            TypeError: a field holds the wrong kind of object (a string value, an attribute
+                JSON cannot hold, a distribution given as text); the message names the field.
         """
         if not isinstance(trial, FrozenTrial):
             raise TypeError(f"`trial` must be a FrozenTrial, got {type(trial).__name__}.")

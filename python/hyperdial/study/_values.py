@@ -10,7 +10,7 @@ import numpy as np
 
 from hyperdial._direction import StudyDirection
 from hyperdial.trial._frozen import FrozenTrial
-from hyperdial.trial._trial import to_real
+from hyperdial.trial._numbers import to_real
 
 __all__ = ["check_values", "pareto_front"]
 
@@ -20,7 +20,7 @@ def check_values(obj: Any, n_objectives: int) -> tuple[list[float] | None, str |
 
     Valid: a real number for one objective, or a sequence (list, tuple, 1-d array or tensor)
     of ``n_objectives`` real numbers; no NaN, ±inf allowed. A real number is what
-    :func:`hyperdial.trial._trial.to_real` takes: Python and NumPy numbers, 0-d arrays,
+    :func:`hyperdial.trial._numbers.to_real` takes: Python and NumPy numbers, 0-d arrays,
     ``Decimal``, and anything ``float()`` converts without overflow (a torch scalar, say).
     """
     if type(obj) is float and n_objectives == 1:  # the common case

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import copy
 import datetime
+import json
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from hyperdial.distributions import BaseDistribution
+from hyperdial.trial._numbers import NotReal, TooLarge, to_real
 from hyperdial.trial._state import TrialState
 from hyperdial.trial._system_attrs import CONSTRAINTS_KEY, FAIL_REASON_KEY
 
@@ -35,6 +38,64 @@ def _copy_container(c: _C, memo: dict[int, Any]) -> _C:
                 return copy.deepcopy(c, memo)
         return c.copy()
     return copy.deepcopy(c, memo)
+
+
+def _real(field: str, v: Any) -> float:
+    if type(v) is float:
+        return v
+    try:
+        return to_real(v)
+    except NotReal as e:
+        raise TypeError(f"`{field}` must hold real numbers: {e}.") from None
+    except TooLarge as e:
+        raise ValueError(f"`{field}` must fit in a float, got a number of {e}.") from None
+
+
+def _reals(values: Sequence[Any]) -> list[float]:
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"`values` must be a sequence of real numbers, got {values!r}.")
+    return [_real("values", v) for v in values]
+
+
+def _checked_intermediate(iv: dict[Any, Any]) -> dict[int, float]:
+    """``intermediate_values`` as ``Trial.report`` would have stored them."""
+    out: dict[int, float] = {}
+    for step, v in iv.items():
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or int(step) < 0:
+            raise ValueError(
+                f"`intermediate_values`: step {step!r} is not a non-negative integer."
+            )
+        try:
+            out[int(step)] = to_real(v)
+        except NotReal as e:
+            raise TypeError(f"`intermediate_values`: step {step}: {e}.") from None
+        except TooLarge as e:
+            raise ValueError(
+                f"`intermediate_values`: step {step}: {e} does not fit in a float."
+            ) from None
+    return out
+
+
+def _check_attrs(field: str, attrs: dict[Any, Any]) -> None:
+    for key, value in attrs.items():
+        if not isinstance(key, str):
+            raise TypeError(f"`{field}` keys must be str, got {key!r}.")
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as e:
+            raise TypeError(
+                f"`{field}`: {key!r} must be JSON-serialisable so that every storage can keep "
+                f"it, got {value!r} ({e})."
+            ) from None
+
+
+def _checked_time(field: str, t: Any) -> datetime.datetime | None:
+    """``t`` as an aware datetime (naive is UTC, as storages read it), or None."""
+    if t is None:
+        return None
+    if not isinstance(t, datetime.datetime):
+        raise TypeError(f"`{field}` must be a datetime.datetime or None, got {t!r}.")
+    return t if t.tzinfo is not None else t.replace(tzinfo=datetime.timezone.utc)
 
 
 class FrozenTrial:
@@ -96,11 +157,11 @@ class FrozenTrial:
         self.number = number
         self.state = TrialState(state)
         self._values: list[float] | None = (
-            [float(value)]
+            [_real("value", value)]
             if value is not None
             else None
             if values is None
-            else [float(v) for v in values]
+            else _reals(values)
         )
         self.datetime_start = datetime_start
         self.datetime_complete = datetime_complete
@@ -118,7 +179,7 @@ class FrozenTrial:
 
     @values.setter
     def values(self, v: Sequence[float] | None) -> None:
-        self._values = None if v is None else [float(x) for x in v]
+        self._values = None if v is None else _reals(v)
 
     @property
     def value(self) -> float | None:
@@ -133,7 +194,7 @@ class FrozenTrial:
 
     @value.setter
     def value(self, v: float | None) -> None:
-        self._values = None if v is None else [float(v)]
+        self._values = None if v is None else [_real("value", v)]
 
     # -- parameters ---------------------------------------------------------------------------
     @property
@@ -177,7 +238,31 @@ class FrozenTrial:
         return self.datetime_complete - self.datetime_start
 
     def _validate(self) -> None:
-        """Checks a trial given to ``Study.add_trial``; raises ValueError naming the problem."""
+        """Checks a trial given to ``Study.add_trial`` as a live trial checks what it records;
+        raises ValueError or TypeError naming the field and the value.
+
+        Intermediate values need non-negative integer steps and real numbers (as
+        ``Trial.report``), attributes str keys and JSON values (as ``set_user_attr``),
+        distributions :class:`~hyperdial.distributions.BaseDistribution` objects holding their
+        parameter's value, times ``datetime`` objects (naive ones are UTC) with the completion
+        not before the start.
+        """
+        self.intermediate_values = _checked_intermediate(self.intermediate_values)
+        for field in ("user_attrs", "system_attrs"):
+            _check_attrs(field, getattr(self, field))
+        start = _checked_time("datetime_start", self.datetime_start)
+        complete = _checked_time("datetime_complete", self.datetime_complete)
+        if start is not None and complete is not None and complete < start:
+            raise ValueError(
+                f"`datetime_complete` ({self.datetime_complete}) is before `datetime_start` "
+                f"({self.datetime_start})."
+            )
+        for name, dist in self._distributions.items():
+            if not isinstance(dist, BaseDistribution):
+                raise TypeError(
+                    f"`distributions`: parameter {name!r} must have a distribution object "
+                    f"(e.g. FloatDistribution(0, 1)), got {dist!r}."
+                )
         if self.state == TrialState.COMPLETE:
             if self._values is None:
                 raise ValueError("A COMPLETE trial needs `values`.")
@@ -195,7 +280,10 @@ class FrozenTrial:
             )
         for name, v in self._params.items():
             dist = self._distributions[name]
-            internal = dist.to_internal_repr(v)
+            try:
+                internal = dist.to_internal_repr(v)
+            except ValueError as e:
+                raise ValueError(f"`params`: parameter {name!r}: {e}") from None
             if not dist._contains(internal):
                 raise ValueError(f"Parameter {name!r}: {v!r} is not a value of {dist!r}.")
 
