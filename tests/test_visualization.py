@@ -452,7 +452,7 @@ def test_mpl_intermediate_pareto_edf_timeline_hypervolume(
     assert ax3.name == "3d" and ax3.get_zlabel() == "Objective 2"
     assert len(mvis.plot_edf([conditional, conditional]).lines) == 2
     ax = mvis.plot_timeline(conditional)
-    assert len(ax.patches) == len(conditional.trials)
+    assert sum(len(c.get_paths()) for c in ax.collections) == len(conditional.trials)
     ax = mvis.plot_hypervolume_history(multi, [1.5, 1.5])
     assert len(ax.lines[0].get_xdata()) == _n_complete(multi)
     ax = mvis.plot_param_importances(multi, importances={"x0": 0.6, "x1": 0.4})

@@ -850,7 +850,7 @@ def edf_info(study: Study | Sequence[Study], target: Target, target_name: str) -
 @dataclass
 class TimelineInfo:
     """Per category (a state name, or ``"COMPLETE (infeasible)"``): trial numbers, starts and
-    ends as ``datetime64[ms]`` (a running trial ends now)."""
+    ends as ``datetime64[us]`` (a running trial ends now)."""
 
     groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     note: str | None = None
@@ -877,20 +877,20 @@ def timeline_info(study: Study, n_recent_trials: int | None) -> TimelineInfo:
         return TimelineInfo({}, note=note)
     now = datetime.datetime.now(datetime.timezone.utc).timestamp()
     end = np.where(np.isnan(table.end[started]), now, table.end[started])
-    start_ms = (table.start[started] * 1000).astype("int64").astype("datetime64[ms]")
-    end_ms = (end * 1000).astype("int64").astype("datetime64[ms]")
+    start_us = (table.start[started] * 1e6).astype("int64").astype("datetime64[us]")
+    end_us = (end * 1e6).astype("int64").astype("datetime64[us]")
     state = table.state[started]
     infeasible = (state == int(TrialState.COMPLETE)) & ~table.feasible[started]
     groups = {}
     for st in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING):
         sel = (state == int(st)) & ~infeasible
         if sel.any():
-            groups[st.name] = (table.number[started][sel], start_ms[sel], end_ms[sel])
+            groups[st.name] = (table.number[started][sel], start_us[sel], end_us[sel])
     if infeasible.any():
         groups[INFEASIBLE] = (
             table.number[started][infeasible],
-            start_ms[infeasible],
-            end_ms[infeasible],
+            start_us[infeasible],
+            end_us[infeasible],
         )
     return TimelineInfo(groups)
 

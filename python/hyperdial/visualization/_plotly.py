@@ -723,7 +723,7 @@ def plot_timeline(study: Study, n_recent_trials: int | None = None) -> Figure:
         color = COLORS["INFEASIBLE"] if state == INFEASIBLE else COLORS[state]
         traces.append(
             go.Bar(
-                x=(end - start).astype(np.int64).astype(float),
+                x=(end - start) / np.timedelta64(1, "ms"),
                 base=start.astype(str),
                 y=number,
                 orientation="h",
