@@ -22,7 +22,7 @@ pytest.importorskip("sqlalchemy", reason="most of these tests use RDBStorage")
 
 import hyperdial
 from hyperdial.distributions import FloatDistribution
-from hyperdial.exceptions import ReadOnlyStorageError
+from hyperdial.exceptions import ReadOnlyStorageError, StorageInternalError
 from hyperdial.storages import RDBStorage
 from hyperdial.trial import FrozenTrial, TrialState
 
@@ -318,3 +318,22 @@ def test_add_trial_keeps_what_a_live_trial_may_record(tmp_path: Path) -> None:
             5: math.inf,
         }
         assert all(type(k) is int for k in got.intermediate_values)
+
+
+# -- 10 (last): database errors reach the user as hyperdial errors that say what to do ----------
+def test_database_errors_say_what_happened_and_what_to_do(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"not a database" * 100)
+    cases = [
+        (f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}", "directory exists"),
+        (f"sqlite:///{corrupt}", "not a SQLite database"),
+        ("postgresql+psycopg://me:hunter2@127.0.0.1:1/db", "cannot connect"),
+    ]
+    for url, advice in cases:
+        with pytest.raises(StorageInternalError) as info:
+            RDBStorage(url)
+        message = str(info.value)
+        assert advice in message, message
+        assert "hunter2" not in message and "sqlalche.me" not in message
+    with pytest.raises(ValueError, match="not a database URL"):
+        RDBStorage("not a url")

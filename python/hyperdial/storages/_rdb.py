@@ -38,7 +38,6 @@ from collections.abc import Callable, Container, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from hyperdial._direction import StudyDirection
 from hyperdial.distributions import BaseDistribution, distribution_to_json
@@ -60,6 +59,7 @@ from hyperdial.storages._rdb_sql import (
     update_trial,
 )
 from hyperdial.storages._rdb_studies import Studies
+from hyperdial.storages._url import redact
 from hyperdial.trial._frozen import FrozenTrial
 from hyperdial.trial._state import TrialState
 
@@ -147,7 +147,7 @@ class RDBStorage(BaseStorage):
         self._setup()
 
     def _setup(self) -> None:
-        label = f"RDBStorage({make_url(self.url).render_as_string(hide_password=True)!r})"
+        label = f"RDBStorage({redact(self.url)!r})"
         self._db = Database(
             self.url, self._engine_kwargs, self._busy_timeout, self._max_retries, label
         )

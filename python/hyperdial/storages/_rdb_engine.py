@@ -34,6 +34,7 @@ from sqlalchemy.pool import StaticPool
 
 from hyperdial.exceptions import ReadOnlyStorageError, StorageInternalError
 from hyperdial.storages import _rdb_schema as schema
+from hyperdial.storages._url import redact
 
 __all__ = ["Database", "upgrade"]
 
@@ -87,11 +88,18 @@ class Database:
         self.label = label
         self._busy_timeout = busy_timeout
         self._max_retries = max_retries
-        parsed = make_url(url)
+        try:
+            parsed = make_url(url)
+        except (exc.ArgumentError, ValueError) as e:
+            raise ValueError(
+                f"url={redact(url)!r} is not a database URL ({redact(str(e))}); expected e.g. "
+                "sqlite:///path/to/study.db or postgresql+psycopg://user:password@host/db."
+            ) from None
         self.dialect = parsed.get_backend_name()
         if self.dialect not in ("sqlite", "postgresql"):
             raise ValueError(
-                f"url={url!r}: RDBStorage supports sqlite:/// and postgresql+psycopg:// URLs."
+                f"url={redact(url)!r}: RDBStorage supports sqlite:/// and "
+                "postgresql+psycopg:// URLs."
             )
         kwargs = dict(engine_kwargs)
         self.memory = self.dialect == "sqlite" and parsed.database in (None, "", ":memory:")
@@ -187,8 +195,10 @@ class Database:
                         "directory or the URL's mode=ro/immutable), so it can be read but not "
                         "written. Copy it somewhere writable to add trials."
                     ) from e
-                if not _is_transient(e):
+                if isinstance(e, exc.IntegrityError):  # the callers' business (duplicates)
                     raise
+                if not _is_transient(e):
+                    raise StorageInternalError(_explain(e, self.label, self.dialect)) from e
                 if attempt >= self._max_retries:
                     raise StorageInternalError(
                         f"{self.label}: gave up after {attempt + 1} attempts: {e.orig!r}"
@@ -217,6 +227,32 @@ class Database:
         schema.metadata.create_all(conn)
         conn.execute(sa.insert(schema.schema_version).values(id=1, version=schema.SCHEMA_VERSION))
         return schema.SCHEMA_VERSION
+
+
+def _explain(e: exc.DBAPIError, label: str, dialect: str) -> str:
+    """What a database error means for the user and what to do about it, in one line."""
+    orig = redact(str(e.orig).strip().splitlines()[0] if str(e.orig).strip() else repr(e.orig))
+    if dialect == "sqlite":
+        if "unable to open database file" in orig:
+            return (
+                f"{label}: cannot open the database file ({orig}): check that its directory "
+                "exists and that this process may read it."
+            )
+        if "file is not a database" in orig or "malformed" in orig:
+            return (
+                f"{label}: the file is not a SQLite database or is corrupted ({orig}): check "
+                "the path, or restore the file from a backup."
+            )
+    elif isinstance(e, exc.OperationalError) and "connect" in orig.lower():
+        return (
+            f"{label}: cannot connect to the database server ({orig}): check that it runs and "
+            "that the URL's host, port, database and credentials are right."
+        )
+    return (
+        f"{label}: the database refused an operation ({type(e.orig).__name__}: {orig}). "
+        "If the database was changed by something other than hyperdial, restore it from a "
+        "backup; otherwise please report this."
+    )
 
 
 def _is_read_only(e: BaseException | None) -> bool:
