@@ -63,11 +63,11 @@ def test_ask_tell_and_inspect(url: str, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_errors_are_one_line_and_exit_1(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "create-study", "--storage", url, "--study-name", "s")
     assert main(["trials", "--storage", url, "--study-name", "missing"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("hyperdial trials: error:") and "missing" in err
     assert err.count("\n") == 1
-    run(capsys, "create-study", "--storage", url, "--study-name", "s")
     assert main(["ask", "--storage", url, "--study-name", "s", "--search-space", "[1]"]) == 1
     assert "--search-space must be" in capsys.readouterr().err
     assert main(["tell", "--storage", url, "--study-name", "s", "--trial-number", "7"]) == 1
@@ -77,6 +77,7 @@ def test_errors_are_one_line_and_exit_1(url: str, capsys: pytest.CaptureFixture[
 
 
 def test_runs_as_a_module(url: str) -> None:
+    hyperdial.storages.get_storage(url)  # an empty database
     out = subprocess.run(
         [sys.executable, "-m", "hyperdial.cli", "studies", "--storage", url],
         capture_output=True,
@@ -85,3 +86,58 @@ def test_runs_as_a_module(url: str) -> None:
         check=True,
     )
     assert out.stdout == ""
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str], *words: str) -> str:
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    err = captured.err
+    assert captured.out == ""
+    assert err.startswith(f"hyperdial {argv[0]}: error: "), err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+def test_errors_of_storages_are_one_line(
+    tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "create-study", "--storage", url, "--study-name", "s")
+    _one_line_error(
+        capsys, ["create-study", "--storage", url, "--study-name", "s"], "'s' already exists"
+    )
+    missing_dir = f"sqlite:///{tmp_path / 'no' / 'such.db'}"
+    _one_line_error(capsys, ["create-study", "--storage", missing_dir], "directory")
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"garbage" * 1000)
+    for command in ("studies", "create-study"):
+        _one_line_error(capsys, [command, "--storage", f"sqlite:///{corrupt}"], "corrupted")
+    pg = "postgresql+psycopg://me:hunter2@127.0.0.1:1/db"  # nothing listens on port 1
+    err = _one_line_error(capsys, ["studies", "--storage", pg], "cannot connect", "***")
+    assert "hunter2" not in err
+    err = _one_line_error(capsys, ["studies", "--storage", "postgres://me:hunter2@[::1/x"])
+    assert "not a database URL" in err and "hunter2" not in err
+    _one_line_error(capsys, ["studies", "--storage", "not a url"], "not a database URL")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["studies"],
+        ["trials", "--study-name", "s"],
+        ["best", "--study-name", "s"],
+        ["ask", "--study-name", "s"],
+        ["tell", "--study-name", "s", "--trial-number", "0", "--values", "1"],
+        ["delete-study", "--study-name", "s"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_commands_other_than_create_study_never_create_a_database(
+    tmp_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "typo.db"
+    _one_line_error(
+        capsys, [argv[0], "--storage", f"sqlite:///{path}", *argv[1:]], "no database", "typo.db"
+    )
+    assert not path.exists()

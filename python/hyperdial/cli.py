@@ -12,7 +12,9 @@ object per line, so its output can be piped into ``jq`` or read by a script::
     hyperdial trials --storage sqlite:///s.db --study-name demo
     hyperdial best --storage sqlite:///s.db --study-name demo
 
-Errors are printed as one line on stderr with exit status 1 (2 for a wrong command line).
+Errors are printed as one line on stderr with exit status 1 (2 for a wrong command line), with
+any password in a URL shown as ``***``. Only ``create-study`` creates a SQLite database file;
+the other commands report a missing one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -192,14 +195,40 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _require_existing_sqlite_file(url: str) -> None:
+    """Refuses a SQLite URL whose file does not exist: opening it would create it, and a
+    command that reads a study should not leave an empty database behind a typo."""
+    if not url.startswith("sqlite"):
+        return
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # the storage reports an unparsable URL
+        return
+    path = parsed.database
+    if not path or path == ":memory:" or parsed.query.get("uri") or path.startswith("file:"):
+        return
+    if not os.path.exists(path):
+        raise ValueError(
+            f"no database at {path!r} (only create-study creates one; check the path)."
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    from hyperdial.exceptions import HyperdialError
+    from hyperdial.storages._url import redact
+
     try:
+        if args.command != "create-study":
+            _require_existing_sqlite_file(args.storage)
         args.fn(args)
-    except (KeyError, ValueError, TypeError, RuntimeError, ImportError) as e:
+    except (HyperdialError, KeyError, ValueError, TypeError, RuntimeError, ImportError) as e:
         message = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"hyperdial {args.command}: error: {message}", file=sys.stderr)
+        text = " ".join(str(message).split())  # one line, whatever the message holds
+        print(f"hyperdial {args.command}: error: {redact(text)}", file=sys.stderr)
         return 1
     return 0
 
