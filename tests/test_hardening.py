@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import math
 import os
 import shutil
@@ -337,3 +338,46 @@ def test_database_errors_say_what_happened_and_what_to_do(tmp_path: Path) -> Non
         assert "hunter2" not in message and "sqlalche.me" not in message
     with pytest.raises(ValueError, match="not a database URL"):
         RDBStorage("not a url")
+
+
+# -- 6: passwords never shown --------------------------------------------------------------------
+def test_passwords_in_urls_are_redacted_in_errors(tmp_path: Path) -> None:
+    from hyperdial.storages import SchemaVersionError, upgrade
+    from hyperdial.storages._rdb_engine import _check_version
+
+    with pytest.raises(ValueError) as e1:
+        RDBStorage("mysql://me:hunter2@db.example/s")
+    with pytest.raises(SchemaVersionError) as e2:
+        _check_version(1, "postgresql+psycopg://me:hunter2@db.example/s")
+    with pytest.raises(SchemaVersionError) as e3:
+        _check_version(99, "postgresql+psycopg://me:hunter2@db.example/s")
+    with pytest.raises(hyperdial.exceptions.HyperdialError) as e4:
+        upgrade("postgresql+psycopg://me:hunter2@127.0.0.1:1/s")
+    for e in (e1, e2, e3, e4):
+        assert "hunter2" not in str(e.value) and "me:***@" in str(e.value), str(e.value)
+
+
+def test_passwords_are_redacted_in_repr_and_logs(
+    hyperdial_log: list[logging.LogRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pg = os.environ.get("HYPERDIAL_TEST_POSTGRES_URL")
+    if not pg:
+        pytest.skip("needs HYPERDIAL_TEST_POSTGRES_URL (a server that ignores the password)")
+    import sqlalchemy as sa
+
+    from hyperdial.storages import SchemaVersionError
+    from hyperdial.storages import _rdb_schema as schema
+
+    url = sa.make_url(pg).set(password="hunter2").render_as_string(hide_password=False)
+    storage = RDBStorage(url)
+    assert "hunter2" not in repr(storage) and "***" in repr(storage)
+    with storage.engine.begin() as conn:
+        conn.execute(sa.update(schema.schema_version).values(version=99))
+    try:
+        with pytest.raises(SchemaVersionError) as info:
+            RDBStorage(url)
+        assert "hunter2" not in str(info.value) and "***" in str(info.value)
+    finally:
+        with storage.engine.begin() as conn:
+            conn.execute(sa.update(schema.schema_version).values(version=schema.SCHEMA_VERSION))
+    assert all("hunter2" not in r.getMessage() for r in hyperdial_log)

@@ -201,7 +201,8 @@ class Database:
                     raise StorageInternalError(_explain(e, self.label, self.dialect)) from e
                 if attempt >= self._max_retries:
                     raise StorageInternalError(
-                        f"{self.label}: gave up after {attempt + 1} attempts: {e.orig!r}"
+                        f"{self.label}: gave up after {attempt + 1} attempts: "
+                        f"{redact(repr(e.orig))}"
                     ) from e
                 time.sleep(random.uniform(0.0, min(2.0, 0.01 * 2**attempt)))
                 attempt += 1
@@ -319,6 +320,7 @@ def _connect_sqlite(dbapi: Any, cargs: list[Any], cparams: dict[str, Any], label
 
 
 def _check_version(version: int, url: str) -> None:
+    url = redact(url)
     if version < schema.SCHEMA_VERSION:
         raise schema.SchemaVersionError(
             f"The database {url!r} has hyperdial schema version {version}, older than this "
@@ -343,26 +345,33 @@ def upgrade(url: str) -> int:
     Raises:
         SchemaVersionError: the database is newer than this hyperdial, or has no hyperdial
             schema at all.
+        StorageInternalError: the database cannot be reached or read (the message says why).
     """
+    shown = redact(url)
     engine = sa.create_engine(url)
     try:
-        while True:
-            with engine.begin() as conn:
-                if not sa.inspect(conn).has_table(schema.schema_version.name):
-                    raise schema.SchemaVersionError(f"{url!r} holds no hyperdial schema.")
-                version = int(
-                    conn.execute(sa.select(schema.schema_version.c.version)).scalar_one()
-                )
-                if version > schema.SCHEMA_VERSION:
-                    _check_version(version, url)
-                if version == schema.SCHEMA_VERSION:
-                    return version
-                step = schema.MIGRATIONS.get(version)
-                if step is None:
-                    raise schema.SchemaVersionError(
-                        f"No migration from hyperdial schema version {version} in {url!r}."
-                    )
-                step(conn)
-                conn.execute(sa.update(schema.schema_version).values(version=version + 1))
+        return _upgrade(engine, url, shown)
+    except exc.DBAPIError as e:
+        raise StorageInternalError(_explain(e, f"upgrade({shown!r})", engine.dialect.name)) from e
     finally:
         engine.dispose()
+
+
+def _upgrade(engine: sa.Engine, url: str, shown: str) -> int:
+    """The steps of :func:`upgrade`; ``shown`` is the URL as messages show it."""
+    while True:
+        with engine.begin() as conn:
+            if not sa.inspect(conn).has_table(schema.schema_version.name):
+                raise schema.SchemaVersionError(f"{shown!r} holds no hyperdial schema.")
+            version = int(conn.execute(sa.select(schema.schema_version.c.version)).scalar_one())
+            if version > schema.SCHEMA_VERSION:
+                _check_version(version, url)
+            if version == schema.SCHEMA_VERSION:
+                return version
+            step = schema.MIGRATIONS.get(version)
+            if step is None:
+                raise schema.SchemaVersionError(
+                    f"No migration from hyperdial schema version {version} in {shown!r}."
+                )
+            step(conn)
+            conn.execute(sa.update(schema.schema_version).values(version=version + 1))

@@ -30,6 +30,7 @@ from hyperdial.storages import _rdb_schema as schema
 from hyperdial.storages._rdb_cache import TrialCache
 from hyperdial.storages._rdb_engine import Database
 from hyperdial.storages._rdb_sql import Codec, bump, dumps, insert_trial, lock_study, update_trial
+from hyperdial.storages._url import redact
 from hyperdial.trial._state import TrialState
 from hyperdial.trial._system_attrs import (
     FAIL_REASON_KEY,
@@ -274,5 +275,5 @@ def _heartbeat_loop(
             for tid in stale:
                 logger.warning(f"Trial id {tid} failed: its worker stopped sending heartbeats.")
         except Exception as e:
-            logger.warning(f"Heartbeat of {heartbeat!r} failed (will retry): {e!r}")
+            logger.warning(f"Heartbeat of {heartbeat!r} failed (will retry): {redact(repr(e))}")
         del owner, heartbeat
