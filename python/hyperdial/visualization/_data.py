@@ -411,6 +411,15 @@ class PairsInfo:
     note: str | None = None
 
 
+def labelled_edges(i: int, j: int, k: int) -> tuple[bool, bool]:
+    """In a k × k matrix of pair panels with a blank diagonal, whether panel (x=i, y=j) carries
+    the x-axis labels (the lowest panel of its column) and the y-axis labels (the leftmost
+    panel of its row)."""
+    bottom = k - 1 if i != k - 1 else k - 2
+    left = 0 if j != 0 else 1
+    return j == bottom, i == left
+
+
 def _to_plot(col: ParamColumn, v: np.ndarray) -> np.ndarray:
     """Values in the axis's own linear coordinate: log10 for log axes."""
     return np.log10(v) if col.log else v

@@ -348,18 +348,15 @@ def _pair_figure(info: _data.PairsInfo, title: str, contour: bool) -> Figure:
             fig.update_yaxes(row=r, col=c, title_text=info.target_name)
         else:
             fig.update_yaxes(row=r, col=c, **_axis(cols[j]))
-        if single or j == k - 1:
+        label_x, label_y = (True, True) if single else _data.labelled_edges(i, j, k)
+        if label_x:
             fig.update_xaxes(row=r, col=c, title_text=xcol.name)
-        if k > 1 and (single or i == 0):
+        if k > 1 and label_y:
             fig.update_yaxes(row=r, col=c, title_text=cols[j].name)
     if not single:
         for d in range(k):
             fig.update_xaxes(row=d + 1, col=d + 1, visible=False)
             fig.update_yaxes(row=d + 1, col=d + 1, visible=False)
-            if d == k - 1:
-                fig.update_xaxes(row=d + 1, col=d + 1, visible=True, title_text=cols[d].name)
-            if d == 0:
-                fig.update_yaxes(row=d + 1, col=d + 1, visible=True, title_text=cols[d].name)
     size = None if single else max(600, 220 * k)
     fig.update_layout(title={"text": title}, width=size, height=size)
     return fig

@@ -160,7 +160,11 @@ def _set_axis(ax: Axes, col: _data.ParamColumn, which: str, pad: float = 0.5) ->
         ticks = np.arange(len(col.labels))
         lim = (-pad, len(col.labels) - 1 + pad)
         if which == "x":
-            ax.set_xticks(ticks, list(col.labels), rotation=30 if len(col.labels) > 3 else 0)
+            crowded = sum(len(c) for c in col.labels) > 16
+            ax.set_xticks(ticks, list(col.labels), rotation=30 if crowded else 0)
+            if crowded:
+                for label in ax.get_xticklabels():
+                    label.set_horizontalalignment("right")
             ax.set_xlim(*lim)
         else:
             ax.set_yticks(ticks, list(col.labels))
@@ -248,13 +252,14 @@ def _pair_axes(info: _data.PairsInfo, title: str, contour: bool) -> Axes | np.nd
         _set_axis(ax, cols[i], "x", pad)
         if k > 1:
             _set_axis(ax, cols[j], "y", pad)
-        if single or j == k - 1:
+        label_x, label_y = (True, True) if single else _data.labelled_edges(i, j, k)
+        if label_x:
             ax.set_xlabel(cols[i].name)
-        elif not single:
+        else:
             ax.tick_params(labelbottom=False)
         if k == 1:
             ax.set_ylabel(info.target_name)
-        elif single or i == 0:
+        elif label_y:
             ax.set_ylabel(cols[j].name)
         else:
             ax.tick_params(labelleft=False)
@@ -338,16 +343,24 @@ def plot_parallel_coordinate(
     ax.set_title(title)
     ys = np.stack([(x.values - x.bounds[0]) / (x.bounds[1] - x.bounds[0]) for x in info.dims])
     segments = np.stack([np.broadcast_to(np.arange(d, dtype=float), ys.T.shape), ys.T], axis=-1)
-    cmap = plt.get_cmap("Blues" if info.reverse_scale else "Blues_r")
+    # Blues without its near-white end, so the worst trials stay visible on a white background.
+    from matplotlib.colors import ListedColormap
+
+    shades = plt.get_cmap("Blues")(np.linspace(0.3, 1.0, 256))
+    cmap = ListedColormap(shades if info.reverse_scale else shades[::-1])
     norm = Normalize(float(info.color.min()), float(info.color.max()))
-    lines = LineCollection(list(segments), cmap=cmap, norm=norm, linewidths=1.0, alpha=0.6)
+    lines = LineCollection(list(segments), cmap=cmap, norm=norm, linewidths=0.8, alpha=0.7)
     lines.set_array(info.color)
     ax.add_collection(lines)
     for k, dim in enumerate(info.dims):
         ax.axvline(k, color="black", linewidth=0.8)
         pos = (dim.ticks - dim.bounds[0]) / (dim.bounds[1] - dim.bounds[0])
         for p, text in zip(pos.tolist(), dim.tick_text, strict=True):
-            ax.text(k - 0.03, p, text, ha="right", va="center", fontsize=7)
+            ax.text(
+                k - 0.03, p, text, ha="right", va="center", fontsize=7,
+                bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "alpha": 0.7,
+                      "linewidth": 0},
+            )  # fmt: skip
     ax.set_xlim(-0.4, d - 0.6)
     ax.set_ylim(-0.03, 1.03)
     ax.set_xticks(range(d), [x.label for x in info.dims], rotation=20 if d > 5 else 0)
