@@ -545,8 +545,10 @@ def test_hypervolume_known_values() -> None:
 def test_importing_loads_neither_plotting_library() -> None:
     code = (
         "import json, sys\n"
-        "import hyperdial, hyperdial.visualization, hyperdial.visualization.matplotlib\n"
+        "import hyperdial\n"
+        "assert 'hyperdial.visualization' not in sys.modules  # a lazy attribute\n"
         "assert callable(hyperdial.visualization.plot_slice)\n"
+        "import hyperdial.visualization.matplotlib\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
     )
     out = subprocess.run(

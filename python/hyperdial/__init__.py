@@ -62,6 +62,7 @@ __all__ = [
     "samplers",
     "storages",
     "trial",
+    "visualization",
 ]
 
 
@@ -76,4 +77,10 @@ def __getattr__(name: str) -> Any:
             v = "0.0.0+unknown"
         globals()["__version__"] = v
         return v
+    if name == "visualization":  # imported on first use, like the plotting libraries it wraps
+        import importlib
+
+        module = importlib.import_module("hyperdial.visualization")
+        globals()["visualization"] = module
+        return module
     raise AttributeError(f"module 'hyperdial' has no attribute {name!r}")
