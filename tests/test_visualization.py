@@ -322,6 +322,10 @@ def test_param_importances_from_given_values(conditional: hyperdial.Study) -> No
     fig = vis.plot_param_importances(conditional, importances={"lr": 0.2, "model": 0.7})
     assert list(fig.data[0].y) == ["lr", "model"]  # most important at the top
     assert list(fig.data[0].x) == [0.2, 0.7]
+    only = vis.plot_param_importances(
+        conditional, params=["lr"], importances={"lr": 0.2, "model": 0.7}
+    )
+    assert list(only.data[0].y) == ["lr"]
 
 
 def test_param_importances_without_the_importance_module(conditional: hyperdial.Study) -> None:

@@ -659,6 +659,8 @@ def importance_info(
         raise TypeError(f"`target` must be a callable taking a FrozenTrial, got {target!r}.")
     per_target: list[Mapping[str, float]]
     if importances is not None:
+        if params is not None:
+            importances = {p: v for p, v in importances.items() if p in params}
         per_target, names = [importances], [target_name]
     else:
         table = read_study(study)
