@@ -45,9 +45,13 @@ void bind_info(py::module_& m) {
     m.def("uses_avx2", &hyperdial::dense::uses_avx2,
           "Whether the dense linear algebra runs its AVX2 + FMA copy on this CPU.");
     m.def("openmp_enabled", &hyperdial::openmp_enabled,
-          "Whether the core was compiled with OpenMP.");
+          "Whether the core was built with threads (the HYPERDIAL_OPENMP build option).");
     m.def("max_threads", &hyperdial::max_threads,
-          "Threads that n_threads=0 stands for (1 without OpenMP).");
+          "Threads this process may use: affinity, cgroup quota and OMP_NUM_THREADS (1 without "
+          "threads).");
+    m.def("idle_threads", &hyperdial::idle_threads,
+          "Threads that n_threads=0 stands for now: max_threads() less the CPUs that other "
+          "runnable tasks occupy (at least 1).");
     m.def("eigen_version", [] { return std::string(hyperdial::eigen_version); },
           "Version of the Eigen headers the core was compiled against.");
     m.def("pybind11_version",

@@ -1,10 +1,11 @@
 """Gaussian-process regression and Bayesian-optimisation acquisitions on the compiled core.
 
-``hyperdial.gp`` wraps ``hyperdial._core`` (C++17 + Eigen + OpenMP): a GP on inputs normalised to
-``[0, 1]^d`` with continuous, integer and categorical dimensions, fitted by maximum a posteriori
-(analytic gradients, bounded L-BFGS), updated in O(n^2) per new point, and acquisition functions
-(log-EI, UCB, LCB, log-PI, constrained log-EI, pending points) with their maximiser. Every long
-call releases the GIL and takes ``n_threads`` (0 = all available); results do not depend on it.
+``hyperdial.gp`` wraps ``hyperdial._core`` (C++17 + Eigen + a thread pool): a GP on inputs
+normalised to ``[0, 1]^d`` with continuous, integer and categorical dimensions, fitted by maximum
+a posteriori (analytic gradients, bounded L-BFGS), updated in O(n^2) per new point, and
+acquisition functions (log-EI, UCB, LCB, log-PI, constrained log-EI, pending points) with their
+maximiser. Every long call releases the GIL and takes ``n_threads`` (0 = automatic: the CPUs this
+process may use less those other tasks keep busy); results do not depend on it.
 
 Example:
     >>> import numpy as np

@@ -201,8 +201,9 @@ class GPSampler(BaseSampler):
         independent_sampler: Samples the start-up trials and parameters the GP does not model
             yet; default: scrambled Sobol (:class:`~hyperdial.samplers.QMCSampler`).
         deterministic_objective: The objective has no noise: the GP's noise is fixed tiny.
-        n_threads: Threads of the GP core; None: one below 256 trials, all available above.
-            Results do not depend on it.
+        n_threads: Threads of the GP core; None: one below 256 trials, automatic above (the
+            CPUs this process may use less those other tasks keep busy; see
+            ``cpp/include/hyperdial/parallel.hpp``). Results do not depend on it.
         beta: Exploration weight of ``"ucb"``.
         pruned_trials: ``"penalize"`` or ``"exclude"`` (see above).
         max_trials: Hand off once the study has more finished trials than this (None: never).
