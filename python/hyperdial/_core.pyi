@@ -315,3 +315,55 @@ def tpe_log_ratio(
     consider_endpoints: bool = False,
     n_threads: int = 0,
 ) -> _F: ...
+
+# Sobol' indices of a GP surface (cpp/include/hyperdial/sensitivity.hpp).
+class SobolInputs:
+    def __init__(
+        self,
+        *,
+        n_cells: Sequence[int],
+        cdf: ArrayLike,
+        mask: ArrayLike,
+        lower: ArrayLike,
+        upper: ArrayLike,
+        codes: ArrayLike,
+    ) -> None: ...
+    @property
+    def n_cells(self) -> list[int]: ...
+    @property
+    def cdf(self) -> _F: ...
+    @property
+    def mask(self) -> _F: ...
+    @property
+    def lower(self) -> _F: ...
+    @property
+    def upper(self) -> _F: ...
+    @property
+    def codes(self) -> _F: ...
+
+class SobolIndicesResult:
+    @property
+    def first(self) -> _F: ...
+    @property
+    def total(self) -> _F: ...
+    @property
+    def variance(self) -> _F: ...
+    @property
+    def mean(self) -> _F: ...
+
+def sobol_indices(
+    *,
+    kernel: KernelKind,
+    dim_kinds: Sequence[DimKind],
+    log_params: ArrayLike,
+    x: ArrayLike,
+    mask: ArrayLike | None,
+    alphas: ArrayLike,
+    inputs: SobolInputs,
+    n_base: int,
+    seed: SupportsIndex = 0,
+    n_threads: int = 0,
+) -> SobolIndicesResult: ...
+def sobol_inputs_map(
+    *, inputs: SobolInputs, dim_kinds: Sequence[DimKind], u: ArrayLike
+) -> _F: ...
