@@ -8,13 +8,17 @@ caller's units (maximised), ``mask`` ``(n, d)`` of 0/1 or None (inactive dims, s
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hyperdial import _core
+from hyperdial.gp._lock import ReadWriteLock
 from hyperdial.gp._priors import default_bounds, default_priors
 
 F64 = NDArray[np.float64]
@@ -37,6 +41,12 @@ class GaussianProcess:
             objectives), not fitted.
         center: Subtract the mean of ``y`` (default). Constraint models must keep 0 at 0 and
             use ``center=False`` (their feasible region is ``c(x) <= 0``).
+
+    Thread safety: one model may be shared by threads. ``predict``, ``acquisition`` and
+    ``maximize`` hold a shared lock and run beside each other (each call releases the GIL);
+    ``fit`` and ``append`` hold an exclusive one, waiting for the calls in progress and keeping
+    new ones out until they are done (``hyperdial.gp._lock``). Copies (``copy.copy``,
+    ``copy.deepcopy``) own their core model and their lock.
 
     Example:
         >>> import numpy as np
@@ -76,6 +86,25 @@ class GaussianProcess:
         self._log_params: F64 | None = None
         self._memory: F64 | None = None  # L-BFGS pairs of the last fit (warm starts)
         self._gp: _core.ExactGP | None = None
+        self._lock = ReadWriteLock()
+
+    def __copy__(self) -> GaussianProcess:
+        with self._lock.read():
+            twin = object.__new__(type(self))
+            twin.__dict__.update(self.__dict__)
+            twin._gp = None if self._gp is None else self._gp.copy()
+        twin._lock = ReadWriteLock()
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> GaussianProcess:
+        with self._lock.read():
+            twin = object.__new__(type(self))
+            memo[id(self)] = twin
+            for key, value in self.__dict__.items():
+                if key != "_lock":
+                    setattr(twin, key, copy.deepcopy(value, memo))
+        twin._lock = ReadWriteLock()
+        return twin
 
     @property
     def n_dims(self) -> int:
@@ -85,12 +114,14 @@ class GaussianProcess:
     @property
     def log_params(self) -> F64:
         """Fitted log hyperparameters ``(d + 2,)``: lengthscales, signal, noise."""
-        return self._model().log_params
+        with self._lock.read():
+            return self._model().log_params
 
     @property
     def jitter(self) -> float:
         """Jitter the last factorisation needed (0 when none)."""
-        return self._model().jitter
+        with self._lock.read():
+            return self._model().jitter
 
     def _model(self) -> _core.ExactGP:
         if self._gp is None:
@@ -126,6 +157,22 @@ class GaussianProcess:
             raise ValueError(
                 f"x must be (n, {self.n_dims}) and y (n,), got {xa.shape} and {ya.shape}"
             )
+        mask_a = None if mask is None else np.asarray(mask, dtype=np.float64)
+        with self._lock.write():
+            self._fit(xa, ya, mask_a, n_restarts, seed, warm_start, max_iter, n_threads)
+        return self
+
+    def _fit(
+        self,
+        xa: F64,
+        ya: F64,
+        mask_a: F64 | None,
+        n_restarts: int,
+        seed: int,
+        warm_start: bool,
+        max_iter: int,
+        n_threads: int,
+    ) -> None:
         self._shift = float(ya.mean()) if self._center else 0.0
         spread = float(np.abs(ya - self._shift).max()) if not self._center else float(ya.std())
         self._scale = spread if spread > 0 and math.isfinite(spread) else 1.0
@@ -135,7 +182,6 @@ class GaussianProcess:
             if warm_start and self._log_params is not None
             else np.clip(self._prior_mean, self._lower, self._upper)
         )
-        mask_a = None if mask is None else np.asarray(mask, dtype=np.float64)
         warm = warm_start and self._log_params is not None
         memory = self._memory if warm else None
         # One call: the fit, then the GP from the factorisation of its best evaluation. The
@@ -164,7 +210,6 @@ class GaussianProcess:
         self._log_params = gp.log_params
         self._memory = result.memory
         self._gp = gp
-        return self
 
     def append(
         self, x: ArrayLike, y: float, mask: ArrayLike | None = None, n_threads: int = 0
@@ -172,14 +217,16 @@ class GaussianProcess:
         """Adds one observation in O(n^2), keeping the hyperparameters and standardisation."""
         m = None if mask is None else np.asarray(mask, dtype=np.float64)
         ys = float(self._standardise(np.array([y], dtype=np.float64))[0])
-        self._model().append(
-            x_new=np.asarray(x, dtype=np.float64), y_new=ys, mask_new=m, n_threads=n_threads
-        )
+        xa = np.asarray(x, dtype=np.float64)
+        with self._lock.write():
+            self._model().append(x_new=xa, y_new=ys, mask_new=m, n_threads=n_threads)
 
     def predict(self, x: ArrayLike, n_threads: int = 0) -> tuple[F64, F64]:
         """Posterior mean and variance of the latent objective at the rows of ``x``, in the
         units of ``y``."""
-        mean, var = self._model().predict(np.asarray(x, dtype=np.float64), n_threads=n_threads)
+        xa = np.asarray(x, dtype=np.float64)
+        with self._lock.read():
+            mean, var = self._model().predict(xa, n_threads=n_threads)
         return mean * self._scale + self._shift, var * self._scale**2
 
     def _best(self) -> float:
@@ -208,16 +255,18 @@ class GaussianProcess:
         models (``center=False``) of constraint values, feasible when <= 0, for constrained
         log-EI. ``pending``: points being evaluated, conditioned on by kriging believer.
         """
-        gp = self._conditioned(pending, n_threads)
-        return _core.acquisition(
-            gp=gp,
-            kind=_acq_kind(kind),
-            x=np.asarray(x, dtype=np.float64),
-            best=self._best(),
-            beta=beta,
-            constraints=[c._model() for c in constraints],
-            n_threads=n_threads,
-        )
+        acq = _acq_kind(kind)
+        xa = np.asarray(x, dtype=np.float64)
+        with _read_all(self, constraints):
+            return _core.acquisition(
+                gp=self._conditioned(pending, n_threads),
+                kind=acq,
+                x=xa,
+                best=self._best(),
+                beta=beta,
+                constraints=[c._model() for c in constraints],
+                n_threads=n_threads,
+            )
 
     def maximize(
         self,
@@ -238,22 +287,35 @@ class GaussianProcess:
         (``hyperdial._core.AcqOptimizeOptions``; None: the core's defaults). Same seed, same
         answer for any ``n_threads``.
         """
-        core = self._model()
-        gp = self._conditioned(pending, n_threads)
-        top = core.x[np.argsort(-core.y, kind="stable")[:n_best]]
-        x, value = _core.maximize_acquisition(
-            gp=gp,
-            kind=_acq_kind(kind),
-            n_choices=self._n_choices,
-            best=self._best(),
-            beta=beta,
-            constraints=[c._model() for c in constraints],
-            x_best=top,
-            options=options,
-            seed=seed,
-            n_threads=n_threads,
-        )
+        acq = _acq_kind(kind)
+        with _read_all(self, constraints):
+            core = self._model()
+            top = core.x[np.argsort(-core.y, kind="stable")[:n_best]]
+            x, value = _core.maximize_acquisition(
+                gp=self._conditioned(pending, n_threads),
+                kind=acq,
+                n_choices=self._n_choices,
+                best=self._best(),
+                beta=beta,
+                constraints=[c._model() for c in constraints],
+                x_best=top,
+                options=options,
+                seed=seed,
+                n_threads=n_threads,
+            )
         return x, value
+
+
+@contextlib.contextmanager
+def _read_all(model: GaussianProcess, constraints: Sequence[GaussianProcess]) -> Iterator[None]:
+    """Shared holds on ``model`` and on each distinct constraint model, taken in one global
+    order (by ``id``) so that two calls with the models swapped cannot wait for each other
+    behind waiting writers; a model passed twice is held once (the lock is not reentrant)."""
+    distinct = {id(m): m for m in (model, *constraints)}
+    with contextlib.ExitStack() as stack:
+        for key in sorted(distinct):
+            stack.enter_context(distinct[key]._lock.read())
+        yield
 
 
 def _acq_kind(kind: str) -> _core.AcqKind:

@@ -87,8 +87,7 @@ class Model(GaussianProcess):
     ) -> Model:
         """A copy conditioned on observations ``y`` at the rows of ``x`` (constant liar),
         with the same hyperparameters and standardisation; ``self`` is unchanged."""
-        twin = copy.copy(self)
-        twin._gp = self._model().copy()
+        twin = copy.copy(self)  # its own core model and lock (GaussianProcess.__copy__)
         ones = np.ones(x.shape[1]) if with_mask else None
         for xi, yi in zip(x, y, strict=True):
             twin.append(xi, float(yi), ones, n_threads=n_threads)
