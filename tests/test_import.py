@@ -27,6 +27,7 @@ OPTIONAL = (
     "lightgbm",
     "xgboost",
     "matplotlib",
+    "plotly",
     "hypothesis",
 )
 
