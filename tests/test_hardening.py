@@ -9,7 +9,11 @@ import logging
 import math
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
@@ -345,7 +349,7 @@ def test_passwords_in_urls_are_redacted_in_errors(tmp_path: Path) -> None:
     from hyperdial.storages import SchemaVersionError, upgrade
     from hyperdial.storages._rdb_engine import _check_version
 
-    with pytest.raises(ValueError) as e1:
+    with pytest.raises(ValueError, match="supports") as e1:
         RDBStorage("mysql://me:hunter2@db.example/s")
     with pytest.raises(SchemaVersionError) as e2:
         _check_version(1, "postgresql+psycopg://me:hunter2@db.example/s")
@@ -381,3 +385,127 @@ def test_passwords_are_redacted_in_repr_and_logs(
         with storage.engine.begin() as conn:
             conn.execute(sa.update(schema.schema_version).values(version=schema.SCHEMA_VERSION))
     assert all("hunter2" not in r.getMessage() for r in hyperdial_log)
+
+
+# -- 9: SIGTERM while optimize runs --------------------------------------------------------------
+_SIGTERM_SCRIPT = """
+import signal, sys, time
+import hyperdial
+from hyperdial.storages import RDBStorage
+
+url, mode, n_jobs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+hyperdial.logging.set_verbosity(40)
+if mode == "retry":
+    storage = RDBStorage(url, heartbeat_interval=60, max_retry=1)
+else:
+    storage = RDBStorage(url)
+study = hyperdial.create_study(storage=storage, study_name="s", load_if_exists=True)
+calls = []
+
+def handler(signum, frame):
+    calls.append(signum)
+    print("handler", flush=True)
+    if mode == "raise":
+        raise SystemExit(3)
+
+if mode in ("raise", "return"):
+    signal.signal(signal.SIGTERM, handler)
+before = signal.getsignal(signal.SIGTERM)
+
+def objective(trial):
+    x = trial.suggest_float("x", 0, 1)
+    sys.stdout.write("ready\\n")  # one write: two threads' print() calls can interleave
+    sys.stdout.flush()
+    deadline = time.monotonic() + (2.0 if mode == "return" else 60.0)
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+    return x
+
+study.optimize(objective, n_trials=1 if mode == "return" else 10, n_jobs=n_jobs)
+assert signal.getsignal(signal.SIGTERM) is before
+print("after", calls, flush=True)
+"""
+
+
+def _run_and_terminate(tmp_path: Path, mode: str, n_jobs: int = 1) -> tuple[int, str, Any]:
+    tmp_path = tmp_path / mode
+    tmp_path.mkdir()
+    script = tmp_path / "worker.py"
+    script.write_text(_SIGTERM_SCRIPT)
+    url = f"sqlite:///{tmp_path / 'term.db'}"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), url, mode, str(n_jobs)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    n_ready = 0
+    while n_ready < n_jobs:
+        line = proc.stdout.readline()
+        assert line, proc.communicate()[1]
+        n_ready += line.count("ready")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    study = hyperdial.load_study(study_name="s", storage=url)
+    return proc.returncode, out + err, study.trials
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_sigterm_fails_running_trials_then_terminates(tmp_path: Path, n_jobs: int) -> None:
+    code, out, trials = _run_and_terminate(tmp_path, "default", n_jobs)
+    assert code == -signal.SIGTERM, out
+    assert "Traceback" not in out, out
+    assert len(trials) >= n_jobs
+    assert all(t.state == TrialState.FAIL for t in trials), trials
+    assert all("SIGTERM" in t.system_attrs["fail_reason"] for t in trials)
+
+
+def test_sigterm_chains_the_users_handler(tmp_path: Path) -> None:
+    code, out, trials = _run_and_terminate(tmp_path, "raise")
+    assert code == 3 and "handler" in out, out
+    assert [t.state for t in trials] == [TrialState.FAIL]
+
+
+@pytest.mark.slow
+def test_sigterm_with_a_handler_that_returns_lets_the_trial_finish(tmp_path: Path) -> None:
+    code, out, trials = _run_and_terminate(tmp_path, "return")
+    assert code == 0 and "after [15]" in out, out
+    assert [t.state for t in trials] == [TrialState.COMPLETE]
+
+
+@pytest.mark.slow
+def test_sigterm_requeues_the_trial_when_the_storage_retries(tmp_path: Path) -> None:
+    code, out, trials = _run_and_terminate(tmp_path, "retry")
+    assert code == -signal.SIGTERM, out
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.WAITING]
+    assert trials[1].system_attrs["fixed_params"] == trials[0].params
+    assert trials[1].system_attrs["failed_trial"] == 0
+
+
+def test_optimize_restores_the_sigterm_handler() -> None:
+    def mine(signum: int, frame: Any) -> None:
+        pass
+
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        study = hyperdial.create_study()
+        study.optimize(lambda t: 0.0, n_trials=1)
+        assert signal.getsignal(signal.SIGTERM) is mine
+        with pytest.raises(ZeroDivisionError):
+            study.optimize(lambda t: 1 / 0, n_trials=1)
+        assert signal.getsignal(signal.SIGTERM) is mine
+        errors: list[BaseException] = []
+
+        def in_thread() -> None:  # no handler can be set there: optimize must still run
+            try:
+                study.optimize(lambda t: 0.0, n_trials=1)
+            except BaseException as e:
+                errors.append(e)
+
+        thread = threading.Thread(target=in_thread)
+        thread.start()
+        thread.join()
+        assert errors == [] and signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -92,7 +92,8 @@ class RDBStorage(BaseStorage):
         grace_period: Seconds without a heartbeat after which a RUNNING trial is failed;
             default ``1.5 * heartbeat_interval``, so a dead worker's trial is failed within
             about ``2 * heartbeat_interval`` (the thread checks every half interval).
-        max_retry: Enqueue a failed stale trial's parameters again, at most this many times.
+        max_retry: Enqueue the parameters of a trial failed for a stale heartbeat, or by
+            SIGTERM while ``Study.optimize`` ran, again: at most this many times per chain.
 
     SQLite databases are opened in WAL mode with ``synchronous=NORMAL``: a crash of the
     process or of the machine never corrupts the file, a power loss may lose the last commits.
@@ -164,6 +165,13 @@ class RDBStorage(BaseStorage):
             self._db, self._codec, self._cache, interval, grace, max_retry, label
         )
         self._heartbeat.start(self)
+
+    @property
+    def max_retry(self) -> int:
+        """How many times a chain of failed trials is enqueued again: trials failed by the
+        heartbeat reaper (see :meth:`fail_stale_trials`) or by SIGTERM during
+        ``Study.optimize``."""
+        return self._heartbeat_args[2]
 
     @property
     def engine(self) -> sa.Engine:

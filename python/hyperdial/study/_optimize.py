@@ -1,10 +1,18 @@
-"""The ``Study.optimize`` loop: sequential or in threads, never leaving a trial RUNNING."""
+"""The ``Study.optimize`` loop: sequential or in threads, never leaving a trial RUNNING.
+
+Interrupts (Ctrl-C, an exception from a callback, SIGTERM) fail every running trial before they
+propagate. SIGTERM, which batch schedulers and Kubernetes send to stop a process, would end the
+process without unwinding, so while ``optimize`` runs in the main thread it is turned into an
+exception (:class:`_Terminated`) and, once the trials are failed, delivered again to the handler
+that was installed before, which by default ends the process (see :class:`_SigtermGuard`).
+"""
 
 from __future__ import annotations
 
 import gc
 import numbers
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -14,7 +22,12 @@ from hyperdial import logging as _logging
 from hyperdial.exceptions import StudyExhausted, TrialPruned
 from hyperdial.trial._frozen import FrozenTrial
 from hyperdial.trial._state import TrialState
-from hyperdial.trial._system_attrs import FAIL_REASON_KEY
+from hyperdial.trial._system_attrs import (
+    FAIL_REASON_KEY,
+    FAILED_TRIAL_KEY,
+    FIXED_PARAMS_KEY,
+    RETRY_HISTORY_KEY,
+)
 from hyperdial.trial._trial import Trial
 
 if TYPE_CHECKING:
@@ -105,7 +118,7 @@ class _Run:
         """
         with self.lock:
             if self.interrupted is not None:
-                raise RuntimeError(f"interrupted by {type(self.interrupted).__name__}")
+                raise RuntimeError(f"interrupted by {_name(self.interrupted)}")
             self.running.add(trial_id)
 
     def start_ended(self) -> None:
@@ -124,13 +137,100 @@ class _Run:
             self.started.wait_for(lambda: not (self.starting - {me}), timeout=_START_WAIT)
             running = list(self.running)
         for trial_id in running:
-            study._fail_trial(trial_id, f"interrupted by {type(e).__name__}")
+            _fail_interrupted(study, trial_id, e)
 
     def fail(self, e: BaseException) -> None:
         with self.lock:
             if self.error is None:
                 self.error = e
         self.stop.set()
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived while ``optimize`` ran (a BaseException, like KeyboardInterrupt, so an
+    objective's ``except Exception`` does not swallow it)."""
+
+    def __str__(self) -> str:
+        return "SIGTERM"
+
+
+class _SigtermGuard:
+    """Turns SIGTERM into :class:`_Terminated` while ``optimize`` runs in the main thread.
+
+    The handler installed before is kept and given the signal:
+
+    * a Python function: it is called first, from this guard's handler. If it raises (say
+      ``SystemExit``), that exception unwinds ``optimize`` and fails the running trials; if it
+      returns, the objective goes on, as it would without hyperdial;
+    * the default action: the guard raises :class:`_Terminated`; once ``optimize`` has failed
+      the running trials, :meth:`deliver` restores the default and sends SIGTERM again, so the
+      process ends as it would have, killed by SIGTERM;
+    * ignored, or a handler installed outside Python: nothing is installed.
+
+    ``exit`` restores the previous handler.
+    """
+
+    def __init__(self) -> None:
+        self._previous: Any = None
+        self._installed = False
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may set handlers, and it is the one signals reach
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous is None or previous == signal.SIG_IGN:
+            return
+        self._previous = previous
+        signal.signal(signal.SIGTERM, self._handle)
+        self._installed = True
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if callable(self._previous):
+            self._previous(signum, frame)
+            return
+        raise _Terminated()
+
+    def exit(self) -> None:
+        if self._installed:
+            signal.signal(signal.SIGTERM, self._previous)
+            self._installed = False
+
+    def deliver(self) -> None:
+        """Ends the process with SIGTERM's default action (the handler was the default)."""
+        self.exit()
+        os.kill(os.getpid(), signal.SIGTERM)
+        # Only reached if SIGTERM is blocked in this thread: exit as a shell reports it.
+        raise SystemExit(128 + int(signal.SIGTERM))
+
+
+def _name(e: BaseException) -> str:
+    """How a fail reason names an interruption."""
+    return "SIGTERM" if isinstance(e, _Terminated) else type(e).__name__
+
+
+def _fail_interrupted(study: Study, trial_id: int, e: BaseException) -> None:
+    """Fails a trial an interruption stopped; after SIGTERM, also enqueues its parameters again
+    when the storage retries failed trials (``RDBStorage(max_retry=...)``), as its heartbeat
+    reaper does for a worker that died: a preempted job's trial is run again by the next one."""
+    study._fail_trial(trial_id, f"interrupted by {_name(e)}")
+    max_retry = getattr(study._storage, "max_retry", 0)
+    if not isinstance(e, _Terminated) or not isinstance(max_retry, int) or max_retry <= 0:
+        return
+    try:
+        failed = study._storage.get_trial(trial_id)
+        history = [*failed.system_attrs.get(RETRY_HISTORY_KEY, []), failed.number]
+        if len(history) > max_retry:
+            return
+        template = FrozenTrial(
+            state=TrialState.WAITING,
+            user_attrs=failed.user_attrs,
+            system_attrs={
+                FIXED_PARAMS_KEY: failed.params,
+                FAILED_TRIAL_KEY: failed.number,
+                RETRY_HISTORY_KEY: history,
+            },
+        )
+        study._storage.create_new_trial(study._study_id, template)
+    except Exception:  # best effort, as failing the trial is: the process is ending
+        _logger.exception(f"Could not enqueue a retry of trial id {trial_id}.")
 
 
 def _is_int(x: Any) -> bool:
@@ -187,6 +287,7 @@ def optimize(
     run = _Run(n_trials, timeout)
     study._stop_event = run.stop
     bar = _ProgressBar(show_progress_bar, n_trials, timeout)
+    guard = _SigtermGuard()
 
     def work() -> None:
         while run.take_slot():
@@ -211,12 +312,14 @@ def optimize(
         except BaseException as e:  # surfaced by the main thread
             run.fail(e)
 
+    terminated = False
     try:
         if n_threads == 1:
             try:
                 work()
             except BaseException as e:
                 run.fail_running(study, e)  # a no-op unless an interrupt hit between steps
+                terminated = isinstance(e, _Terminated)
                 raise
         else:
             threads = [
@@ -229,16 +332,20 @@ def optimize(
                 for t in threads:
                     while t.is_alive():
                         t.join(0.05)
-            except BaseException as e:  # Ctrl-C reaches the main thread only
+            except BaseException as e:  # Ctrl-C and SIGTERM reach the main thread only
                 run.stop.set()
                 run.fail_running(study, e)
+                terminated = isinstance(e, _Terminated)
                 raise
             if run.error is not None:
                 raise run.error
     finally:
+        guard.exit()
         study._stop_event = None
         bar.close()
         study._optimize_lock.release()
+        if terminated:
+            guard.deliver()
 
 
 def _run_trial(
@@ -273,7 +380,7 @@ def _run_trial(
             study._storage.set_trial_system_attr(trial_id, FAIL_REASON_KEY, reason)
         frozen = study._tell(trial_id, values, state, skip_if_finished=False, fail_reason=None)
     except BaseException as e:
-        study._fail_trial(trial_id, f"interrupted by {type(e).__name__}: {e}")
+        _fail_interrupted(study, trial_id, e)
         raise
     finally:
         with run.lock:

@@ -237,8 +237,14 @@ class Study:
         values, a string or a complex number → FAIL with a logged reason, and the study goes
         on; :class:`~hyperdial.TrialPruned` → PRUNED; any other exception →
         FAIL, then re-raised unless its type is in ``catch``. On Ctrl-C every running trial is
-        marked FAIL before the interrupt propagates, with any ``n_jobs``. No trial is ever
-        left RUNNING by anything that happens in this process.
+        marked FAIL before the interrupt propagates, with any ``n_jobs``. So it is on SIGTERM
+        (what Kubernetes and batch schedulers send to stop a job) when ``optimize`` runs in
+        the main thread; the trials are enqueued again if the storage retries failed trials
+        (``RDBStorage(max_retry=...)``), then the signal goes to the handler installed before
+        (by default it ends the process), which is restored when ``optimize`` returns. A
+        trial is left RUNNING only when the process dies without unwinding (SIGKILL, a
+        crash, ``os._exit``, SIGTERM while ``optimize`` runs in another thread);
+        ``RDBStorage(heartbeat_interval=...)`` fails such trials.
 
         Args:
             func: The objective, ``func(trial) -> float | Sequence[float]``.
