@@ -641,3 +641,82 @@ def test_a_core_numerical_error_reaches_the_sampler_as_numerical_error(
     study = _quiet_study(sampler)
     study.optimize(_branin, n_trials=5)
     assert len(study.trials) == 5 and _state(sampler, study).gp_failed_logged
+
+
+# -- cold starts: the fit saved in the study ---------------------------------------------------
+def _prefilled(n: int, d: int = 3) -> hyperdial.Study:
+    from hyperdial.trial import FrozenTrial
+
+    dist = FloatDistribution(0.0, 1.0)
+    rng = np.random.default_rng(5)
+    study = hyperdial.create_study()
+    study.add_trials(
+        FrozenTrial(
+            state=TrialState.COMPLETE,
+            values=[float(((x - 0.3) ** 2).sum())],
+            params={f"x{i}": float(v) for i, v in enumerate(x)},
+            distributions={f"x{i}": dist for i in range(d)},
+        )
+        for x in rng.random((n, d))
+    )
+    return study
+
+
+def _objective3(t: BaseTrial) -> float:
+    return sum((t.suggest_float(f"x{i}", 0.0, 1.0) - 0.3) ** 2 for i in range(3))
+
+
+def _count_fits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from hyperdial.gp import GaussianProcess
+
+    calls: list[int] = []
+    original = GaussianProcess.fit
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GaussianProcess, "fit", counting)
+    return calls
+
+
+def test_a_new_sampler_resumes_from_the_saved_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hyperdial.trial._system_attrs import GP_FIT_KEY
+
+    study = _prefilled(120)
+    study.sampler = GPSampler(seed=0)
+    study.optimize(_objective3, n_trials=1)
+    saved = study.system_attrs[GP_FIT_KEY]
+    assert saved["n"] == 120 and len(saved["log_params"]) == 5
+    fits = _count_fits(monkeypatch)
+    second = GPSampler(seed=0)  # a new worker: no model yet
+    study.sampler = second
+    study.optimize(_objective3, n_trials=2)
+    assert not fits, "the new sampler fitted instead of resuming"
+    state = next(iter(second._states.values()))
+    assert state.n_fitted == 120
+    assert state.gp is not None
+    np.testing.assert_allclose(state.gp.log_params, saved["log_params"])
+
+
+def test_a_stale_or_foreign_fit_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hyperdial.trial._system_attrs import GP_FIT_KEY
+
+    study = _prefilled(120)
+    study.sampler = GPSampler(seed=0)
+    study.optimize(_objective3, n_trials=1)
+    saved = dict(study.system_attrs[GP_FIT_KEY])
+    fits = _count_fits(monkeypatch)
+    for bad in (
+        {**saved, "space": "another space"},
+        {**saved, "n": 100},  # the study grew by more than 1/16 since
+        {**saved, "log_params": [0.0]},
+        "garbage",
+    ):
+        study._storage.set_study_system_attr(study._study_id, GP_FIT_KEY, bad)
+        fits.clear()
+        study.sampler = GPSampler(seed=0)
+        study.optimize(_objective3, n_trials=1)
+        assert fits, f"resumed from {bad!r}"
+        # and the fresh fit replaced the bad record
+        assert study.system_attrs[GP_FIT_KEY]["space"] == saved["space"]

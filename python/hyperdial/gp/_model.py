@@ -151,16 +151,65 @@ class GaussianProcess:
         Returns ``self``. Raises :class:`hyperdial.NumericalError` when the model cannot be
         fitted (no start gives a finite likelihood, or the covariance cannot be factorised).
         """
+        xa, ya, mask_a = self._checked(x, y, mask)
+        with self._lock.write():
+            self._fit(xa, ya, mask_a, n_restarts, seed, warm_start, max_iter, n_threads)
+        return self
+
+    def condition_on(
+        self,
+        x: ArrayLike,
+        y: ArrayLike,
+        mask: ArrayLike | None = None,
+        *,
+        log_params: ArrayLike,
+        n_threads: int = 0,
+    ) -> GaussianProcess:
+        """Factorises the model on ``(x, y)`` at the given hyperparameters, without fitting.
+
+        For hyperparameters fitted earlier (e.g. by another process) to data like these: one
+        O(n^3) factorisation instead of a fit's many. ``y`` is standardised as :meth:`fit`
+        does, and a later warm :meth:`fit` starts from ``log_params``. Returns ``self``.
+        """
+        xa, ya, mask_a = self._checked(x, y, mask)
+        theta = np.asarray(log_params, dtype=np.float64).ravel()
+        if theta.shape != (self.n_dims + 2,) or not np.all(np.isfinite(theta)):
+            raise ValueError(
+                f"log_params must be {self.n_dims + 2} finite numbers, got {theta.tolist()}"
+            )
+        theta = np.clip(theta, self._lower, self._upper)
+        with self._lock.write():
+            ys = self._set_standardisation(ya)
+            self._gp = _core.ExactGP(
+                kernel=self._kernel,
+                dim_kinds=self._kinds,
+                log_params=theta,
+                x=xa,
+                y=ys,
+                mask=mask_a,
+                n_threads=n_threads,
+            )
+            self._log_params = self._gp.log_params
+            self._memory = None
+        return self
+
+    def _checked(
+        self, x: ArrayLike, y: ArrayLike, mask: ArrayLike | None
+    ) -> tuple[F64, F64, F64 | None]:
         xa = np.ascontiguousarray(x, dtype=np.float64)
         ya = np.asarray(y, dtype=np.float64).ravel()
         if xa.ndim != 2 or xa.shape[1] != self.n_dims or len(ya) != len(xa):
             raise ValueError(
                 f"x must be (n, {self.n_dims}) and y (n,), got {xa.shape} and {ya.shape}"
             )
-        mask_a = None if mask is None else np.asarray(mask, dtype=np.float64)
-        with self._lock.write():
-            self._fit(xa, ya, mask_a, n_restarts, seed, warm_start, max_iter, n_threads)
-        return self
+        return xa, ya, None if mask is None else np.asarray(mask, dtype=np.float64)
+
+    def _set_standardisation(self, ya: F64) -> F64:
+        """Sets the shift and scale from ``ya`` and returns ``ya`` standardised."""
+        self._shift = float(ya.mean()) if self._center else 0.0
+        spread = float(np.abs(ya - self._shift).max()) if not self._center else float(ya.std())
+        self._scale = spread if spread > 0 and math.isfinite(spread) else 1.0
+        return self._standardise(ya)
 
     def _fit(
         self,
@@ -173,10 +222,7 @@ class GaussianProcess:
         max_iter: int,
         n_threads: int,
     ) -> None:
-        self._shift = float(ya.mean()) if self._center else 0.0
-        spread = float(np.abs(ya - self._shift).max()) if not self._center else float(ya.std())
-        self._scale = spread if spread > 0 and math.isfinite(spread) else 1.0
-        ys = self._standardise(ya)
+        ys = self._set_standardisation(ya)
         theta0 = (
             self._log_params
             if warm_start and self._log_params is not None

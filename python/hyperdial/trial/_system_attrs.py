@@ -49,3 +49,4 @@ GRID_ID_KEY = "grid_id"
 GRID_FINGERPRINT_KEY = "grid_fingerprint"
 BOHB_BUDGET_KEY = "bohb:budget"
 BOHB_MODE_KEY = "bohb:mode"
+GP_FIT_KEY = "gp:fit"  # study system attr: GPSampler's last full fit (see its docstring)

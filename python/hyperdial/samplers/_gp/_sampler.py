@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hyperdial import logging as _logging
-from hyperdial.distributions import BaseDistribution
+from hyperdial.distributions import BaseDistribution, distribution_to_json
 from hyperdial.exceptions import NumericalError
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._gp._encoding import SpaceCoder
@@ -16,6 +16,7 @@ from hyperdial.samplers._gp._history import GPHistory
 from hyperdial.samplers._gp._targets import Warp, parego
 from hyperdial.samplers._seeding import blake2b, check_seed
 from hyperdial.trial._state import TrialState
+from hyperdial.trial._system_attrs import GP_FIT_KEY
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -189,6 +190,13 @@ class GPSampler(BaseSampler):
       little from few trials. :func:`hyperdial.create_study` uses this for its default sampler.
       A trial whose model cannot be fitted (:class:`hyperdial.NumericalError`) is sampled by
       ``independent_sampler``, said once in the log; other errors propagate.
+
+    * **Cold starts**: each full refit of 100 or more trials is saved in the study (system
+      attribute ``"gp:fit"``: the hyperparameters, the number of trials and a fingerprint of
+      the search space and settings). A process whose first model of the study would need a
+      full fit (a new worker, a resumed study) uses the saved one instead when it is fresh
+      (same fingerprint, and the study has not grown enough since that a refit would be due):
+      one factorisation instead of a fit. Otherwise, and at the next due refit, it fits.
 
     Proposals depend only on the seed, the trial number and the history (not on ``n_threads``),
     so a seeded study with ``n_jobs=1`` is reproducible.
@@ -440,7 +448,7 @@ class GPSampler(BaseSampler):
         if multi or hist.constraints:
             self._refit(state, data, number)
         else:
-            self._update_objective_model(state, data)
+            self._update_objective_model(study, state, data)
         gp = state.gp
         assert gp is not None
 
@@ -740,9 +748,12 @@ class GPSampler(BaseSampler):
             state.n_fitted = n
         state.history_version = state.history.version
 
-    def _update_objective_model(self, state: _StudyState, data: _Data) -> None:
-        """Appends the trials that finished since the last update, or refits."""
+    def _update_objective_model(self, study: Study, state: _StudyState, data: _Data) -> None:
+        """Appends the trials that finished since the last update, or refits; a new model of
+        a large study starts from the fit saved in the study when it is fresh."""
         gp = state.gp
+        if gp is None and data.rows.size >= _RESTARTS_BELOW and self._resume(study, state, data):
+            return
         old = state.model_rows
         if (
             gp is not None
@@ -763,6 +774,60 @@ class GPSampler(BaseSampler):
                 return
         state.n_fitted = 0  # a refit here is always a full one
         self._refit(state, data, int(data.rows[-1]))
+        self._save_fit(study, state)
+
+    def _fit_key(self, state: _StudyState) -> str:
+        """What a saved fit must have been fitted to: the search space and the settings that
+        define the targets and the noise."""
+        coder = state.coder
+        assert coder is not None
+        h = blake2b(digest_size=8)
+        for name, dist in zip(coder.names, coder.dists, strict=True):
+            h.update(f"{name}\0{distribution_to_json(dist)}\0".encode())
+        h.update(repr((self._fixed_noise, self._pruned_mode)).encode())
+        return h.hexdigest()
+
+    def _save_fit(self, study: Study, state: _StudyState) -> None:
+        """Saves the hyperparameters of a full fit of ``_RESTARTS_BELOW`` or more points in the
+        study, for processes that start later (``_resume``)."""
+        gp = state.gp
+        if gp is None or state.n_fitted < _RESTARTS_BELOW:
+            return
+        value = {
+            "space": self._fit_key(state),
+            "n": state.n_fitted,
+            "log_params": [float(v) for v in gp.log_params],
+        }
+        study._storage.set_study_system_attr(study._study_id, GP_FIT_KEY, value)
+
+    def _resume(self, study: Study, state: _StudyState, data: _Data) -> bool:
+        """Starts the objective model from the fit saved in the study, if it is fresh: same
+        search space and settings (``_fit_key``), fitted to no more points than ``data`` has
+        and to enough that a process which had made that fit would not refit yet
+        (:func:`_refit_due`). The model is then factorised once at the saved hyperparameters
+        instead of fitted, and refitted when :func:`_refit_due` says, as if this process had
+        made the saved fit. Returns whether it did."""
+        saved = study._storage.get_study_system_attrs(study._study_id).get(GP_FIT_KEY)
+        if not isinstance(saved, dict) or saved.get("space") != self._fit_key(state):
+            return False
+        n_saved, n = saved.get("n"), data.rows.size
+        if not isinstance(n_saved, int) or n_saved > n or _refit_due(n_saved, n):
+            return False
+        y = self._targets(state, data.rows, -1, fit=True)
+        gp = self._new_model(state)
+        try:
+            gp.condition_on(
+                data.x, y, data.mask, log_params=saved.get("log_params", []),
+                n_threads=self._threads(n),
+            )  # fmt: skip
+        except (NumericalError, ValueError):  # a bad record: fit instead
+            return False
+        state.gp = gp
+        state.model_rows = data.rows
+        state.model_y = y
+        state.n_fitted = n_saved
+        state.history_version = state.history.version
+        return True
 
     def _fit_constraints(self, state: _StudyState, data: _Data) -> list[GaussianProcess]:
         hist = state.history
