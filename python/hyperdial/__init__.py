@@ -56,6 +56,7 @@ __all__ = [
     "distributions",
     "exceptions",
     "get_all_study_names",
+    "importance",
     "load_study",
     "logging",
     "pruners",
@@ -77,10 +78,10 @@ def __getattr__(name: str) -> Any:
             v = "0.0.0+unknown"
         globals()["__version__"] = v
         return v
-    if name == "visualization":  # imported on first use, like the plotting libraries it wraps
+    if name in ("importance", "visualization"):  # imported on first use
         import importlib
 
-        module = importlib.import_module("hyperdial.visualization")
-        globals()["visualization"] = module
+        module = importlib.import_module(f"hyperdial.{name}")
+        globals()[name] = module
         return module
     raise AttributeError(f"module 'hyperdial' has no attribute {name!r}")
