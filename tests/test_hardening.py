@@ -509,3 +509,122 @@ def test_optimize_restores_the_sigterm_handler() -> None:
         assert errors == [] and signal.getsignal(signal.SIGTERM) is mine
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+# -- 10: the smaller ones ------------------------------------------------------------------------
+@pytest.mark.parametrize("log", ["False", "True", 0, 1, None, np.array(True)])
+def test_log_must_be_a_real_bool(log: Any) -> None:
+    trial = hyperdial.create_study().ask()
+    with pytest.raises(TypeError, match="`log` must be a bool"):
+        trial.suggest_float("x", 0.1, 1, log=log)
+    with pytest.raises(TypeError, match="`log` must be a bool"):
+        trial.suggest_int("n", 1, 10, log=log)
+
+
+def test_zero_dimensional_arrays_are_bounds_like_numpy_scalars() -> None:
+    trial = hyperdial.create_study().ask()
+    assert 0.1 <= trial.suggest_float("x", np.array(0.1), np.array(1.0)) <= 1.0
+    assert 1 <= trial.suggest_int("n", np.array(1), np.array(5)) <= 5
+    assert trial.suggest_float("y", 0.5, 1, log=np.bool_(True)) >= 0.5
+    with pytest.raises(ValueError, match="`low` must be a real number"):
+        trial.suggest_float("z", np.array([0.1]), 1.0)
+    with pytest.raises(ValueError, match="`low` must be a real number"):
+        trial.suggest_float("z", np.array("0.1"), 1.0)
+
+
+def _storages(tmp_path: Path) -> list[Any]:
+    return [hyperdial.storages.InMemoryStorage(), RDBStorage(f"sqlite:///{tmp_path / 'n.db'}")]
+
+
+@pytest.mark.parametrize("name", [123, b"s", ["s"]])
+def test_study_names_must_be_str_in_every_storage(tmp_path: Path, name: Any) -> None:
+    for storage in _storages(tmp_path):
+        with pytest.raises(TypeError, match="study name must be a str"):
+            hyperdial.create_study(storage=storage, study_name=name)
+        assert storage.get_all_studies() == []
+
+
+@pytest.mark.parametrize("name", ["a\ud800", "\udfff", "a\x00b"])
+def test_names_no_database_can_store_are_refused_clearly(tmp_path: Path, name: str) -> None:
+    for storage in _storages(tmp_path):
+        with pytest.raises(ValueError, match="cannot be stored"):
+            hyperdial.create_study(storage=storage, study_name=name)
+        trial = hyperdial.create_study(storage=storage).ask()
+        with pytest.raises(ValueError, match="cannot be stored"):
+            trial.suggest_float(name, 0, 1)
+
+
+def test_user_attrs_round_trip_the_same_in_every_storage(tmp_path: Path) -> None:
+    value = {"t": (1, 2), "n": [(3.5, None)], "f": math.inf, "s": "é", "b": True, "i": 2**70}
+    got = []
+    for storage in _storages(tmp_path):
+        study = hyperdial.create_study(storage=storage)
+        trial = study.ask()
+        trial.set_user_attr("v", value)
+        study.set_user_attr("v", value)
+        study.tell(trial, 1.0)
+        study.enqueue_trial({}, user_attrs={"v": value})
+        got.append([study.trials[0].user_attrs, study.trials[1].user_attrs, study.user_attrs])
+    assert got[0] == got[1]
+    assert got[0][0]["v"]["t"] == [1, 2]  # tuples are JSON arrays: lists, in every storage
+    for bad in ({1: "x", "1": "y"}, {"k": {2: "x"}}, {(1, 2): 3}):
+        trial = hyperdial.create_study().ask()
+        with pytest.raises(TypeError, match="keys must be str"):
+            trial.set_user_attr("v", bad)
+        with pytest.raises(TypeError, match="keys must be str"):
+            trial.study.set_user_attr("v", bad)
+        with pytest.raises(TypeError, match="keys must be str"):
+            trial.study.add_trial(_frozen(user_attrs={"v": bad}))
+
+
+@pytest.mark.parametrize(
+    "fixed",
+    [{"x": "float"}, {"x": None}, {1: FloatDistribution(0, 1)}, [("x", FloatDistribution(0, 1))]],
+)
+def test_ask_refuses_what_is_no_distribution_clearly(fixed: Any) -> None:
+    study = hyperdial.create_study()
+    with pytest.raises(TypeError, match="fixed_distributions"):
+        study.ask(fixed)
+    assert study.trials == []
+
+
+def test_a_corrupted_row_is_skipped_with_a_warning_naming_the_trial(
+    tmp_path: Path, hyperdial_log: list[logging.LogRecord]
+) -> None:
+    import sqlalchemy as sa
+
+    from hyperdial.storages import _rdb_schema as schema
+
+    url = _sqlite_study(tmp_path / "c.db", n_trials=3)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(schema.trials).where(schema.trials.c.number == 1).values(user_attrs="{oops")
+        )
+    engine.dispose()
+    study = hyperdial.load_study(study_name="s", storage=url)
+    assert [t.number for t in study.trials] == [0, 2]
+    warned = [r.getMessage() for r in hyperdial_log if r.levelno == logging.WARNING]
+    assert any("trial 1" in m.lower() and "user_attrs" in m for m in warned), warned
+    assert study.best_trial.number in (0, 2)
+    with pytest.raises(StorageInternalError, match="Trial 1"):
+        study._storage.get_trial(
+            study._storage.get_trial_id_from_study_id_trial_number(study._study_id, 1)
+        )
+
+
+def test_an_empty_schema_version_table_is_a_clear_error(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from hyperdial.storages import SchemaVersionError
+    from hyperdial.storages import _rdb_schema as schema
+
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    RDBStorage(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.delete(schema.schema_version))
+    engine.dispose()
+    with pytest.raises(SchemaVersionError, match="no version") as info:
+        RDBStorage(url)
+    assert isinstance(info.value, hyperdial.exceptions.HyperdialError)

@@ -175,6 +175,28 @@ def _to_float(value: Any) -> float:
         return math.inf if value > 0 else -math.inf
 
 
+def _scalar_of_array(value: Any) -> Any:
+    """The NumPy scalar a 0-d numeric NumPy array holds (``np.array(0.1)`` stands for
+    ``np.float64(0.1)``); anything else as it is."""
+    if (
+        type(value).__name__ == "ndarray"
+        and getattr(value, "ndim", None) == 0
+        and value.dtype.kind in "iuf"
+    ):
+        return value[()]
+    return value
+
+
+def _check_log(log: Any, what: str) -> bool:
+    """``log`` as a bool; only True, False and NumPy's bools are taken (``log="False"`` would
+    otherwise count as true)."""
+    if type(log) is bool:
+        return log
+    if type(log).__module__ == "numpy" and type(log).__name__ in ("bool", "bool_"):
+        return bool(log)
+    raise TypeError(f"`log` must be a bool (True or False), got {log!r} ({what}).")
+
+
 def _check_finite_number(name: str, value: Any, what: str) -> float:
     t = type(value)
     if t is float or t is int:  # the common case, without the slow numbers.Real check
@@ -182,6 +204,7 @@ def _check_finite_number(name: str, value: Any, what: str) -> float:
         if not math.isfinite(f):
             raise ValueError(f"`{name}` must be finite, got {_short_repr(value)} ({what}).")
         return f
+    value = _scalar_of_array(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"`{name}` must be a real number, got {value!r} ({what}).")
     f = _to_float(value)
@@ -236,12 +259,15 @@ class FloatDistribution(_FrozenDistribution):
     Args:
         low: Lower bound, finite; ``> 0`` when ``log`` is true.
         high: Upper bound, finite, ``>= low``.
-        log: Sample on a logarithmic scale. Cannot be combined with ``step``.
+        log: Sample on a logarithmic scale (a bool). Cannot be combined with ``step``.
         step: Grid spacing: values are ``low + k*step``. ``high`` is snapped down onto the grid
             (with a warning) when the range is not a multiple of ``step``.
 
+    Bounds and steps may be Python or NumPy numbers, or 0-d NumPy arrays of them.
+
     Raises:
         ValueError: for any of the rules above, naming the argument and the allowed range.
+        TypeError: ``log`` is not a bool.
 
     Example:
         >>> FloatDistribution(0.0, 1.0, step=0.25).to_external_repr(0.5)
@@ -257,6 +283,7 @@ class FloatDistribution(_FrozenDistribution):
         self, low: float, high: float, log: bool = False, step: float | None = None
     ) -> None:
         what = "FloatDistribution"
+        log = _check_log(log, what)
         low_f = _check_finite_number("low", low, what)
         high_f = _check_finite_number("high", high, what)
         if low_f > high_f:
@@ -334,7 +361,7 @@ class IntDistribution(_FrozenDistribution):
     Args:
         low: Lower bound (an integer; ``>= 1`` when ``log`` is true).
         high: Upper bound (an integer ``>= low``).
-        log: Sample on a logarithmic scale; requires ``step == 1``.
+        log: Sample on a logarithmic scale (a bool); requires ``step == 1``.
         step: Grid spacing, a positive integer; ``high`` is snapped down onto the grid.
 
     Example:
@@ -348,6 +375,7 @@ class IntDistribution(_FrozenDistribution):
     step: int
 
     def __init__(self, low: int, high: int, log: bool = False, step: int = 1) -> None:
+        log = _check_log(log, "IntDistribution")
         low_i = self._check_int("low", low)
         high_i = self._check_int("high", high)
         step_i = self._check_int("step", step)
@@ -377,6 +405,7 @@ class IntDistribution(_FrozenDistribution):
     def _check_int(name: str, value: Any) -> int:
         if type(value) is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
             return value  # the common case, without the slow numbers.Real check
+        value = _scalar_of_array(value)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValueError(f"`{name}` must be an integer, got {value!r} (IntDistribution).")
         if isinstance(value, numbers.Integral):

@@ -26,10 +26,22 @@ from typing import Any, NamedTuple
 from hyperdial._direction import StudyDirection
 from hyperdial.distributions import BaseDistribution
 from hyperdial.exceptions import UpdateFinishedTrialError
+from hyperdial.trial._checks import check_storable_name
 from hyperdial.trial._frozen import FrozenTrial
 from hyperdial.trial._state import TrialState
 
-__all__ = ["BaseStorage", "StudyInfo"]
+__all__ = ["BaseStorage", "StudyInfo", "check_study_name"]
+
+
+def check_study_name(study_name: Any) -> str | None:
+    """``study_name`` if it is None or a name every storage can keep; else TypeError (not a
+    str) or ValueError (a lone surrogate or NUL, which no database can store)."""
+    if study_name is None:
+        return None
+    if not isinstance(study_name, str):
+        raise TypeError(f"A study name must be a str, got {study_name!r}.")
+    check_storable_name("Study name", study_name)
+    return study_name
 
 
 class StudyInfo(NamedTuple):

@@ -11,7 +11,8 @@ from typing import Any
 from hyperdial._direction import StudyDirection
 from hyperdial.distributions import BaseDistribution, check_distribution_compatibility
 from hyperdial.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
-from hyperdial.storages._base import BaseStorage, StudyInfo
+from hyperdial.storages._base import BaseStorage, StudyInfo, check_study_name
+from hyperdial.trial._checks import json_copy
 from hyperdial.trial._frozen import FrozenTrial
 from hyperdial.trial._state import TrialState
 
@@ -55,6 +56,9 @@ class _Study:
 
 class InMemoryStorage(BaseStorage):
     """Keeps studies in this process's memory; shared safely by the threads of ``n_jobs``.
+
+    User attributes are kept as the SQL storages keep them, as copies through JSON (a tuple
+    comes back as a list), so a study reads the same in every storage.
 
     Records are copy-on-write snapshots: a write replaces the trial's record, so a reader that
     holds a record (e.g. a sampler with ``deepcopy=False``) never sees it change underneath.
@@ -122,6 +126,7 @@ class InMemoryStorage(BaseStorage):
     def create_new_study(
         self, directions: Sequence[StudyDirection], study_name: str | None = None
     ) -> int:
+        study_name = check_study_name(study_name)
         directions = [StudyDirection(d) for d in directions]
         if not directions or any(d == StudyDirection.NOT_SET for d in directions):
             raise ValueError(f"`directions` must be MINIMIZE or MAXIMIZE, got {directions}.")
@@ -168,7 +173,7 @@ class InMemoryStorage(BaseStorage):
 
     def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
         with self._lock:
-            self._study(study_id).user_attrs[key] = copy.deepcopy(value)
+            self._study(study_id).user_attrs[key] = json_copy(value)
 
     def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
         with self._lock:
@@ -203,6 +208,7 @@ class InMemoryStorage(BaseStorage):
                 for name, dist in template_trial.distributions.items():
                     self._check_param_distribution(s, name, dist)
                 t = copy.deepcopy(template_trial)
+                t.user_attrs = json_copy(t.user_attrs)  # as the SQL storages keep them
                 t.number = number
                 t._trial_id = tid
                 if t.state == TrialState.RUNNING and t.datetime_start is None:
@@ -291,7 +297,7 @@ class InMemoryStorage(BaseStorage):
         with self._lock:
             t = self._updatable(trial_id)
             new = t.__copy__()
-            new.user_attrs = {**t.user_attrs, key: copy.deepcopy(value)}
+            new.user_attrs = {**t.user_attrs, key: json_copy(value)}
             self._commit(new, state_changed=False)
 
     def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:

@@ -510,7 +510,8 @@ class RDBStorage(BaseStorage):
 
     def get_trials_changed_since(self, study_id: int, mark: int) -> tuple[list[FrozenTrial], int]:
         rows, new_mark = self._changes(study_id, mark)
-        return [self._codec.to_trial(r) for r in rows], new_mark
+        trials = [self._codec.to_trial_or_skip(r) for r in rows]
+        return [t for t in trials if t is not None], new_mark
 
     def get_all_trials(
         self,
@@ -518,7 +519,7 @@ class RDBStorage(BaseStorage):
         deepcopy: bool = True,
         states: Container[TrialState] | None = None,
     ) -> list[FrozenTrial]:
-        trials = self._cache.sync(study_id, self._changes, self._codec.to_trial)
+        trials = self._cache.sync(study_id, self._changes, self._codec.to_trial_or_skip)
         if states is not None:
             trials = [t for t in trials if t.state in states]
         return copy.deepcopy(trials) if deepcopy else trials

@@ -123,12 +123,12 @@ class TrialCache:
         self,
         study_id: int,
         changes: Callable[[int, int], tuple[list[Any], int]],
-        to_trial: Callable[[Any], FrozenTrial],
+        to_trial: Callable[[Any], FrozenTrial | None],
     ) -> list[FrozenTrial]:
         """Every trial of the study by number, from the cache brought up to date.
 
         ``changes(study_id, mark)`` returns the rows with ``mark < change_seq <= new mark`` and
-        the new mark; ``to_trial`` turns a row into a record.
+        the new mark; ``to_trial`` turns a row into a record, or None for a row to leave out.
         """
         with self._lock:
             cache = self._studies.get(study_id) or _StudyCache()

@@ -213,7 +213,14 @@ class Database:
         def read(conn: sa.Connection) -> int | None:
             if not sa.inspect(conn).has_table(schema.schema_version.name):
                 return None
-            return conn.execute(sa.select(schema.schema_version.c.version)).scalar()
+            version = conn.execute(sa.select(schema.schema_version.c.version)).scalar()
+            if version is None:
+                raise schema.SchemaVersionError(
+                    f"The database {redact(self.url)!r} has a hyperdial schema-version table "
+                    "with no version in it: it was damaged or not written by hyperdial. "
+                    "Restore it from a backup, or use another database."
+                )
+            return int(version)
 
         version = self.tx(read, write=False)
         if version is None:

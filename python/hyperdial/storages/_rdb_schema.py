@@ -24,6 +24,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from hyperdial.exceptions import HyperdialError
+
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SchemaVersionError", "metadata", "now_us"]
 
 #: The schema version this code reads and writes. Bump it with every schema change and add the
@@ -36,7 +38,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SchemaVersionError", "metadata", "no
 SCHEMA_VERSION = 2
 
 
-class SchemaVersionError(RuntimeError):
+class SchemaVersionError(HyperdialError, RuntimeError):
     """The database was written by an older or newer hyperdial schema than this code's."""
 
 

@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 from typing import Any
 
 import sqlalchemy as sa
 
 from hyperdial.distributions import BaseDistribution, distribution_to_json, json_to_distribution
-from hyperdial.exceptions import UpdateFinishedTrialError
+from hyperdial.exceptions import StorageInternalError, UpdateFinishedTrialError
 from hyperdial.storages import _rdb_schema as schema
 from hyperdial.trial._frozen import FrozenTrial
 from hyperdial.trial._state import TrialState
 
 __all__ = [
     "Codec",
+    "CorruptedTrialError",
     "Statements",
     "bump",
     "dumps",
@@ -64,6 +66,10 @@ def dumps(value: Any) -> str:
     return json.dumps(value)
 
 
+class CorruptedTrialError(StorageInternalError):
+    """A stored trial cannot be read back (its row was edited or damaged)."""
+
+
 class Codec:
     """Converts between ``hd_trials`` rows and :class:`~hyperdial.trial.FrozenTrial` records.
 
@@ -81,28 +87,60 @@ class Codec:
         return d
 
     def to_trial(self, row: sa.Row[Any]) -> FrozenTrial:
-        params: dict[str, Any] = {}
-        dists: dict[str, BaseDistribution] = {}
-        for name, (internal, dist_text) in json.loads(row.params_json).items():
-            d = self.dist(dist_text)
-            dists[name] = d
-            params[name] = d.to_external_repr(internal)
-        t = FrozenTrial(
-            number=row.number,
-            state=TrialState(row.state),
-            values=None if row.values_json is None else json.loads(row.values_json),
-            datetime_start=from_us(row.start_us),
-            datetime_complete=from_us(row.complete_us),
-            user_attrs=json.loads(row.user_attrs),
-            system_attrs=json.loads(row.system_attrs),
-            intermediate_values={
-                int(k): float(v) for k, v in json.loads(row.intermediate_json).items()
-            },
-            trial_id=row.trial_id,
-        )
+        """The record of a row.
+
+        Raises:
+            CorruptedTrialError: a column does not hold what this code writes (the database
+                was edited or damaged); the message names the trial and the column.
+        """
+        column = "params_json"
+        try:
+            params: dict[str, Any] = {}
+            dists: dict[str, BaseDistribution] = {}
+            for name, (internal, dist_text) in json.loads(row.params_json).items():
+                d = self.dist(dist_text)
+                dists[name] = d
+                params[name] = d.to_external_repr(internal)
+            column = "values_json"
+            values = None if row.values_json is None else json.loads(row.values_json)
+            column = "user_attrs"
+            user_attrs = json.loads(row.user_attrs)
+            column = "system_attrs"
+            system_attrs = json.loads(row.system_attrs)
+            column = "intermediate_json"
+            iv = {int(k): float(v) for k, v in json.loads(row.intermediate_json).items()}
+            column = "state"
+            t = FrozenTrial(
+                number=row.number,
+                state=TrialState(row.state),
+                values=values,
+                datetime_start=from_us(row.start_us),
+                datetime_complete=from_us(row.complete_us),
+                user_attrs=user_attrs,
+                system_attrs=system_attrs,
+                intermediate_values=iv,
+                trial_id=row.trial_id,
+            )
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+            raise CorruptedTrialError(
+                f"Trial {row.number} (id {row.trial_id}) has a {column} column that hyperdial "
+                f"cannot read ({type(e).__name__}: {e}); the database was edited or damaged"
+            ) from None
         t._params = params
         t._distributions = dists
         return t
+
+    def to_trial_or_skip(self, row: sa.Row[Any]) -> FrozenTrial | None:
+        """The record of a row, or None (with a warning naming the trial) for a corrupted one,
+        so that one damaged row does not make a whole study unreadable."""
+        try:
+            return self.to_trial(row)
+        except CorruptedTrialError as e:
+            logging.getLogger("hyperdial").warning(
+                f"{e}. It is left out of the study's trials; restore the database from a "
+                "backup to get it back."
+            )
+            return None
 
     @staticmethod
     def template_row(t: FrozenTrial | None, state: TrialState) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from hyperdial.distributions import (
 )
 from hyperdial.exceptions import DuplicatedStudyError
 from hyperdial.storages import _rdb_schema as schema
-from hyperdial.storages._base import StudyInfo
+from hyperdial.storages._base import StudyInfo, check_study_name
 from hyperdial.storages._rdb_cache import TrialCache
 from hyperdial.storages._rdb_engine import Database
 from hyperdial.storages._rdb_sql import Codec, dumps, lock_study, require_study
@@ -47,6 +47,7 @@ class Studies:
     def create_new_study(
         self, directions: Sequence[StudyDirection], study_name: str | None = None
     ) -> int:
+        study_name = check_study_name(study_name)
         directions = [StudyDirection(d) for d in directions]
         if not directions or any(d == StudyDirection.NOT_SET for d in directions):
             raise ValueError(f"`directions` must be MINIMIZE or MAXIMIZE, got {directions}.")
@@ -94,6 +95,11 @@ class Studies:
         return self._db.tx(tx, write=False)
 
     def get_study_id_from_name(self, study_name: str) -> int:
+        try:
+            check_study_name(study_name)
+        except (TypeError, ValueError):  # no study can have this name
+            raise KeyError(f"No study named {study_name!r}.") from None
+
         def tx(conn: sa.Connection) -> int | None:
             return conn.execute(
                 sa.select(_S.c.study_id).where(_S.c.study_name == study_name)

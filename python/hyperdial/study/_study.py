@@ -296,6 +296,8 @@ class Study:
 
         Raises:
             StudyExhausted: the sampler has nothing left to propose (e.g. a finished grid).
+            TypeError: ``fixed_distributions`` is not a dict of names to distribution objects
+                (checked before a trial is started).
 
         Example:
             >>> import hyperdial
@@ -306,6 +308,8 @@ class Study:
             >>> frozen.state
             TrialState.COMPLETE
         """
+        if fixed_distributions is not None:
+            _check_fixed_distributions(fixed_distributions)
         return self._ask(fixed_distributions, None)
 
     def _ask(
@@ -562,6 +566,22 @@ class Study:
         from hyperdial.study._dataframe import trials_dataframe
 
         return trials_dataframe(self, multi_index=multi_index)
+
+
+def _check_fixed_distributions(fixed: Any) -> None:
+    if not isinstance(fixed, dict):
+        raise TypeError(
+            "`fixed_distributions` must be a dict {name: distribution}, got "
+            f"{type(fixed).__name__}."
+        )
+    for name, dist in fixed.items():
+        if not isinstance(name, str):
+            raise TypeError(f"`fixed_distributions`: a name must be a str, got {name!r}.")
+        if not isinstance(dist, BaseDistribution):
+            raise TypeError(
+                f"`fixed_distributions`: {name!r} must map to a distribution object such as "
+                f"FloatDistribution(0, 1), got {dist!r}."
+            )
 
 
 def _same_params(

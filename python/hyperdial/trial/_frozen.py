@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import copy
 import datetime
-import json
 import math
 import numbers
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from hyperdial.distributions import BaseDistribution
+from hyperdial.trial._checks import check_attr
 from hyperdial.trial._numbers import NotReal, TooLarge, to_real
 from hyperdial.trial._state import TrialState
 from hyperdial.trial._system_attrs import CONSTRAINTS_KEY, FAIL_REASON_KEY
@@ -78,15 +78,7 @@ def _checked_intermediate(iv: dict[Any, Any]) -> dict[int, float]:
 
 def _check_attrs(field: str, attrs: dict[Any, Any]) -> None:
     for key, value in attrs.items():
-        if not isinstance(key, str):
-            raise TypeError(f"`{field}` keys must be str, got {key!r}.")
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError) as e:
-            raise TypeError(
-                f"`{field}`: {key!r} must be JSON-serialisable so that every storage can keep "
-                f"it, got {value!r} ({e})."
-            ) from None
+        check_attr(f"`{field}`", key, value)
 
 
 def _checked_time(field: str, t: Any) -> datetime.datetime | None:

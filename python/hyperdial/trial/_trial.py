@@ -17,6 +17,7 @@ from hyperdial.distributions import (
     IntDistribution,
     _magnitude,
 )
+from hyperdial.trial._checks import check_attr, check_storable_name, json_copy
 from hyperdial.trial._numbers import NotReal, TooLarge, to_real
 from hyperdial.trial._system_attrs import CONSTRAINTS_KEY, FIXED_PARAMS_KEY
 
@@ -38,6 +39,8 @@ def _make(name: str, cls: type[BaseDistribution], *args: Any, **kwargs: Any) -> 
         return cls(*args, **kwargs)
     except ValueError as e:
         raise ValueError(f"Parameter {name!r}: {e}") from None
+    except TypeError as e:
+        raise TypeError(f"Parameter {name!r}: {e}") from None
 
 
 @functools.cache
@@ -51,21 +54,13 @@ def _base_before_trial() -> Any:
 def _check_name(name: Any) -> str:
     if type(name) is not str and not isinstance(name, str):
         raise TypeError(f"A parameter name must be a str, got {name!r}.")
+    if not name.isascii() or "\x00" in name:  # (an ASCII name without NUL is storable)
+        check_storable_name("Parameter name", name)
     return name
 
 
 def _check_json(what: str, key: str, value: Any) -> None:
-    if not isinstance(key, str):
-        raise TypeError(f"{what} keys must be str, got {key!r}.")
-    try:
-        import json
-
-        json.dumps(value)
-    except (TypeError, ValueError) as e:
-        raise TypeError(
-            f"{what} {key!r}: the value must be JSON-serialisable so that every storage can keep "
-            f"it, got {value!r} ({e})."
-        ) from None
+    check_attr(what, key, value)
 
 
 def _check_constraint(name: str, value: Any) -> float:
@@ -119,10 +114,7 @@ class BaseTrial(abc.ABC):
             True
         """
         name = _check_name(name)
-        try:
-            dist = FloatDistribution(low, high, log, step)
-        except ValueError as e:
-            raise ValueError(f"Parameter {name!r}: {e}") from None
+        dist = _make(name, FloatDistribution, low, high, log, step)
         return float(self._suggest(name, dist))
 
     def suggest_int(
@@ -332,7 +324,7 @@ class Trial(BaseTrial):
         """
         _check_json("User attribute", key, value)
         self.study._storage.set_trial_user_attr(self._trial_id, key, value)
-        self._cached.user_attrs = {**self._cached.user_attrs, key: value}
+        self._cached.user_attrs = {**self._cached.user_attrs, key: json_copy(value)}
 
     def set_system_attr(self, key: str, value: Any) -> None:
         """Stores an attribute for samplers and pruners (not meant for users)."""
