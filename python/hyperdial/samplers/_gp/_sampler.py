@@ -11,6 +11,7 @@ from hyperdial import logging as _logging
 from hyperdial.distributions import BaseDistribution, distribution_to_json
 from hyperdial.exceptions import NumericalError
 from hyperdial.samplers._base import BaseSampler
+from hyperdial.samplers._batch import BatchDriver, check_batch_size
 from hyperdial.samplers._gp._encoding import SpaceCoder
 from hyperdial.samplers._gp._history import GPHistory
 from hyperdial.samplers._gp._targets import Warp, parego
@@ -133,6 +134,11 @@ class _StudyState:
         self.gp_failed_logged = False
 
 
+def _set_pending_before_only(sampler: BaseSampler) -> None:
+    assert isinstance(sampler, GPSampler)
+    sampler._pending_before_only = True
+
+
 class GPSampler(BaseSampler):
     """Bayesian optimisation with a Gaussian process (``hyperdial.gp``, C++ core).
 
@@ -217,6 +223,20 @@ class GPSampler(BaseSampler):
         max_trials: Hand off once the study has more finished trials than this (None: never).
         max_dims: Hand off when more parameters than this are modelled (None: never).
         hand_off_sampler: Sampler to hand off to; default ``TPESampler(seed=seed)``.
+        batch_size: None (default): asynchronous, each trial sees every finished trial and
+            the running ones as pending points. An int ``B``: synchronous batches of ``B``
+            trials, reproducible with any number of threads, processes or machines: trial
+            ``t`` of batch ``b = t // B`` uses the results of every trial of earlier batches
+            and the parameters (not the results) of the earlier trials of its batch, and a
+            worker that asks for it first waits, polling the storage, until the earlier
+            batches have finished (``hyperdial/samplers/_batch.py``). The cost: trials learn
+            from results up to ``B - 1`` trials later than asynchronous ones, and a worker
+            idles while the slowest trial of the previous batch runs; each worker also makes
+            one full hyperparameter fit per batch. A crashed worker's RUNNING trial holds the
+            next batch back until it is failed (``RDBStorage(heartbeat_interval=)``). A
+            user-given ``independent_sampler`` or ``hand_off_sampler`` must itself depend only
+            on the seed, the trial number and the history (the built-in ones do). Measured in
+            docs/design/parallel.md.
 
     Example:
         >>> import hyperdial
@@ -241,6 +261,7 @@ class GPSampler(BaseSampler):
         max_trials: int | None = None,
         max_dims: int | None = None,
         hand_off_sampler: BaseSampler | None = None,
+        batch_size: int | None = None,
     ) -> None:
         if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int):
             raise ValueError(f"`n_startup_trials` must be an int >= 0, got {n_startup_trials!r}.")
@@ -285,6 +306,27 @@ class GPSampler(BaseSampler):
         self._hand_off: BaseSampler | None = hand_off_sampler
         self._lock = threading.Lock()
         self._states: dict[tuple[int, int], _StudyState] = {}
+        #: Batch replays only: RUNNING trials numbered after the one sampled are not pending.
+        self._pending_before_only = False
+        self._batch: BatchDriver | None = None
+        size = check_batch_size(batch_size)
+        if size is not None:
+            settings: dict[str, Any] = {
+                "seed": self._seed,
+                "n_startup_trials": n_startup_trials,
+                "acquisition": acquisition,
+                "independent_sampler": independent_sampler,
+                "deterministic_objective": deterministic_objective,
+                "n_threads": n_threads,
+                "beta": beta,
+                "pruned_trials": pruned_trials,
+                "max_trials": max_trials,
+                "max_dims": max_dims,
+                "hand_off_sampler": hand_off_sampler,
+            }
+            self._batch = BatchDriver(
+                size, lambda: GPSampler(**settings), _set_pending_before_only
+            )
 
     def _default_independent(self) -> BaseSampler:
         from hyperdial.samplers._qmc import QMCSampler
@@ -299,6 +341,8 @@ class GPSampler(BaseSampler):
         return self._hand_off
 
     def reseed_rng(self) -> None:
+        if self._batch is not None:
+            return  # batches are reproducible by design; workers get distinct trials anyway
         self._seed = check_seed(None)
         if self._user_independent is None:
             self._independent = self._default_independent()
@@ -334,11 +378,15 @@ class GPSampler(BaseSampler):
 
     # -- the protocol ------------------------------------------------------------------------
     def reserve(self, study: Study) -> dict[str, Any] | None:
+        if self._batch is not None:
+            return None
         if self._handed_off(study):
             return self._hand_off_sampler().reserve(study)
         return None
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        if self._batch is not None:
+            return
         if self._handed_off(study):
             self._hand_off_sampler().before_trial(study, trial)
         else:
@@ -351,6 +399,8 @@ class GPSampler(BaseSampler):
         state: TrialState,
         values: Sequence[float] | None,
     ) -> None:
+        if self._batch is not None:
+            return
         if self._handed_off(study):
             self._hand_off_sampler().after_trial(study, trial, state, values)
         else:
@@ -363,6 +413,8 @@ class GPSampler(BaseSampler):
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
+        if self._batch is not None:
+            return self._batch.infer_relative_search_space(study, trial)
         with self._lock:
             state = self._state(study)
             if state.handed_off:
@@ -394,6 +446,8 @@ class GPSampler(BaseSampler):
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
+        if self._batch is not None:
+            return self._batch.sample_relative(study, trial, search_space)
         if self._handed_off(study):
             return self._hand_off_sampler().sample_relative(study, trial, search_space)
         if not search_space:
@@ -420,6 +474,8 @@ class GPSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
+        if self._batch is not None:
+            return self._batch.sample_independent(study, trial, param_name, param_distribution)
         if self._handed_off(study):
             return self._hand_off_sampler().sample_independent(
                 study, trial, param_name, param_distribution
@@ -870,6 +926,7 @@ class GPSampler(BaseSampler):
         coder = state.coder
         assert coder is not None
         running = np.flatnonzero(hist.state[: hist.n] == _RUNNING)
+        running = running[running < number] if self._pending_before_only else running
         running = running[running != number]
         for done in [k for k in state.proposals if k < hist.n and hist.state[k] != _RUNNING]:
             del state.proposals[done]

@@ -18,6 +18,7 @@ import numpy as np
 from hyperdial import _core
 from hyperdial.distributions import BaseDistribution, CategoricalDistribution, unit_to_internal
 from hyperdial.samplers._base import BaseSampler
+from hyperdial.samplers._batch import BatchDriver, check_batch_size
 from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._seeding import blake2b, check_seed
 from hyperdial.samplers._tpe._history import History, same_distributions
@@ -48,6 +49,11 @@ def default_gamma(n: int) -> int:
     algorithm"); Hyperopt's original rule is ``ceil(0.25 sqrt(n))``.
     """
     return min(int(math.ceil(0.1 * n)), 25)
+
+
+def _set_pending_before_only(sampler: BaseSampler) -> None:
+    assert isinstance(sampler, TPESampler)
+    sampler._pending_before_only = True
 
 
 class TPESampler(BaseSampler):
@@ -117,6 +123,17 @@ class TPESampler(BaseSampler):
         startup: ``"random"`` (independent uniform) or ``"sobol"`` (scrambled Sobol points)
             for the start-up trials and for parameters with no history.
         good_weights: ``"ei"`` (weights by improvement, see above) or ``"uniform"``.
+        batch_size: None (default): asynchronous (running trials are liars with
+            ``constant_liar``). An int ``B``: synchronous batches of ``B`` trials, reproducible
+            with any number of threads, processes or machines: trial ``t`` of batch
+            ``b = t // B`` uses the results of every trial of earlier batches and the
+            parameters (not the results) of the earlier trials of its batch, as liars when
+            ``constant_liar``; a worker that asks for it first waits, polling the storage,
+            until the earlier batches have finished (``hyperdial/samplers/_batch.py``). The
+            cost: trials learn from results up to ``B - 1`` trials later, and a worker idles
+            while the slowest trial of the previous batch runs. A crashed worker's RUNNING
+            trial holds the next batch back until it is failed. Measured in
+            docs/design/parallel.md.
 
     Example:
         >>> import hyperdial
@@ -142,6 +159,7 @@ class TPESampler(BaseSampler):
         startup: str = "random",
         max_bad_observations: int = 1024,
         good_weights: str = "ei",
+        batch_size: int | None = None,
     ) -> None:
         if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int):
             raise ValueError(f"`n_startup_trials` must be an int >= 0, got {n_startup_trials!r}.")
@@ -186,6 +204,28 @@ class TPESampler(BaseSampler):
         self._lock = threading.Lock()
         self._gen = np.random.Generator(np.random.PCG64(0))
         self._history: dict[tuple[int, int], History] = {}
+        #: Batch replays only: RUNNING trials numbered after the one sampled are not liars.
+        self._pending_before_only = False
+        self._batch: BatchDriver | None = None
+        size = check_batch_size(batch_size)
+        if size is not None:
+            settings: dict[str, Any] = {
+                "seed": self._seed,
+                "n_startup_trials": n_startup_trials,
+                "n_ei_candidates": n_ei_candidates,
+                "multivariate": multivariate,
+                "group": group,
+                "constant_liar": constant_liar,
+                "gamma": gamma,
+                "prior_weight": prior_weight,
+                "consider_endpoints": consider_endpoints,
+                "startup": startup,
+                "max_bad_observations": max_bad_observations,
+                "good_weights": good_weights,
+            }
+            self._batch = BatchDriver(
+                size, lambda: TPESampler(**settings), _set_pending_before_only
+            )
 
     def _make_startup(self) -> BaseSampler:
         if self._startup_kind == "sobol":
@@ -195,6 +235,8 @@ class TPESampler(BaseSampler):
         return RandomSampler(seed=self._seed)
 
     def reseed_rng(self) -> None:
+        if self._batch is not None:
+            return  # batches are reproducible by design; workers get distinct trials anyway
         self._seed = check_seed(None)
         self._startup = self._make_startup()
 
@@ -232,6 +274,8 @@ class TPESampler(BaseSampler):
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
+        if self._batch is not None:
+            return self._batch.infer_relative_search_space(study, trial)
         if not self._multivariate:
             return {}
         with self._lock:
@@ -247,6 +291,8 @@ class TPESampler(BaseSampler):
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
+        if self._batch is not None:
+            return self._batch.sample_relative(study, trial, search_space)
         if not search_space:
             return {}
         with self._lock:
@@ -268,6 +314,8 @@ class TPESampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
+        if self._batch is not None:
+            return self._batch.sample_independent(study, trial, param_name, param_distribution)
         with self._lock:
             hist = self._updated_history(study)
             result = None
@@ -300,6 +348,8 @@ class TPESampler(BaseSampler):
             running = (state == _RUNNING) & usable
             if number < n:
                 running[number] = False
+            if self._pending_before_only:
+                running[max(number, 0) :] = False
             keep |= running
         keep[below] = False
         above, g_w = self._thin(np.flatnonzero(keep))  # the rest, in trial order
