@@ -238,6 +238,18 @@ class StorageContract:
         assert storage.get_study_id_from_name(name_a) == a
         assert storage.get_study_id_from_name(name_b) == b
 
+    @pytest.mark.parametrize(
+        ("name", "error"),
+        [(123, TypeError), (b"s", TypeError), ("a\ud800", ValueError), ("a\x00", ValueError)],
+        ids=["int", "bytes", "surrogate", "nul"],
+    )
+    def test_a_name_no_database_can_keep_is_refused(
+        self, storage: BaseStorage, name: Any, error: type[Exception]
+    ) -> None:
+        with pytest.raises(error):
+            storage.create_new_study(_MIN, name)
+        assert storage.get_all_studies() == []
+
     def test_duplicate_study_name_raises(self, storage: BaseStorage) -> None:
         sid = storage.create_new_study(_MIN, "dup")
         with pytest.raises(DuplicatedStudyError):
@@ -644,6 +656,21 @@ class StorageContract:
             storage.set_trial_param(tid, "x", 0.75, _X)
         assert storage.get_trial(tid).params == {"x": 0.25}
 
+    @pytest.mark.parametrize(
+        ("first", "second"),
+        [('x"a', "a"), ('{"a": ', "a"), ("a\\", "a"), (', "a": [', "a"), ('\\"', '"')],
+    )
+    def test_a_name_inside_another_name_is_another_parameter(
+        self, storage: BaseStorage, first: str, second: str
+    ) -> None:
+        """Names holding quotes, backslashes or JSON separators are names like any other."""
+        tid = storage.create_new_trial(storage.create_new_study(_MIN))
+        storage.set_trial_param(tid, first, 0.25, _X)
+        storage.set_trial_param(tid, second, 0.5, _X)
+        with pytest.raises(ValueError):
+            storage.set_trial_param(tid, first, 0.75, _X)
+        assert storage.get_trial(tid).params == {first: 0.25, second: 0.5}
+
     def test_range_may_change_across_trials(self, storage: BaseStorage) -> None:
         """A dynamic search space: the kind stays, the range and step may change."""
         sid = storage.create_new_study(_MIN)
@@ -811,6 +838,18 @@ class StorageContract:
             assert _json(got.system_attrs) == _json({key: value})
 
         check()
+
+    def test_user_attrs_come_back_as_json_keeps_them(self, storage: BaseStorage) -> None:
+        """User attributes are JSON in every storage: a tuple comes back as a list."""
+        sid = storage.create_new_study(_MIN)
+        tid = storage.create_new_trial(sid)
+        storage.set_trial_user_attr(tid, "t", (1, (2.5, None)))
+        storage.set_study_user_attr(sid, "t", ("a",))
+        template = FrozenTrial(state=TrialState.WAITING, user_attrs={"t": (True,)})
+        waiting = storage.create_new_trial(sid, template)
+        assert storage.get_trial(tid).user_attrs == {"t": [1, [2.5, None]]}
+        assert storage.get_study_user_attrs(sid) == {"t": ["a"]}
+        assert storage.get_trial(waiting).user_attrs == {"t": [True]}
 
     def test_check_trial_is_updatable(self, storage: BaseStorage) -> None:
         sid = storage.create_new_study(_MIN)
