@@ -544,11 +544,13 @@ def test_study_names_must_be_str_in_every_storage(tmp_path: Path, name: Any) -> 
         assert storage.get_all_studies() == []
 
 
-@pytest.mark.parametrize("name", ["a\ud800", "\udfff", "a\x00b"])
+@pytest.mark.parametrize("name", ["a\ud800", "\udfff", "a\x00b", "n" * 513])
 def test_names_no_database_can_store_are_refused_clearly(tmp_path: Path, name: str) -> None:
     for storage in _storages(tmp_path):
         with pytest.raises(ValueError, match="cannot be stored"):
             hyperdial.create_study(storage=storage, study_name=name)
+        if len(name) > 512:  # parameter names have no length limit
+            continue
         trial = hyperdial.create_study(storage=storage).ask()
         with pytest.raises(ValueError, match="cannot be stored"):
             trial.suggest_float(name, 0, 1)

@@ -33,13 +33,23 @@ from hyperdial.trial._state import TrialState
 __all__ = ["BaseStorage", "StudyInfo", "check_study_name"]
 
 
+#: The longest study name: the SQL storages' column holds this many characters.
+MAX_STUDY_NAME = 512
+
+
 def check_study_name(study_name: Any) -> str | None:
     """``study_name`` if it is None or a name every storage can keep; else TypeError (not a
-    str) or ValueError (a lone surrogate or NUL, which no database can store)."""
+    str) or ValueError (longer than :data:`MAX_STUDY_NAME` characters, or holding a lone
+    surrogate or NUL, which no database can store)."""
     if study_name is None:
         return None
     if not isinstance(study_name, str):
         raise TypeError(f"A study name must be a str, got {study_name!r}.")
+    if len(study_name) > MAX_STUDY_NAME:
+        raise ValueError(
+            f"Study name {study_name[:20]!r}... cannot be stored: it has {len(study_name)} "
+            f"characters, more than the {MAX_STUDY_NAME} every storage can keep."
+        )
     check_storable_name("Study name", study_name)
     return study_name
 

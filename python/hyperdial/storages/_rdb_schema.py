@@ -55,7 +55,7 @@ studies = sa.Table(
     "hd_studies",
     metadata,
     sa.Column("study_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("study_name", sa.String(512), nullable=False, unique=True),
+    sa.Column("study_name", sa.String(512), nullable=False, unique=True),  # MAX_STUDY_NAME
     sa.Column("directions", sa.Text, nullable=False),  # JSON list of StudyDirection ints
     sa.Column("user_attrs", sa.Text, nullable=False),  # JSON object
     sa.Column("system_attrs", sa.Text, nullable=False),  # JSON object

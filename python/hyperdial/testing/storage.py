@@ -240,8 +240,14 @@ class StorageContract:
 
     @pytest.mark.parametrize(
         ("name", "error"),
-        [(123, TypeError), (b"s", TypeError), ("a\ud800", ValueError), ("a\x00", ValueError)],
-        ids=["int", "bytes", "surrogate", "nul"],
+        [
+            (123, TypeError),
+            (b"s", TypeError),
+            ("a\ud800", ValueError),
+            ("a\x00", ValueError),
+            ("n" * 513, ValueError),
+        ],
+        ids=["int", "bytes", "surrogate", "nul", "long"],
     )
     def test_a_name_no_database_can_keep_is_refused(
         self, storage: BaseStorage, name: Any, error: type[Exception]
