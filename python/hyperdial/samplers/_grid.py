@@ -26,6 +26,47 @@ if TYPE_CHECKING:
 __all__ = ["GridSampler"]
 
 
+# Grids up to this many points are visited in the order of one NumPy permutation (8 bytes a
+# point); larger ones in the order of a keyed bijection computed point by point (_LazyOrder).
+_EAGER_LIMIT = 1 << 22
+
+
+class _LazyOrder:
+    """A seeded permutation of ``range(n)`` evaluated one position at a time, in O(1) memory.
+
+    A balanced Feistel network on ``2k``-bit integers (``4**k >= n``, four rounds, BLAKE2b as
+    the round function) is a bijection on ``[0, 4**k)``; cycle-walking (apply it again until
+    the result is below ``n``) restricts it to a bijection on ``[0, n)`` (Black and Rogaway,
+    "Ciphers with arbitrary finite domains", CT-RSA 2002). ``4**k < 4 n``, so a position takes
+    fewer than four walks on average.
+    """
+
+    def __init__(self, n: int, seed: int) -> None:
+        self._n = n
+        half_bits = max(1, (max(n - 1, 1).bit_length() + 1) // 2)
+        self._half_bits = half_bits
+        self._mask = (1 << half_bits) - 1
+        self._key = seed.to_bytes(8, "little")
+        self._width = (half_bits + 7) // 8 + 1
+
+    def _round(self, r: int, x: int) -> int:
+        h = blake2b(x.to_bytes(self._width, "little"), digest_size=8, key=self._key)
+        h.update(bytes((r,)))
+        return int.from_bytes(h.digest(), "little") & self._mask
+
+    def _permute(self, x: int) -> int:
+        left, right = x >> self._half_bits, x & self._mask
+        for r in range(4):
+            left, right = right, left ^ self._round(r, right)
+        return (left << self._half_bits) | right
+
+    def __getitem__(self, position: int) -> int:
+        x = self._permute(position)
+        while x >= self._n:
+            x = self._permute(x)
+        return x
+
+
 class _StudyCursor:
     __slots__ = ("position", "taken")
 
@@ -40,7 +81,8 @@ class GridSampler(BaseSampler):
     Each new trial claims one grid point in storage before it is created, so the guarantee
     holds with ``n_jobs > 1`` and with several processes on a shared storage. When every point
     is taken, ``optimize`` stops and ``Study.ask`` raises
-    :class:`~hyperdial.exceptions.StudyExhausted`. A trial that fails keeps its point.
+    :class:`~hyperdial.exceptions.StudyExhausted`. A trial that fails keeps its point. The
+    order is computed point by point for large grids, so the grid's size costs no memory.
 
     Args:
         search_space: ``{name: [values…]}``. Values are None/bool/int/float/str, distinct
@@ -100,7 +142,11 @@ class GridSampler(BaseSampler):
         )
         self._fingerprint = blake2b(payload.encode(), digest_size=8).hexdigest()
         self._seed = check_seed(seed)
-        self._order = np.random.default_rng(self._seed).permutation(self._n_points)
+        self._order: np.ndarray | _LazyOrder
+        if self._n_points <= _EAGER_LIMIT:
+            self._order = np.random.default_rng(self._seed).permutation(self._n_points)
+        else:  # never materialised: a grid of 10**9 points would need 8 GB
+            self._order = _LazyOrder(self._n_points, self._seed)
         self._token = os.urandom(16).hex()
         self._lock = threading.Lock()
         self._cursors: dict[tuple[int, int], _StudyCursor] = {}
