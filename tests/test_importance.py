@@ -217,6 +217,38 @@ def test_gp_sobol_gives_conditional_parameters_their_share_within_their_branch()
         assert got[name] == pytest.approx(value, abs=0.03)
 
 
+def test_gp_sobol_shares_switching_between_nested_switches() -> None:
+    """model in {rf, svm}; rf: y = depth / 10 (depth 1..10); svm: kernel in {lin, rbf}, lin:
+    y = 1.5, rbf: y = 1 + gamma (gamma log-uniform on [1e-3, 1]). Total indices from the
+    moments of each branch (V = 0.2190): kernel, the nested switch, 0.101 (switching within
+    svm: P = 1/2, index 0.775, variance 0.0573); model 0.891 - 0.101 = 0.790; depth 0.188;
+    gamma 0.059."""
+    rng = np.random.default_rng(0)
+    dists = {
+        "model": CategoricalDistribution(["rf", "svm"]),
+        "depth": IntDistribution(1, 10),
+        "kernel": CategoricalDistribution(["lin", "rbf"]),
+        "gamma": FloatDistribution(1e-3, 1.0, log=True),
+    }
+    params: list[dict[str, Any]] = []
+    y = []
+    for _ in range(400):
+        if rng.random() < 0.5:
+            p: dict[str, Any] = {"model": "rf", "depth": int(rng.integers(1, 11))}
+            y.append(p["depth"] / 10)
+        elif rng.random() < 0.5:
+            p = {"model": "svm", "kernel": "lin"}
+            y.append(1.5)
+        else:
+            p = {"model": "svm", "kernel": "rbf", "gamma": float(10 ** rng.uniform(-3, 0))}
+            y.append(1 + p["gamma"])
+        params.append(p)
+    got = GPSobolImportanceEvaluator(seed=0).evaluate(_study_of(params, dists, y))
+    want = {"model": 0.790, "depth": 0.188, "kernel": 0.101, "gamma": 0.059}
+    for name, value in want.items():
+        assert got[name] == pytest.approx(value, abs=0.05), name
+
+
 def test_ped_anova_and_fanova_read_conditional_studies() -> None:
     study = _conditional_study()
     ped = PedAnovaImportanceEvaluator().evaluate(study)

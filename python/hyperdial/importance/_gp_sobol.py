@@ -30,16 +30,17 @@ integration draws a branch with the frequency of its pattern among the trials, t
 parameter active in it uniformly over the values the branch's trials used (the range of their
 unit positions, or the set of their codes); inactive parameters take the kernel's stand-ins.
 So a parameter's index is the variance it explains within the branches where it is active, as a
-share of the whole variance, and the variance of switching branches goes to the switching
-parameter (the one whose values separate the branches and that is active in the most of them):
-its importance is its own index plus the index of the branch choice.
+share of the whole variance. The variance of switching branches goes to the switching
+parameters (those whose values tell branches apart), a nested switch taking the share of the
+branches below it (``_Branches.switch_shares``): a switch's importance is its own index plus
+that share.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -175,7 +176,8 @@ class GPSobolImportanceEvaluator(BaseImportanceEvaluator):
             return dict(zeros), dict(zeros), (dict(zeros) if self.n_bootstrap else None)
         kinds = [c.kind for c in coders]
         n_choices = [c.n_choices for c in coders]
-        inputs, switch = _inputs(x, active, kinds, n_choices, coders)
+        branches = _Branches(x, active, kinds, n_choices, coders)
+        inputs = branches.inputs(np.arange(branches.count))
         conditional = not active.all()
 
         order = rng.permutation(n)
@@ -216,13 +218,24 @@ class GPSobolImportanceEvaluator(BaseImportanceEvaluator):
             alpha = np.zeros(xm.shape[0])
             alpha[half] = replicate.alpha
             alphas.append(alpha)
-        result = _core.sobol_indices(
-            kernel=_core.KernelKind.matern52, dim_kinds=core_kinds, log_params=log_params,
-            x=xm, mask=mm, alphas=np.column_stack(alphas), inputs=inputs,
-            n_base=self.n_samples, seed=int(rng.integers(2**63)), n_threads=self.n_threads,
-        )  # fmt: skip
-        first_all = np.clip(_attribute(result.first, d, switch), 0.0, None)
-        total_all = np.clip(_attribute(result.total, d, switch), 0.0, None)
+        alpha_matrix = np.column_stack(alphas)
+        scramble_seed = int(rng.integers(2**63))
+
+        def run(inputs: _core.SobolInputs) -> _core.SobolIndicesResult:
+            return _core.sobol_indices(
+                kernel=_core.KernelKind.matern52, dim_kinds=core_kinds, log_params=log_params,
+                x=xm, mask=mm, alphas=alpha_matrix, inputs=inputs, n_base=self.n_samples,
+                seed=scramble_seed, n_threads=self.n_threads,
+            )  # fmt: skip
+
+        result = run(inputs)
+        first_all = np.array(result.first[:, :d])
+        total_all = np.array(result.total[:, :d])
+        if branches.count > 1:
+            for j, share in branches.switch_shares(result, run, self.index).items():
+                first_all[:, j] += share
+                total_all[:, j] += share
+        first_all, total_all = np.clip(first_all, 0.0, None), np.clip(total_all, 0.0, None)
         first, total = dict(zeros), dict(zeros)
         for j, name in enumerate(names):
             first[name] = float(first_all[0, j])
@@ -237,88 +250,122 @@ class GPSobolImportanceEvaluator(BaseImportanceEvaluator):
         return first, total, std
 
 
-def _attribute(indices: F64, d: int, switch: int | None) -> F64:
-    """Adds the branch choice's column (the last, present when there are branches) to the
-    switching parameter's and drops it."""
-    out = np.array(indices[:, :d])
-    if indices.shape[1] > d and switch is not None:
-        out[:, switch] += indices[:, d]
-    return out
+class _Branches:
+    """The activity patterns of the trials and what each allows (the module docstring)."""
 
+    def __init__(
+        self,
+        x: F64,
+        active: NDArray[np.bool_],
+        kinds: list[str],
+        n_choices: list[int],
+        coders: Sequence[Any],
+    ) -> None:
+        from hyperdial.samplers._unit_cube import n_cells
 
-def _inputs(
-    x: F64,
-    active: NDArray[np.bool_],
-    kinds: list[str],
-    n_choices: list[int],
-    coders: Sequence[object],
-) -> tuple[_core.SobolInputs, int | None]:
-    """The ``_core.SobolInputs`` of the trials (one branch per activity pattern) and the index
-    of the switching parameter (None without branches, or when no parameter separates them)."""
-    from hyperdial import _core
-    from hyperdial.samplers._unit_cube import n_cells
+        n, d = x.shape
+        self.d = d
+        self.cells = [
+            c if kind in ("categorical", "integer") else (n_cells(coder.dist) or 0)
+            for kind, coder, c in zip(kinds, coders, n_choices, strict=True)
+        ]
+        patterns, inverse, counts = np.unique(
+            active, axis=0, return_inverse=True, return_counts=True
+        )
+        inverse = inverse.ravel()
+        self.count = b = patterns.shape[0]
+        self.patterns = patterns
+        self.weights = counts / n
+        width = max([n_choices[j] for j in range(d) if kinds[j] == "categorical"], default=1)
+        self.codes = np.full((b * d, width), np.nan)
+        self.lower, self.upper = np.zeros((b, d)), np.ones((b, d))
+        # What each branch allows of each parameter: a set of codes or a (low, high) range.
+        self.allowed: list[list[set[float] | tuple[float, float]]] = []
+        for i in range(b):
+            rows = inverse == i
+            allowed: list[set[float] | tuple[float, float]] = []
+            for j in range(d):
+                col = x[rows, j]
+                if kinds[j] == "categorical":
+                    seen = np.unique(col) if b > 1 else np.arange(n_choices[j], dtype=float)
+                    seen = seen[seen >= 0]
+                    self.codes[i * d + j, : seen.size] = seen
+                    allowed.append(set(seen.tolist()))
+                else:
+                    if b > 1 and patterns[i, j]:
+                        self.lower[i, j], self.upper[i, j] = float(col.min()), float(col.max())
+                    allowed.append((self.lower[i, j], self.upper[i, j]))
+            self.allowed.append(allowed)
 
-    n, d = x.shape
-    cells = []
-    for kind, coder, c in zip(kinds, coders, n_choices, strict=True):
-        if kind == "categorical" or kind == "integer":
-            cells.append(c)
-        else:
-            cells.append(n_cells(coder.dist) or 0)  # type: ignore[attr-defined]
-    patterns, inverse, counts = np.unique(active, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
-    b = patterns.shape[0]
-    cat = [j for j in range(d) if kinds[j] == "categorical"]
-    width = max([n_choices[j] for j in cat], default=1)
-    codes = np.full((b * d, width), np.nan)
-    lower, upper = np.zeros((b, d)), np.ones((b, d))
-    sets: list[list[set[float] | tuple[float, float]]] = []
-    for i in range(b):
-        rows = inverse == i
-        branch: list[set[float] | tuple[float, float]] = []
-        for j in range(d):
-            col = x[rows, j]
-            if kinds[j] == "categorical":
-                seen = np.unique(col) if b > 1 else np.arange(n_choices[j], dtype=float)
-                seen = seen[seen >= 0]
-                codes[i * d + j, : seen.size] = seen
-                branch.append(set(seen.tolist()))
-            else:
-                if b > 1 and patterns[i, j]:
-                    lower[i, j], upper[i, j] = float(col.min()), float(col.max())
-                branch.append((lower[i, j], upper[i, j]))
-        sets.append(branch)
-    cdf = np.minimum(np.cumsum(counts) / n, 1.0)
-    cdf[-1] = 1.0
-    inputs = _core.SobolInputs(
-        n_cells=cells,
-        cdf=cdf,
-        mask=patterns.astype(np.float64),
-        lower=lower,
-        upper=upper,
-        codes=codes,
-    )
-    return inputs, _switch(patterns, sets) if b > 1 else None
+    def inputs(self, subset: NDArray[np.intp]) -> _core.SobolInputs:
+        """The input distribution over the branches ``subset``, weighted as among the trials."""
+        from hyperdial import _core
 
+        w = self.weights[subset]
+        cdf = np.minimum(np.cumsum(w) / w.sum(), 1.0)
+        cdf[-1] = 1.0
+        rows = (subset[:, None] * self.d + np.arange(self.d)).ravel()
+        return _core.SobolInputs(
+            n_cells=self.cells, cdf=cdf, mask=self.patterns[subset].astype(np.float64),
+            lower=self.lower[subset], upper=self.upper[subset], codes=self.codes[rows],
+        )  # fmt: skip
 
-def _switch(
-    patterns: NDArray[np.bool_], sets: list[list[set[float] | tuple[float, float]]]
-) -> int | None:
-    """The parameter that separates the most pairs of branches it is active in (disjoint code
-    sets, or non-overlapping ranges), preferring the one active in the most branches."""
-    b, d = patterns.shape
-    best, best_key = None, (0, 0)
-    for j in range(d):
-        on = [i for i in range(b) if patterns[i, j]]
-        separated = 0
+    def _separates(self, j: int, on: list[int]) -> int:
+        """Pairs of the branches ``on`` that parameter j tells apart (disjoint code sets or
+        ranges that do not overlap)."""
+        count = 0
         for a in range(len(on)):
             for c in range(a + 1, len(on)):
-                sa, sc = sets[on[a]][j], sets[on[c]][j]
+                sa, sc = self.allowed[on[a]][j], self.allowed[on[c]][j]
                 if isinstance(sa, set) and isinstance(sc, set):
-                    separated += not (sa & sc)
+                    count += not (sa & sc)
                 elif isinstance(sa, tuple) and isinstance(sc, tuple):
-                    separated += sa[1] < sc[0] or sc[1] < sa[0]
-        key = (len(on), separated) if separated else (0, 0)
-        if key > best_key:
-            best, best_key = j, key
-    return best
+                    count += sa[1] < sc[0] or sc[1] < sa[0]
+        return count
+
+    def switch_shares(
+        self,
+        result: _core.SobolIndicesResult,
+        run: Callable[[_core.SobolInputs], _core.SobolIndicesResult],
+        index: str,
+    ) -> dict[int, F64]:
+        """The variance of switching branches, as fractions of the whole variance ``(S,)``, by
+        switching parameter.
+
+        A switch is a parameter that tells some of its branches apart; its scope is the set of
+        branches where it is active (a nested switch has a smaller scope than its parent). The
+        branch choice within a scope explains ``W = P * I * V_scope / V`` of the variance (P the
+        scope's probability, I the branch variable's index and V_scope the variance when the
+        integration runs over the scope's branches only; for the scope of all branches, the
+        main run's index). A switch gets ``W`` of its scope less the ``W`` of the largest
+        scopes nested in it, so nested switches share the variance of switching without
+        counting it twice. Of several switches with the same scope, the one that tells the
+        most pairs apart takes it.
+        """
+        col = -1
+        pick = result.total if index == "total" else result.first
+        scopes: dict[tuple[int, ...], tuple[int, int]] = {}  # scope -> (pairs told apart, j)
+        for j in range(self.d):
+            on = [i for i in range(self.count) if self.patterns[i, j]]
+            pairs = self._separates(j, on)
+            if pairs and len(on) > 1 and pairs > scopes.get(tuple(on), (0, -1))[0]:
+                scopes[tuple(on)] = (pairs, j)
+        shares: dict[tuple[int, ...], F64] = {}
+        for scope in scopes:
+            if len(scope) == self.count:
+                shares[scope] = np.array(pick[:, col])
+            else:
+                sub = run(self.inputs(np.array(scope, dtype=np.intp)))
+                sub_pick = sub.total if index == "total" else sub.first
+                p = float(self.weights[list(scope)].sum())
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = np.where(result.variance > 0, sub.variance / result.variance, 0.0)
+                shares[scope] = p * sub_pick[:, col] * ratio
+        out: dict[int, F64] = {}
+        for scope, (_, j) in scopes.items():
+            inner = [c for c in scopes if c != scope and set(c) < set(scope)]
+            largest = [c for c in inner if not any(set(c) < set(o) for o in inner)]
+            out[j] = shares[scope] - sum(
+                (shares[c] for c in largest), np.zeros_like(shares[scope])
+            )
+        return out
