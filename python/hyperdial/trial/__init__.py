@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hyperdial.trial._fixed import FixedTrial
-from hyperdial.trial._frozen import FrozenTrial
+from hyperdial.trial._frozen import FrozenTrial, create_trial
 from hyperdial.trial._state import TrialState
 from hyperdial.trial._trial import BaseTrial, Trial
 
-__all__ = ["BaseTrial", "FixedTrial", "FrozenTrial", "Trial", "TrialState"]
+__all__ = ["BaseTrial", "FixedTrial", "FrozenTrial", "Trial", "TrialState", "create_trial"]

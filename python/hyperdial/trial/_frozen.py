@@ -4,22 +4,32 @@ import copy
 import datetime
 import math
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from hyperdial.distributions import BaseDistribution
+from hyperdial.distributions import (
+    BaseDistribution,
+    CategoricalChoiceType,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+    check_distribution_compatibility,
+)
 from hyperdial.trial._checks import check_attr
 from hyperdial.trial._numbers import NotReal, TooLarge, to_real
 from hyperdial.trial._state import TrialState
 from hyperdial.trial._system_attrs import CONSTRAINTS_KEY, FAIL_REASON_KEY
+from hyperdial.trial._trial import _check_constraint, _check_name, _make
 
 # The system-attribute keys are defined in ``_system_attrs``; re-exported for older imports.
-__all__ = ["CONSTRAINTS_KEY", "FAIL_REASON_KEY", "FrozenTrial"]
+__all__ = ["CONSTRAINTS_KEY", "FAIL_REASON_KEY", "FrozenTrial", "create_trial"]
 
 
 _SCALARS = frozenset({float, int, bool, str, type(None)})
 
 _C = TypeVar("_C", dict[Any, Any], list[Any])
+_Choice = TypeVar("_Choice", bound=CategoricalChoiceType)
 
 
 def _copy_container(c: _C, memo: dict[int, Any]) -> _C:
@@ -229,6 +239,103 @@ class FrozenTrial:
             return None
         return self.datetime_complete - self.datetime_start
 
+    # -- the trial API, answered from the record ----------------------------------------------
+    # A FrozenTrial can stand in for a live trial: an objective run on ``study.best_trial``
+    # gets the stored parameters back, which re-trains the best model without a study.
+    def suggest_float(
+        self,
+        name: str,
+        low: float,
+        high: float,
+        *,
+        step: float | None = None,
+        log: bool = False,
+    ) -> float:
+        """Returns the stored value of ``name`` (see :meth:`suggest_categorical`).
+
+        Example:
+            >>> import hyperdial
+            >>> study = hyperdial.create_study(sampler=hyperdial.samplers.RandomSampler(seed=0))
+            >>> objective = lambda t: (t.suggest_float("x", -5, 5) - 2) ** 2
+            >>> study.optimize(objective, n_trials=5)
+            >>> objective(study.best_trial) == study.best_value
+            True
+        """
+        name = _check_name(name)
+        return float(self._suggest(name, _make(name, FloatDistribution, low, high, log, step)))
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
+        """Returns the stored value of ``name`` (see :meth:`suggest_categorical`)."""
+        name = _check_name(name)
+        return int(
+            self._suggest(name, _make(name, IntDistribution, low, high, log=log, step=step))
+        )
+
+    def suggest_categorical(self, name: str, choices: Sequence[_Choice]) -> _Choice:
+        """Returns the stored value of ``name``.
+
+        The distribution the call describes must be compatible with the one stored for
+        ``name`` (same kind, same log flag, same choices); it replaces the stored one. A stored
+        value outside the new distribution is returned with a ``UserWarning``.
+
+        Raises:
+            ValueError: the trial has no value for ``name``, or the distribution is of another
+                kind than the stored one.
+        """
+        name = _check_name(name)
+        return self._suggest(name, _make(name, CategoricalDistribution, choices))  # type: ignore[no-any-return]
+
+    def _suggest(self, name: str, distribution: BaseDistribution) -> Any:
+        if name not in self._params:
+            raise ValueError(
+                f"Trial {self.number} has no value for parameter {name!r}; it has "
+                f"{sorted(self._params)}. Give it in `params` when creating the trial."
+            )
+        value = self._params[name]
+        try:
+            inside = distribution._contains(distribution.to_internal_repr(value))
+        except ValueError:
+            inside = False
+        if not inside:
+            warnings.warn(
+                f"Parameter {name!r}: the stored value {value!r} is not a value of "
+                f"{distribution!r}.",
+                UserWarning,
+                stacklevel=3,
+            )
+        old = self._distributions.get(name)
+        if old is not None:
+            check_distribution_compatibility(old, distribution, name=name)
+        if old != distribution:
+            # A new dict, not an update in place: records from ``get_trials(deepcopy=False)``
+            # share their dicts with the storage.
+            self._distributions = {**self._distributions, name: distribution}
+        return value
+
+    def report(self, value: float, step: int) -> None:
+        """Does nothing: a finished trial keeps the intermediate values it has."""
+
+    def should_prune(self) -> bool:
+        """Always False: a finished trial is not pruned again."""
+        return False
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Sets a user attribute on this record only (storage is not written)."""
+        check_attr("User attribute", key, value)
+        self.user_attrs = {**self.user_attrs, key: value}
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Sets a system attribute on this record only (storage is not written)."""
+        check_attr("System attribute", key, value)
+        self.system_attrs = {**self.system_attrs, key: value}
+
+    def set_constraint(self, name: str, value: float) -> None:
+        """Records a constraint value (feasible when ≤ 0) on this record only."""
+        constraints = {**self.constraints, name: _check_constraint(name, value)}
+        self.system_attrs = {**self.system_attrs, CONSTRAINTS_KEY: constraints}
+
     def _validate(self) -> None:
         """Checks a trial given to ``Study.add_trial`` as a live trial checks what it records;
         raises ValueError or TypeError naming the field and the value.
@@ -334,3 +441,64 @@ class FrozenTrial:
             f"system_attrs={self.system_attrs}, "
             f"intermediate_values={self.intermediate_values}, trial_id={self._trial_id})"
         )
+
+
+def create_trial(
+    *,
+    state: TrialState | None = None,
+    value: float | None = None,
+    values: Sequence[float] | None = None,
+    params: dict[str, Any] | None = None,
+    distributions: dict[str, BaseDistribution] | None = None,
+    user_attrs: dict[str, Any] | None = None,
+    system_attrs: dict[str, Any] | None = None,
+    intermediate_values: dict[int, float] | None = None,
+    constraints: dict[str, float] | None = None,
+) -> FrozenTrial:
+    """Makes a checked :class:`FrozenTrial`, e.g. to pass to :meth:`Study.add_trial`.
+
+    The trial gets number and id -1 (the storage numbers it when it is added), a start time of
+    now (none for WAITING) and, when finished, the same completion time.
+
+    Args:
+        state: Default COMPLETE. A COMPLETE trial needs ``value`` or ``values``.
+        value: The objective value (single objective); not together with ``values``.
+        values: One value per objective.
+        params: ``{name: value}`` as the objective received them.
+        distributions: ``{name: distribution}``, the same names as ``params``.
+        user_attrs: JSON attributes for users.
+        system_attrs: JSON attributes for the library (rarely needed).
+        intermediate_values: ``{step: value}``, as ``Trial.report`` would store them.
+        constraints: ``{name: value}``; the trial is feasible when every value is ≤ 0.
+
+    Raises:
+        ValueError: the fields contradict each other (see :meth:`Study.add_trial`).
+        TypeError: a field holds the wrong kind of object.
+
+    Example:
+        >>> from hyperdial.distributions import FloatDistribution
+        >>> t = create_trial(params={"x": 0.5}, distributions={"x": FloatDistribution(0, 1)},
+        ...                  value=0.25)
+        >>> t.state, t.value, t.params
+        (TrialState.COMPLETE, 0.25, {'x': 0.5})
+    """
+    state = TrialState.COMPLETE if state is None else TrialState(state)
+    start = None if state == TrialState.WAITING else datetime.datetime.now(datetime.timezone.utc)
+    trial = FrozenTrial(
+        number=-1,
+        trial_id=-1,
+        state=state,
+        value=value,
+        values=values,
+        datetime_start=start,
+        datetime_complete=start if state.is_finished() else None,
+        params=params,
+        distributions=distributions,
+        user_attrs=user_attrs,
+        system_attrs=system_attrs,
+        intermediate_values=intermediate_values,
+    )
+    for name, c in (constraints or {}).items():
+        trial.set_constraint(name, c)
+    trial._validate()
+    return trial
