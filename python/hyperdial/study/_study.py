@@ -12,10 +12,11 @@ from hyperdial.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
 from hyperdial.pruners._base import BasePruner, NopPruner
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.storages import BaseStorage, get_storage
+from hyperdial.study._dataframe import DEFAULT_ATTRS
 from hyperdial.study._values import check_values, pareto_front
 from hyperdial.trial._frozen import FrozenTrial
 from hyperdial.trial._state import TrialState
-from hyperdial.trial._system_attrs import FAIL_REASON_KEY, FIXED_PARAMS_KEY
+from hyperdial.trial._system_attrs import FAIL_REASON_KEY, FIXED_PARAMS_KEY, METRIC_NAMES_KEY
 from hyperdial.trial._trial import Trial, _check_json
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Study",
+    "copy_study",
     "create_study",
     "delete_study",
     "get_all_study_names",
@@ -557,15 +559,69 @@ class Study:
         for t in trials:
             self.add_trial(t)
 
-    def trials_dataframe(self, multi_index: bool = False) -> pd.DataFrame:
+    def trials_dataframe(
+        self,
+        attrs: tuple[str, ...] = DEFAULT_ATTRS,
+        multi_index: bool = False,
+    ) -> pd.DataFrame:
         """The trials as a pandas DataFrame, one row per trial (needs pandas).
 
-        Columns: number, value (or values_0…), datetime_start, datetime_complete, duration,
-        params_*, user_attrs_*, system_attrs_*, intermediate last step, state.
+        Args:
+            attrs: ``FrozenTrial`` attributes to include, in column order: ``number``,
+                ``value``/``values`` (one column per objective, named by
+                :meth:`set_metric_names` when set), ``datetime_start``, ``datetime_complete``,
+                ``duration``, ``params``, ``user_attrs``, ``system_attrs``, ``constraints``,
+                ``intermediate_values``, ``distributions`` (one column per key), ``state``
+                (its name), ``trial_id``, ``last_step``.
+            multi_index: Columns as ``(attribute, key)`` pairs instead of ``params_x`` names.
+
+        Raises:
+            ImportError: pandas is not installed.
+            ValueError: a name in ``attrs`` is not a trial attribute.
+
+        Example:
+            >>> import hyperdial
+            >>> study = hyperdial.create_study()
+            >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+            >>> list(study.trials_dataframe(attrs=("number", "params", "state")).columns)
+            ['number', 'params_x', 'state']
         """
         from hyperdial.study._dataframe import trials_dataframe
 
-        return trials_dataframe(self, multi_index=multi_index)
+        return trials_dataframe(self, attrs=attrs, multi_index=multi_index)
+
+    @property
+    def metric_names(self) -> list[str] | None:
+        """The objectives' names set with :meth:`set_metric_names`, or None."""
+        names = self._storage.get_study_system_attrs(self._study_id).get(METRIC_NAMES_KEY)
+        return None if names is None else list(names)
+
+    def set_metric_names(self, metric_names: list[str]) -> None:
+        """Names the objectives, one name per direction, for data frames and plots.
+
+        Raises:
+            ValueError: not one name per objective, or names repeated.
+            TypeError: a name is not a str.
+
+        Example:
+            >>> import hyperdial
+            >>> study = hyperdial.create_study(directions=["minimize", "maximize"])
+            >>> study.set_metric_names(["loss", "accuracy"])
+            >>> study.metric_names
+            ['loss', 'accuracy']
+        """
+        names = list(metric_names)
+        if len(names) != len(self._directions):
+            raise ValueError(
+                f"`metric_names` needs one name per objective ({len(self._directions)}), "
+                f"got {names!r}."
+            )
+        for n in names:
+            if not isinstance(n, str):
+                raise TypeError(f"`metric_names` must hold str names, got {n!r}.")
+        if len(set(names)) != len(names):
+            raise ValueError(f"`metric_names` must be distinct, got {names!r}.")
+        self._storage.set_study_system_attr(self._study_id, METRIC_NAMES_KEY, names)
 
 
 def _check_fixed_distributions(fixed: Any) -> None:
@@ -714,3 +770,50 @@ def delete_study(*, study_name: str, storage: StorageArg) -> None:
 def get_all_study_names(storage: StorageArg) -> list[str]:
     """Names of every study in the storage."""
     return [s.study_name for s in get_storage(storage).get_all_studies()]
+
+
+def copy_study(
+    *,
+    from_study_name: str,
+    from_storage: StorageArg,
+    to_storage: StorageArg,
+    to_study_name: str | None = None,
+) -> None:
+    """Copies a study (directions, attributes, every trial) into another storage.
+
+    Trials keep their states, numbers, parameters, values, intermediate values, attributes
+    and times; a study that is running is copied as it is at the moment, RUNNING trials
+    included.
+
+    Args:
+        from_study_name: The study to copy.
+        from_storage: The storage holding it (a storage object or URL).
+        to_storage: Where the copy goes.
+        to_study_name: The copy's name (default: ``from_study_name``).
+
+    Raises:
+        KeyError: ``from_study_name`` is not in ``from_storage``.
+        DuplicatedStudyError: ``to_storage`` already has a study of that name.
+
+    Example:
+        >>> import hyperdial
+        >>> from hyperdial.storages import InMemoryStorage
+        >>> src, dst = InMemoryStorage(), InMemoryStorage()
+        >>> study = hyperdial.create_study(study_name="s", storage=src)
+        >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+        >>> hyperdial.copy_study(from_study_name="s", from_storage=src, to_storage=dst)
+        >>> len(hyperdial.load_study(study_name="s", storage=dst).trials)
+        3
+    """
+    src = get_storage(from_storage)
+    src_id = src.get_study_id_from_name(from_study_name)
+    dst = get_storage(to_storage)
+    dst_id = dst.create_new_study(
+        src.get_study_directions(src_id), to_study_name or from_study_name
+    )
+    for key, value in src.get_study_system_attrs(src_id).items():
+        dst.set_study_system_attr(dst_id, key, value)
+    for key, value in src.get_study_user_attrs(src_id).items():
+        dst.set_study_user_attr(dst_id, key, value)
+    for trial in src.get_all_trials(src_id, deepcopy=False):
+        dst.create_new_trial(dst_id, trial)

@@ -22,6 +22,10 @@ library reads back, so a writer and its readers must agree on the spelling.
   (:data:`BOHB_MODE_KEY`): how the parameters were chosen, ``"model"``, ``"random"`` or
   ``"startup"``. Written by ``BOHBSampler.before_trial``.
 
+* ``"study:metric_names"`` (:data:`METRIC_NAMES_KEY`): a *study* system attribute, the names
+  of the objectives in the order of the directions; Optuna's spelling, so that tools reading
+  Optuna studies find them. Written by ``Study.set_metric_names``.
+
 Keys that samplers ``claim`` once per study (``"qmc:seed"``, grid claims) are not system
 attributes and live with their sampler.
 """
@@ -37,6 +41,7 @@ __all__ = [
     "FIXED_PARAMS_KEY",
     "GRID_FINGERPRINT_KEY",
     "GRID_ID_KEY",
+    "METRIC_NAMES_KEY",
     "RETRY_HISTORY_KEY",
 ]
 
@@ -49,4 +54,5 @@ GRID_ID_KEY = "grid_id"
 GRID_FINGERPRINT_KEY = "grid_fingerprint"
 BOHB_BUDGET_KEY = "bohb:budget"
 BOHB_MODE_KEY = "bohb:mode"
+METRIC_NAMES_KEY = "study:metric_names"
 GP_FIT_KEY = "gp:fit"  # study system attr: GPSampler's last full fit (see its docstring)
