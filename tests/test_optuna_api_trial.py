@@ -8,12 +8,17 @@ import pytest
 
 import hyperdial
 from hyperdial import TrialState
-from hyperdial.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from hyperdial.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 from hyperdial.trial import FrozenTrial, create_trial
 
 MakeStudy = Callable[..., hyperdial.Study]
 
-SPACE = {
+SPACE: dict[str, BaseDistribution] = {
     "x": FloatDistribution(-5, 5),
     "n": IntDistribution(1, 8, log=True),
     "c": CategoricalDistribution(["a", "b", None]),

@@ -31,12 +31,14 @@ from hyperdial.exceptions import NumericalError, TrialPruned
 from hyperdial.study import (
     Study,
     StudyDirection,
+    copy_study,
     create_study,
     delete_study,
     get_all_study_names,
+    get_all_study_summaries,
     load_study,
 )
-from hyperdial.trial import FixedTrial, FrozenTrial, Trial, TrialState
+from hyperdial.trial import FixedTrial, FrozenTrial, Trial, TrialState, create_trial
 
 __all__ = [
     "CategoricalDistribution",
@@ -51,11 +53,14 @@ __all__ = [
     "TrialPruned",
     "TrialState",
     "__version__",
+    "copy_study",
     "create_study",
+    "create_trial",
     "delete_study",
     "distributions",
     "exceptions",
     "get_all_study_names",
+    "get_all_study_summaries",
     "importance",
     "load_study",
     "logging",
