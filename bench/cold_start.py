@@ -15,6 +15,13 @@ from storage, fitting or resuming the model, searching the acquisition), tells i
 the same for its second trial. Optuna runs with OMP_NUM_THREADS=1 (its documentation's advice),
 hyperdial with default settings. Configurations alternate within each repeat; medians.
 
+With ``--quality`` it checks instead that resuming from a saved fit does not cost
+optimisation quality: on ``--problems`` of ``bench/gp_suite.py`` and seeds ``--seeds``, a study
+of ``--trials`` trials where a new GPSampler (a new worker) takes over every ``--every``
+trials, resuming from the saved fit ("resume") or with the saved fit removed before each
+takeover, so that each new sampler fits from scratch as before the saved fits ("refit"),
+against one sampler for the whole study ("one"). Reported: the median best value per problem.
+
 Writes bench/results/<name>.json (machine, versions, load, every run and the medians).
 """
 
@@ -107,6 +114,60 @@ def child(mode: str, lib: str, url: str, n: int) -> dict[str, Any]:
     return {"first_s": times[0], "second_s": times[-1]}
 
 
+def quality_run(problem: str, seed: int, mode: str, trials: int, every: int) -> float:
+    import logging
+
+    import hyperdial
+    from hyperdial.trial._system_attrs import GP_FIT_KEY
+
+    sys.path.insert(0, str(HERE))
+    from gp_suite import PROBLEMS
+
+    hyperdial.logging.set_verbosity(logging.WARNING)
+    study = hyperdial.create_study()
+    objective = PROBLEMS[problem].objective
+    done = 0
+    while done < trials:
+        if mode == "refit":
+            study._storage.set_study_system_attr(study._study_id, GP_FIT_KEY, None)
+        if mode != "one" or done == 0:
+            study.sampler = hyperdial.samplers.GPSampler(seed=seed)
+        step = trials - done if mode == "one" else min(every, trials - done)
+        study.optimize(objective, n_trials=step)
+        done += step
+    return float(study.best_value)
+
+
+def quality(args: argparse.Namespace) -> None:
+    seeds = range(args.seeds[0], args.seeds[1] + 1)
+    runs: dict[str, dict[str, list[float]]] = {}
+    for problem in args.problems:
+        for seed in seeds:
+            for mode in ("one", "resume", "refit"):
+                best = quality_run(problem, seed, mode, args.trials, args.every)
+                runs.setdefault(problem, {}).setdefault(mode, []).append(best)
+                print(f"{problem:16s} seed {seed} {mode:6s}: best {best:.6g}", flush=True)
+    table = {
+        p: {m: statistics.median(v) for m, v in by_mode.items()} for p, by_mode in runs.items()
+    }
+    for p, row in table.items():
+        print(p, json.dumps(row))
+    out = {
+        "benchmark": "cold_start_quality",
+        "command": " ".join(sys.argv),
+        "trials": args.trials,
+        "every": args.every,
+        "seeds": list(seeds),
+        "date": time.strftime("%Y-%m-%d"),
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        "table": table,
+        "runs": runs,
+    }
+    path = HERE / "results" / f"{args.name}.json"
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {path}")
+
+
 def _run(exe: str, mode: str, lib: str, url: str, n: int, env: dict[str, str]) -> dict[str, Any]:
     cmd = [exe, str(Path(__file__).resolve()), "--child", mode, "--lib", lib, "--url", url]
     out = subprocess.run(
@@ -126,7 +187,15 @@ def main() -> None:
     ap.add_argument("--lib", help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--quality", action="store_true", help="check quality instead (see above)")
+    ap.add_argument("--problems", nargs="+", default=["branin_2d", "hartmann_6d", "rosenbrock_5d"])
+    ap.add_argument("--seeds", type=int, nargs=2, default=[0, 2], help="first and last")
+    ap.add_argument("--trials", type=int, default=130)
+    ap.add_argument("--every", type=int, default=10)
     args = ap.parse_args()
+    if args.quality:
+        quality(args)
+        return
     if args.child:
         print(json.dumps(child(args.child, args.lib, args.url, args.n)))
         return
