@@ -66,6 +66,7 @@ __all__ = [
     "logging",
     "pruners",
     "samplers",
+    "search_space",
     "storages",
     "trial",
     "visualization",
@@ -83,7 +84,7 @@ def __getattr__(name: str) -> Any:
             v = "0.0.0+unknown"
         globals()["__version__"] = v
         return v
-    if name in ("importance", "visualization"):  # imported on first use
+    if name in ("importance", "search_space", "visualization"):  # imported on first use
         import importlib
 
         module = importlib.import_module(f"hyperdial.{name}")

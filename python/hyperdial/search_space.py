@@ -23,35 +23,59 @@ def _intersect(
     return {name: dist for name, dist in space.items() if trial.distributions.get(name) == dist}
 
 
+def _states(include_pruned: bool) -> tuple[TrialState, ...]:
+    return (TrialState.COMPLETE, TrialState.PRUNED) if include_pruned else (TrialState.COMPLETE,)
+
+
 def intersection_search_space(
-    trials: Iterable[FrozenTrial],
+    trials: Iterable[FrozenTrial], include_pruned: bool = False
 ) -> dict[str, BaseDistribution]:
-    """Parameters that every given trial has, with the same distribution, sorted by name."""
+    """The parameters every finished trial has with the same distribution, sorted by name.
+
+    Only COMPLETE trials count (and PRUNED ones with ``include_pruned``); a parameter whose
+    distribution changed between trials (a dynamic range) is left out.
+
+    Example:
+        >>> from hyperdial.distributions import FloatDistribution, IntDistribution
+        >>> from hyperdial.trial import create_trial
+        >>> a = create_trial(params={"x": 0.5, "n": 1}, value=0.0, distributions={
+        ...     "x": FloatDistribution(0, 1), "n": IntDistribution(0, 3)})
+        >>> b = create_trial(params={"x": 0.2}, value=1.0,
+        ...                  distributions={"x": FloatDistribution(0, 1)})
+        >>> intersection_search_space([a, b])
+        {'x': FloatDistribution(low=0.0, high=1.0, log=False, step=None)}
+    """
+    states = _states(include_pruned)
     space: dict[str, BaseDistribution] | None = None
     for t in trials:
-        space = _intersect(space, t)
+        if t.state in states:
+            space = _intersect(space, t)
     return dict(sorted((space or {}).items()))
 
 
 class IntersectionSearchSpace:
     """Incrementally maintained intersection over a study's finished trials.
 
-    Only trials changed since the last call are read (``get_trials_changed_since``), so the
-    cost per trial does not grow with the study.
+    What :func:`intersection_search_space` returns for the study's trials. Only trials changed
+    since the last call are read (``get_trials_changed_since``), so the cost per trial does not
+    grow with the study. Given another study, the object starts over for that one.
 
     Args:
         include_pruned: Count PRUNED trials as well as COMPLETE ones.
     """
 
     def __init__(self, include_pruned: bool = False) -> None:
-        self._states = (
-            (TrialState.COMPLETE, TrialState.PRUNED) if include_pruned else (TrialState.COMPLETE,)
-        )
+        self._states = _states(include_pruned)
         self._mark = 0
         self._space: dict[str, BaseDistribution] | None = None
         self._study_key: tuple[int, int] | None = None
 
-    def calculate(self, study: Study) -> dict[str, BaseDistribution]:
+    def calculate(self, study: Study, use_cache: bool = False) -> dict[str, BaseDistribution]:
+        """The intersection over the study's finished trials, sorted by name.
+
+        ``use_cache`` is accepted for compatibility with Optuna; the result is always
+        maintained incrementally.
+        """
         key = (id(study._storage), study._study_id)
         if key != self._study_key:
             self._study_key, self._mark, self._space = key, 0, None
