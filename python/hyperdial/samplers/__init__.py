@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._bohb import BOHBSampler
+from hyperdial.samplers._brute_force import BruteForceSampler
 from hyperdial.samplers._gp import GPSampler
 from hyperdial.samplers._grid import GridSampler
+from hyperdial.samplers._partial_fixed import PartialFixedSampler
 from hyperdial.samplers._qmc import QMCSampler
 from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._tpe import TPESampler
@@ -13,8 +15,10 @@ from hyperdial.samplers._tpe import TPESampler
 __all__ = [
     "BOHBSampler",
     "BaseSampler",
+    "BruteForceSampler",
     "GPSampler",
     "GridSampler",
+    "PartialFixedSampler",
     "QMCSampler",
     "RandomSampler",
     "TPESampler",
