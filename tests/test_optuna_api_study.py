@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -267,3 +269,13 @@ def test_dataframe_rejects_unknown_attrs(make_study: MakeStudy) -> None:
         study.trials_dataframe(attrs=("parms",))
     with pytest.raises(TypeError, match="attrs"):
         study.trials_dataframe(attrs="params")  # type: ignore[arg-type]
+
+
+def test_import_hyperdial_does_not_load_the_new_study_modules() -> None:
+    code = (
+        "import sys, hyperdial; print(sorted(m for m in sys.modules if m in ("
+        "'hyperdial.study._summary', 'hyperdial.study._callbacks', "
+        "'hyperdial.study._dataframe', 'hyperdial.search_space')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

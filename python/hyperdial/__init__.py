@@ -15,7 +15,7 @@ The API follows the conventions of Optuna, so switching is one import line::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # numpy first: imported after hyperdial's own modules, numpy's typing module is much slower to
 # build, a large share of what `import hyperdial` costs (bench/import_time.py measures it).
@@ -35,10 +35,12 @@ from hyperdial.study import (
     create_study,
     delete_study,
     get_all_study_names,
-    get_all_study_summaries,
     load_study,
 )
 from hyperdial.trial import FixedTrial, FrozenTrial, Trial, TrialState, create_trial
+
+if TYPE_CHECKING:
+    from hyperdial.study import get_all_study_summaries
 
 __all__ = [
     "CategoricalDistribution",
@@ -84,6 +86,11 @@ def __getattr__(name: str) -> Any:
             v = "0.0.0+unknown"
         globals()["__version__"] = v
         return v
+    if name == "get_all_study_summaries":  # imported on first use, as in hyperdial.study
+        from hyperdial.study import get_all_study_summaries
+
+        globals()[name] = get_all_study_summaries
+        return get_all_study_summaries
     if name in ("importance", "search_space", "visualization"):  # imported on first use
         import importlib
 

@@ -21,21 +21,7 @@ if TYPE_CHECKING:
 
     from hyperdial.study._study import Study
 
-__all__ = ["DEFAULT_ATTRS", "trials_dataframe"]
-
-#: Optuna's default columns, and the constraints (one column each) before the state.
-DEFAULT_ATTRS = (
-    "number",
-    "value",
-    "datetime_start",
-    "datetime_complete",
-    "duration",
-    "params",
-    "user_attrs",
-    "system_attrs",
-    "constraints",
-    "state",
-)
+__all__ = ["trials_dataframe"]
 
 _ALLOWED = frozenset(
     {
@@ -88,9 +74,7 @@ def _cells(
     return [("", value)]
 
 
-def trials_dataframe(
-    study: Study, attrs: Sequence[str] = DEFAULT_ATTRS, multi_index: bool = False
-) -> pd.DataFrame:
+def trials_dataframe(study: Study, attrs: Sequence[str], multi_index: bool) -> pd.DataFrame:
     try:
         import pandas as pd
     except ImportError:

@@ -12,7 +12,6 @@ from hyperdial.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
 from hyperdial.pruners._base import BasePruner, NopPruner
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.storages import BaseStorage, get_storage
-from hyperdial.study._dataframe import DEFAULT_ATTRS
 from hyperdial.study._values import check_values, pareto_front
 from hyperdial.trial._frozen import FrozenTrial
 from hyperdial.trial._state import TrialState
@@ -36,6 +35,20 @@ __all__ = [
 _logger = _logging.get_logger(__name__)
 
 StorageArg = Union[None, str, BaseStorage]  # noqa: UP007 (a runtime alias on Python 3.10)
+
+#: ``trials_dataframe``'s default columns: Optuna's, and the constraints before the state.
+_DATAFRAME_ATTRS = (
+    "number",
+    "value",
+    "datetime_start",
+    "datetime_complete",
+    "duration",
+    "params",
+    "user_attrs",
+    "system_attrs",
+    "constraints",
+    "state",
+)
 
 
 def _default_sampler() -> BaseSampler:
@@ -561,7 +574,7 @@ class Study:
 
     def trials_dataframe(
         self,
-        attrs: tuple[str, ...] = DEFAULT_ATTRS,
+        attrs: tuple[str, ...] = _DATAFRAME_ATTRS,
         multi_index: bool = False,
     ) -> pd.DataFrame:
         """The trials as a pandas DataFrame, one row per trial (needs pandas).
