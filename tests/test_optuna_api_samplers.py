@@ -19,6 +19,7 @@ from hyperdial.exceptions import StudyExhausted
 from hyperdial.samplers import BaseSampler, BruteForceSampler, PartialFixedSampler, RandomSampler
 from hyperdial.search_space import IntersectionSearchSpace, intersection_search_space
 from hyperdial.study import Study
+from hyperdial.testing import SamplerContract
 from hyperdial.trial import FrozenTrial, create_trial
 
 MakeStudy = Callable[..., hyperdial.Study]
@@ -269,3 +270,10 @@ def test_partial_fixed_checks_its_arguments() -> None:
         PartialFixedSampler([("y", 1)], RandomSampler())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="base_sampler"):
         PartialFixedSampler({"y": 1}, "random")  # type: ignore[arg-type]
+
+
+class TestPartialFixedSamplerContract(SamplerContract):
+    """With nothing of the objective's fixed, the wrapper must behave as any sampler."""
+
+    def make_sampler(self, seed: int | None) -> BaseSampler:
+        return PartialFixedSampler({"not suggested": 1}, RandomSampler(seed=seed))
