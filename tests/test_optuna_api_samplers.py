@@ -159,6 +159,22 @@ def test_brute_force_on_a_single_point_and_without_parameters() -> None:
     assert len(empty.trials) == 1
 
 
+def test_brute_force_ignores_trials_off_its_grid() -> None:
+    """An added trial with a continuous parameter is no grid point: it closes no branch."""
+    study = hyperdial.create_study(sampler=BruteForceSampler(seed=0))
+    study.add_trial(create_trial(params={"n": 0.5}, distributions={"n": X}, value=0.0))
+    study.optimize(lambda t: t.suggest_float("n", 0, 1, step=0.5), n_trials=10)
+    assert sorted(t.params["n"] for t in study.trials[1:]) == [0.0, 0.5, 1.0]
+
+
+def test_brute_force_refuses_a_range_that_changed() -> None:
+    study = hyperdial.create_study(sampler=BruteForceSampler(seed=0))
+    old: dict[str, BaseDistribution] = {"n": IntDistribution(0, 1)}
+    study.add_trial(create_trial(params={"n": 0}, distributions=old, value=0.0))
+    with pytest.raises(ValueError, match="range changes"):
+        study.optimize(lambda t: t.suggest_int("n", 0, 2), n_trials=10)
+
+
 @pytest.mark.parametrize(("avoid_premature_stop", "n_run"), [(False, 1), (True, 2)])
 def test_brute_force_running_trials_and_premature_stop(
     avoid_premature_stop: bool, n_run: int

@@ -65,7 +65,9 @@ def _index(dist: BaseDistribution, value: Any) -> int | None:
     if isinstance(dist, IntDistribution):
         return (int(internal) - dist.low) // dist.step
     if isinstance(dist, FloatDistribution):
-        return 0 if dist.step is None else round((internal - dist.low) / dist.step)
+        if dist.step is None:  # a grid only when the range is one point
+            return 0 if dist.low == dist.high else None
+        return round((internal - dist.low) / dist.step)
     return None
 
 
@@ -146,7 +148,8 @@ class BruteForceSampler(BaseSampler):
     The search space is discovered as the objective runs (define-by-run), so conditional
     parameters are enumerated correctly: each branch is tried as often as it has leaves. Every
     distribution must be finite: a ``suggest_float`` needs ``step`` (or ``low == high``).
-    Changing a parameter's range inside one study may leave parts of the space untried.
+    A parameter's range may depend on the values suggested before it (``suggest_int("b", a,
+    3)``), but not change otherwise: that raises ``ValueError`` (as in Optuna).
 
     Args:
         seed: Fixes the order in which the combinations are tried; None draws a random order.
@@ -157,7 +160,8 @@ class BruteForceSampler(BaseSampler):
             at the risk of trying some combinations twice.
 
     Raises:
-        ValueError: (at ``suggest``) the distribution has infinitely many values.
+        ValueError: (at ``suggest``) the distribution has infinitely many values, or another
+            range than in earlier trials with the same values of the parameters before it.
 
     Example:
         >>> import hyperdial
@@ -209,7 +213,19 @@ class BruteForceSampler(BaseSampler):
                 prefix[name] = k
         root = _Node()
         root.name, root.dist = param_name, param_distribution
-        self._grow(root, study, prefix, trial.number)
+        trials = study._storage.get_all_trials(study._study_id, deepcopy=False, states=_VISITED)
+        for t in trials:
+            path = None if t.number == trial.number else _path(t, prefix)
+            if not path:
+                continue
+            name, dist, _ = path[0]
+            if name == param_name and dist != param_distribution:
+                raise ValueError(
+                    f"BruteForceSampler cannot enumerate a parameter whose range changes: "
+                    f"{param_name!r} is {param_distribution!r} here but was {dist!r} in trial "
+                    f"{t.number} (with the same values of the parameters before it)."
+                )
+            root.add(path, t.state.is_finished())
         u = hash_to_unit(self._seed, trial.number, param_name)
         return _value(param_distribution, _choose(root, size, u))
 
@@ -226,7 +242,7 @@ class BruteForceSampler(BaseSampler):
         self._grow(root, study, {}, trial.number)
         path = _path(trial, {})
         if path is not None:
-            root.add(path, True)  # the trial's final state is written after this hook
+            root.add(path, True)  # as finished: its state is written after this hook
         if not root.is_open(not self._avoid_premature_stop):
             study.stop()
 
