@@ -10,10 +10,10 @@ TPESampler, all with default settings and the same seeds.
 
 Each (problem, sampler, seed) run is stored in bench/results/cache/gp_quality/ as soon as it
 ends, so a run can be stopped and resumed, or done in pieces (--problems, --samplers, --seeds
-with a range such as 5-9). A cached run of hyperdial's GPSampler is reused only if the hyperdial
-code it ran (hyperdial/samplers, hyperdial/gp and the compiled core) is unchanged (--allow-stale to reuse
-it anyway); the random and Sobol runs are reused whatever changed elsewhere. The report uses,
-per problem, the seeds that every sampler has finished.
+with a range such as 5-9). A cached run of hyperdial's GPSampler is reused only if the
+hyperdial code it ran (hyperdial/samplers, hyperdial/gp and the compiled core) is unchanged
+(--allow-stale to reuse it anyway); the random and Sobol runs are reused whatever changed
+elsewhere. The report uses, per problem, the seeds that every sampler has finished.
 
 Regret is best value minus the problem's known optimum; for the model-tuning tasks, minus the
 best value any sampler found in any cached run. Acceptance (issue 4), at the largest budget:

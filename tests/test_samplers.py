@@ -423,7 +423,7 @@ class TestGridSampler:
         def objective(trial: BaseTrial) -> float:
             return trial.suggest_int("x", 0, 5) + trial.suggest_float("lr", 0.0, 1.0)
 
-        with pytest.raises(ValueError, match="'lr'.*not in the grid"):
+        with pytest.raises(ValueError, match=r"'lr'.*not in the grid"):
             study.optimize(objective)
         assert [t.state for t in study.trials] == [TrialState.FAIL]
 
@@ -479,7 +479,7 @@ class TestGridSampler:
         ids=lambda s: repr(s)[:30],
     )
     def test_bad_search_spaces(self, space: Any) -> None:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"`search_space` must be|Grid parameter"):
             GridSampler(space)
 
     def test_equal_values_of_different_types_are_different_points(self) -> None:
@@ -607,7 +607,7 @@ class TestQMCSampler:
         assert max(sobol) < 0.3 * min(random)
 
     def test_halton_is_not_offered(self) -> None:
-        with pytest.raises(ValueError, match="qmc_type.*'halton'"):
+        with pytest.raises(ValueError, match=r"qmc_type.*'halton'"):
             QMCSampler(qmc_type="halton")
 
     def test_trials_do_not_depend_on_n_jobs(self) -> None:

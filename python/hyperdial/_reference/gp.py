@@ -1,4 +1,5 @@
-"""NumPy mirror of the GP core in ``cpp/``: kernels, marginal likelihood, predictions, acquisitions.
+"""NumPy mirror of the GP core in ``cpp/``: kernels, marginal likelihood, predictions,
+acquisitions.
 
 Written the slow, obvious way from the formulas in ``cpp/include/hyperdial/{kernels,gp,hyperfit,
 acquisition}.hpp``: full pairwise difference tensors, one explicit ``dK/dtheta`` matrix per
@@ -122,7 +123,7 @@ def log_posterior(
     value = -0.5 * y @ alpha - np.log(np.diag(chol)).sum() - 0.5 * n * math.log(2 * math.pi)
     kinv = np.linalg.inv(kmat)
     w = np.outer(alpha, alpha) - kinv
-    grads = kernel_theta_grads(kernel, kinds, theta, x, mask) + [noise * np.eye(n)]
+    grads = [*kernel_theta_grads(kernel, kinds, theta, x, mask), noise * np.eye(n)]
     grad = np.array([0.5 * np.sum(w * dk) for dk in grads])
     if prior_mean is not None and prior_std is not None:
         for i, (mu, sd) in enumerate(zip(prior_mean, prior_std, strict=True)):

@@ -6,8 +6,9 @@ the Gray-code ordering, the random number generators and the scramble are re-der
 their definitions, so a parity test checks each of them. See ``cpp/include/hyperdial/sobol.hpp``
 for the definitions mirrored.
 
-Arrays: ``directions`` is ``(n_dims, BITS)`` uint64 with ``directions[j, k] = m_(k+1) << (BITS-1-k)``;
-point bits are ``(n, n_dims)`` uint64 in ``[0, 2**BITS)``; points are those times ``2**-BITS``.
+Arrays: ``directions`` is ``(n_dims, BITS)`` uint64 with ``directions[j, k] = m_(k+1) <<
+(BITS-1-k)``; point bits are ``(n, n_dims)`` uint64 in ``[0, 2**BITS)``; points are those times
+``2**-BITS``.
 
 Example:
     >>> sobol_sample(2, 0, 4, scramble=False).tolist()

@@ -29,21 +29,21 @@ class HyperbandPruner(BasePruner):
     (Algorithm 1 of the paper, with ``B = (s_max + 1) R``), so every bracket spends about the
     same training.
 
-    Trials are assigned to brackets by trial number, in cycles of ``sum(n_s)`` trials that
-    hold exactly ``n_s`` trials of each bracket, *interleaved*: each trial goes to the bracket
+    Trials are assigned to brackets by trial number, in cycles of ``sum(n_s)`` trials that hold
+    exactly ``n_s`` trials of each bracket, *interleaved*: each trial goes to the bracket
     furthest behind its share of the cycle so far (ties: the more exploratory bracket), so
-    every prefix of a cycle holds each bracket's share to within one trial for η = 3 with up
-    to 7 brackets (1.4 trials at most for any η ≤ 10 with cycles of up to 300 000 trials;
-    checked, not proved), and a cycle starts with bracket 0 as the paper's order does. The synchronous algorithm runs bracket 0 to its
-    end before bracket 1 starts. In an asynchronous study that order would make the first
-    ``n_{s_max}`` trials (81 of 143 for ``R = 81``, η = 3) plain aggressive successive
-    halving, without Hyperband's hedge against a misleading first rung until late in the
-    cycle, and a study that stops before then never gets it. Other asynchronous Hyperbands
-    mix the brackets too, weighted by their sizes: Ray Tune draws each trial's bracket at
-    random, Optuna hashes the trial number. The mix here is deterministic, so every worker
-    agrees on a trial's bracket without coordination, and the counts per cycle are exact.
-    Trials compete only within their bracket. A trial that reaches ``max_resource`` is never
-    pruned there (it has had its full training).
+    every prefix of a cycle holds each bracket's share to within one trial for η = 3 with up to
+    7 brackets (1.4 trials at most for any η ≤ 10 with cycles of up to 300 000 trials; checked,
+    not proved), and a cycle starts with bracket 0 as the paper's order does. The synchronous
+    algorithm runs bracket 0 to its end before bracket 1 starts. In an asynchronous study that
+    order would make the first ``n_{s_max}`` trials (81 of 143 for ``R = 81``, η = 3) plain
+    aggressive successive halving, without Hyperband's hedge against a misleading first rung
+    until late in the cycle, and a study that stops before then never gets it. Other
+    asynchronous Hyperbands mix the brackets too, weighted by their sizes: Ray Tune draws each
+    trial's bracket at random, Optuna hashes the trial number. The mix here is deterministic,
+    so every worker agrees on a trial's bracket without coordination, and the counts per cycle
+    are exact. Trials compete only within their bracket. A trial that reaches ``max_resource``
+    is never pruned there (it has had its full training).
 
     Args:
         min_resource: Steps at the first rung of the most aggressive bracket (≥ 1).
