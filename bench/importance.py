@@ -154,7 +154,12 @@ def main() -> None:
     parser.add_argument("--png", default=None)
     parser.add_argument("--cap-from", type=int, default=5000)
     parser.add_argument("--cap", type=float, default=600.0)
+    parser.add_argument("--replot", default=None, help="redraw --png from this JSON and exit")
     args = parser.parse_args()
+    if args.replot:
+        with open(args.replot) as f:
+            plot(json.load(f)["rows"], args.png)
+        return
     import optuna
 
     hyperdial.logging.set_verbosity(30)
@@ -245,12 +250,17 @@ def plot(rows: list[dict[str, Any]], path: str) -> None:
             for r in rows
             if r["n_trials"] == n
         }
-        ax.bar(
-            np.arange(len(labels)) + k * width,
-            [by.get(lab, np.nan) for lab in labels],
-            width,
-            label=f"{n} trials",
-        )
+        stopped = {
+            (r["library"], r["evaluator"])
+            for r in rows
+            if r["n_trials"] == n and r["time_s"] is None
+        }
+        xs = np.arange(len(labels)) + k * width
+        bars = ax.bar(xs, [by.get(lab, np.nan) for lab in labels], width, label=f"{n} trials")
+        for x, lab, bar in zip(xs, labels, bars, strict=True):
+            if lab in stopped:
+                bar.set_hatch("//")
+                ax.annotate("stopped", (x, by[lab]), ha="center", va="bottom", fontsize=7)
     ax.set_xticks(np.arange(len(labels)) + width * (len(sizes) - 1) / 2)
     ax.set_xticklabels([f"{e}\n({lib})" for lib, e in labels], fontsize=8)
     ax.set_yscale("log")
