@@ -51,7 +51,7 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def get_storage(storage: None | str | BaseStorage) -> BaseStorage:
+def get_storage(storage: str | BaseStorage | None) -> BaseStorage:
     """Turns the ``storage=`` argument of ``create_study`` into a storage object.
 
     ``None`` gives a fresh :class:`InMemoryStorage`; a storage object is returned as it is; a
