@@ -60,12 +60,7 @@ def _cell_of(dist: BaseDistribution) -> Callable[[float], float]:
 
 def same_distributions(a: tuple[BaseDistribution, ...], b: tuple[BaseDistribution, ...]) -> bool:
     """Whether two tuples of distributions are equal (identity first: it is the common case)."""
-    if len(a) != len(b):
-        return False
-    for x, y in zip(a, b, strict=True):
-        if x is not y and x != y:
-            return False
-    return True
+    return len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b, strict=True))
 
 
 def _is_categorical(dist: BaseDistribution) -> TypeGuard[CategoricalDistribution]:
