@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import numbers
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -26,6 +27,10 @@ F64 = NDArray[np.float64]
 DIM_KINDS: dict[str, _core.DimKind] = dict(_core.DimKind.__members__)
 KERNELS: dict[str, _core.KernelKind] = dict(_core.KernelKind.__members__)
 ACQUISITIONS: dict[str, _core.AcqKind] = dict(_core.AcqKind.__members__)
+
+# The largest categorical dim maximize() accepts: its local search scores every category of such a
+# dim at each step, so the candidates it allocates grow with the number of categories.
+MAX_SEARCHED_CATEGORIES = 1 << 24
 
 
 class GaussianProcess:
@@ -77,6 +82,16 @@ class GaussianProcess:
         self._n_choices = list(n_choices) if n_choices is not None else [0] * d
         if len(self._n_choices) != d:
             raise ValueError(f"n_choices must have {d} entries, got {len(self._n_choices)}")
+        for j, c in enumerate(self._n_choices):
+            if isinstance(c, bool) or not isinstance(c, numbers.Integral) or c < 0:
+                raise ValueError(f"n_choices[{j}] must be an integer >= 0, got {c!r}")
+        self._n_choices = [int(c) for c in self._n_choices]
+        if fixed_noise is not None and not (
+            isinstance(fixed_noise, numbers.Real) and 0 < fixed_noise < math.inf
+        ):
+            raise ValueError(
+                f"fixed_noise must be None or a noise variance > 0, got {fixed_noise!r}"
+            )
         self._kernel = KERNELS[kernel]
         self._prior_mean, self._prior_std = default_priors(d)
         self._lower, self._upper = default_bounds(d, noise_floor, fixed_noise)
@@ -202,7 +217,20 @@ class GaussianProcess:
             raise ValueError(
                 f"x must be (n, {self.n_dims}) and y (n,), got {xa.shape} and {ya.shape}"
             )
-        return xa, ya, None if mask is None else np.asarray(mask, dtype=np.float64)
+        mask_a = None if mask is None else np.asarray(mask, dtype=np.float64)
+        for j, (kind, c) in enumerate(zip(self._kinds, self._n_choices, strict=True)):
+            if kind != DIM_KINDS["categorical"] or c == 0:
+                continue
+            codes = xa[:, j]
+            bad = ~((codes >= 0) & (codes <= c - 1) & (codes == np.floor(codes)))
+            if mask_a is not None and mask_a.shape == xa.shape:
+                bad &= mask_a[:, j] != 0  # an inactive dim's placeholder code is not read
+            if bad.any():
+                raise ValueError(
+                    f"x[:, {j}] holds the codes of a categorical dim with {c} categories, "
+                    f"which must be integers in 0 .. {c - 1}; got {codes[bad][0]!r}"
+                )
+        return xa, ya, mask_a
 
     def _set_standardisation(self, ya: F64) -> F64:
         """Sets the shift and scale from ``ya`` and returns ``ya`` standardised."""
@@ -334,6 +362,13 @@ class GaussianProcess:
         answer for any ``n_threads``.
         """
         acq = _acq_kind(kind)
+        for j, (dim, c) in enumerate(zip(self._kinds, self._n_choices, strict=True)):
+            if dim == DIM_KINDS["categorical"] and c > MAX_SEARCHED_CATEGORIES:
+                # The local search scores every category of a categorical dim at each step.
+                raise ValueError(
+                    f"maximize() scores every category of a categorical dim, so it supports at "
+                    f"most {MAX_SEARCHED_CATEGORIES} categories; n_choices[{j}] is {c}"
+                )
         with _read_all(self, constraints):
             core = self._model()
             top = core.x[np.argsort(-core.y, kind="stable")[:n_best]]
