@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("sqlalchemy", reason="RDBStorage needs SQLAlchemy: pip install '.[test]'")
+pytest.importorskip("sqlalchemy", reason="RDBStorage needs SQLAlchemy: pip install . --group test")
 
 import _rdb_workers as workers
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from hyperdial.storages import (
     InMemoryStorage,
     RDBStorage,
     SchemaVersionError,
+    _rdb_heartbeat,
     get_storage,
     upgrade,
 )
@@ -51,7 +52,7 @@ def postgres_url() -> str:
 def fresh_postgres() -> str:
     """The PostgreSQL URL with every hyperdial table dropped (an empty storage)."""
     url = postgres_url()
-    pytest.importorskip("psycopg", reason="PostgreSQL needs psycopg 3: pip install '.[test]'")
+    pytest.importorskip("psycopg", reason="PostgreSQL needs psycopg 3: pip install . --group test")
     engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
@@ -561,13 +562,17 @@ def test_a_slow_live_worker_is_not_failed(sqlite_url: str) -> None:
     assert reaper.fail_stale_trials() == []
 
 
-def test_remove_session_while_heartbeats_run_leaks_no_connection(url: str) -> None:
+def test_remove_session_while_heartbeats_run_leaks_no_connection(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A beat in flight while remove_session disposes the pool must not return its connection
     # to the disposed pool, where nothing closes it (psycopg: "deleted while still open").
     import gc
     import time
     import warnings
 
+    # Beats far more often than a user may ask for, to race them against remove_session.
+    monkeypatch.setattr(_rdb_heartbeat, "MIN_HEARTBEAT_INTERVAL", 0.01)
     storage = RDBStorage(url, heartbeat_interval=0.02)
     sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE])
     storage.create_new_trial(sid)  # a RUNNING trial of this process: every tick beats

@@ -88,7 +88,9 @@ class RDBStorage(BaseStorage):
         heartbeat_interval: Seconds between heartbeats. When set, a background thread of this
             storage records a heartbeat (database clock) for every RUNNING trial this process
             runs, and fails RUNNING trials of any process whose heartbeat is older than
-            ``grace_period`` (see :meth:`fail_stale_trials`). None: no heartbeats.
+            ``grace_period`` (see :meth:`fail_stale_trials`). None: no heartbeats. At least
+            0.1 s. A worker whose trial the reaper failed while it was still running (paused,
+            starved of CPU) drops that trial with a warning and goes on with the next one.
         grace_period: Seconds without a heartbeat after which a RUNNING trial is failed;
             default ``1.5 * heartbeat_interval``, so a dead worker's trial is failed within
             about ``2 * heartbeat_interval`` (the thread checks every half interval).

@@ -44,15 +44,24 @@ __all__ = ["Heartbeat", "check_heartbeat_args"]
 _T_ = schema.trials
 
 
+# The shortest heartbeat interval RDBStorage accepts. A beat is a database write from a
+# background thread; with a grace period of a fraction of a second, a live worker that is merely
+# paused by the scheduler, a garbage collection or a held GIL looks dead to the reaper.
+MIN_HEARTBEAT_INTERVAL = 0.1
+
+
 def check_heartbeat_args(
     heartbeat_interval: float | None, grace_period: float | None, max_retry: int
 ) -> float | None:
     """Validates ``RDBStorage``'s heartbeat arguments; the grace period to use (its default is
     ``1.5 * heartbeat_interval``, so a dead worker's trial is failed within about two
     intervals: the thread checks every half interval)."""
-    if heartbeat_interval is not None and not (0 < heartbeat_interval < math.inf):
+    if heartbeat_interval is not None and not (
+        MIN_HEARTBEAT_INTERVAL <= heartbeat_interval < math.inf
+    ):
         raise ValueError(
-            f"`heartbeat_interval` must be None or a number of seconds > 0, got "
+            f"`heartbeat_interval` must be None or a number of seconds >= "
+            f"{MIN_HEARTBEAT_INTERVAL} (shorter beats make live workers look dead), got "
             f"{heartbeat_interval}."
         )
     if grace_period is not None and heartbeat_interval is None:

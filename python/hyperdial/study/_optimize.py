@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hyperdial import logging as _logging
-from hyperdial.exceptions import StudyExhausted, TrialPruned
+from hyperdial.exceptions import StudyExhausted, TrialPruned, UpdateFinishedTrialError
 from hyperdial.trial._frozen import FrozenTrial
 from hyperdial.trial._state import TrialState
 from hyperdial.trial._system_attrs import (
@@ -206,6 +206,27 @@ def _name(e: BaseException) -> str:
     return "SIGTERM" if isinstance(e, _Terminated) else type(e).__name__
 
 
+def _finished_elsewhere(study: Study, trial_id: int) -> FrozenTrial | None:
+    """The stored record of a trial that something else finished while this worker ran it, or
+    None if the trial is still running here.
+
+    Another worker's heartbeat reaper fails a trial whose heartbeats stopped for longer than the
+    grace period, e.g. while this process was paused or starved of CPU. This worker then drops
+    the trial's result with a warning and goes on with the next trial: the reaper's verdict
+    stands (and its retry, if the storage retries, runs the parameters again).
+    """
+    frozen = study._storage.get_trial(trial_id)
+    if not frozen.state.is_finished():
+        return None
+    reason = frozen.system_attrs.get(FAIL_REASON_KEY)
+    _logger.warning(
+        f"Trial {frozen.number} was finished as {frozen.state.name} by another worker while "
+        f"this one ran it{f' ({reason})' if reason else ''}; its result here is dropped and "
+        f"the optimisation goes on."
+    )
+    return frozen
+
+
 def _fail_interrupted(study: Study, trial_id: int, e: BaseException) -> None:
     """Fails a trial an interruption stopped; after SIGTERM, also enqueues its parameters again
     when the storage retries failed trials (``RDBStorage(max_retry=...)``), as its heartbeat
@@ -379,6 +400,12 @@ def _run_trial(
             )
             study._storage.set_trial_system_attr(trial_id, FAIL_REASON_KEY, reason)
         frozen = study._tell(trial_id, values, state, skip_if_finished=False, fail_reason=None)
+    except UpdateFinishedTrialError as e:
+        finished = _finished_elsewhere(study, trial_id)
+        if finished is None:
+            _fail_interrupted(study, trial_id, e)
+            raise
+        return finished
     except BaseException as e:
         _fail_interrupted(study, trial_id, e)
         raise
