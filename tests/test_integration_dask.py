@@ -81,6 +81,7 @@ def test_arguments_are_checked(sqlite_url: str, client: distributed.Client) -> N
         optimize(study, lambda t: 0.0, n_trials=1, client=client)
 
 
+@pytest.mark.slow  # starts a dask cluster and kills a worker process
 def test_a_killed_dask_worker_loses_no_slot(url: str) -> None:
     """One worker process is SIGKILLed mid-trial: its trial fails by heartbeat, is retried,
     and exactly n_trials trials start in all (10 here), on SQLite and on PostgreSQL."""

@@ -345,6 +345,7 @@ def _spawn() -> multiprocessing.context.SpawnContext:
     return multiprocessing.get_context("spawn")
 
 
+@pytest.mark.slow  # worker processes
 def test_processes_share_one_study_without_gaps(url: str) -> None:
     """8 processes x 25 trials: 200 COMPLETE trials numbered 0..199, none left RUNNING."""
     n_procs, n_trials = 8, 25
@@ -380,6 +381,7 @@ def test_sixteen_processes_times_fifty_trials(url: str) -> None:
     assert sorted(per_worker.count(i) for i in range(n_procs)) == [n_trials] * n_procs
 
 
+@pytest.mark.slow  # worker processes
 def test_processes_pop_each_enqueued_trial_once(url: str) -> None:
     """8 processes pop 100 enqueued trials: each runs exactly once."""
     n_procs, n_enqueued = 8, 100

@@ -114,6 +114,7 @@ def test_stub_signatures_match_the_bindings() -> None:
                 assert _same_parameters(method, runtime), f"{node.name}.{method.name}"
 
 
+@pytest.mark.slow  # runs mypy over the package: seconds, not milliseconds
 def test_stubtest_agrees_with_the_module() -> None:
     pytest.importorskip("mypy")
     import subprocess
