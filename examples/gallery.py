@@ -19,13 +19,12 @@ Then every plot of ``hyperdial.visualization.matplotlib`` is written as a PNG:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -126,26 +125,6 @@ def sparse_study(data: tuple[np.ndarray, ...], n_trials: int, seed: int) -> Any:
     return study
 
 
-def forest_importances(study: Any) -> dict[str, float]:
-    """Importances when ``hyperdial.importance`` is not there yet: a random forest's impurity
-    decrease per parameter, fitted to the completed trials (a trial without a conditional
-    parameter gets -1 for it, so the split on -1 is the branch choice)."""
-    trials = study.get_trials(states=(hyperdial.TrialState.COMPLETE,))
-    names = sorted({p for t in trials for p in t.params})
-    X = np.array(
-        [
-            [
-                t.distributions[p].to_internal_repr(t.params[p]) if p in t.params else -1.0
-                for p in names
-            ]
-            for t in trials
-        ]
-    )
-    y = np.array([t.value for t in trials])
-    forest = RandomForestRegressor(n_estimators=200, random_state=0).fit(X, y)
-    return dict(zip(names, forest.feature_importances_.tolist(), strict=True))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/gallery", help="directory for the PNGs")
@@ -169,11 +148,6 @@ def main() -> None:
     sgd_random = sgd_study(data, RandomSampler(seed=args.seed), n, "sgd (random)")
     forest = forest_study(data, n // 2, args.seed)
     sparse = sparse_study(data, n // 2, args.seed)
-
-    if importlib.util.find_spec("hyperdial.importance") is not None:
-        importances = None
-    else:
-        importances = forest_importances(sgd)
 
     def save(name: str, result: Any, dpi: int = 100) -> None:
         ax = result.flat[0] if isinstance(result, np.ndarray) else result
@@ -202,7 +176,7 @@ def main() -> None:
     save("rank", vis.plot_rank(sgd, params=["alpha", "eta0", "l1_ratio"], target_name=error), 90)
     save(
         "param_importances",
-        vis.plot_param_importances(sgd, target_name=error, importances=importances),
+        vis.plot_param_importances(sgd, target_name=error),
     )
     save("timeline", vis.plot_timeline(sgd))
     save(

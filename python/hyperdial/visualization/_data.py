@@ -19,8 +19,6 @@ Arrays, for a table of ``n`` trials (ordered by number) and ``m`` objectives:
 from __future__ import annotations
 
 import datetime
-import importlib
-import importlib.util
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -666,12 +664,7 @@ def importance_info(
         table = read_study(study)
         if table.rows(TrialState.COMPLETE).size == 0:
             return ImportanceInfo([], [], np.zeros((0, 0)), note=_empty_note(table))
-        if importlib.util.find_spec("hyperdial.importance") is None:
-            raise ImportError(
-                "plot_param_importances needs hyperdial.importance, which this installation of "
-                "hyperdial does not have; pass precomputed importances with `importances=`."
-            )
-        get = importlib.import_module("hyperdial.importance").get_param_importances
+        from hyperdial.importance import get_param_importances as get
         n_obj = len(study.directions)
         if target is None and n_obj > 1:
             targets: list[Target] = [_objective(k) for k in range(n_obj)]
