@@ -20,7 +20,7 @@ from hyperdial.trial._checks import check_attr
 from hyperdial.trial._numbers import NotReal, TooLarge, to_real
 from hyperdial.trial._state import TrialState
 from hyperdial.trial._system_attrs import CONSTRAINTS_KEY, FAIL_REASON_KEY
-from hyperdial.trial._trial import _check_constraint, _check_name, _make
+from hyperdial.trial._trial import _check_name, _make, merged_constraints
 
 # The system-attribute keys are defined in ``_system_attrs``; re-exported for older imports.
 __all__ = ["CONSTRAINTS_KEY", "FAIL_REASON_KEY", "FrozenTrial", "create_trial"]
@@ -333,7 +333,7 @@ class FrozenTrial:
 
     def set_constraint(self, name: str, value: float) -> None:
         """Records a constraint value (feasible when ≤ 0) on this record only."""
-        constraints = {**self.constraints, name: _check_constraint(name, value)}
+        constraints = merged_constraints(self.system_attrs, {name: value})
         self.system_attrs = {**self.system_attrs, CONSTRAINTS_KEY: constraints}
 
     def _validate(self) -> None:

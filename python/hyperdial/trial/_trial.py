@@ -6,7 +6,7 @@ import functools
 import math
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hyperdial.distributions import (
@@ -77,6 +77,20 @@ def _check_constraint(name: str, value: Any) -> float:
     if math.isnan(f):
         raise ValueError(f"Constraint {name!r} must not be NaN (≤ 0 means feasible).")
     return f
+
+
+def merged_constraints(
+    system_attrs: Mapping[str, Any], values: Mapping[str, Any]
+) -> dict[str, float]:
+    """A trial's ``"constraints"`` system attribute after recording ``values`` ``{name: value}``.
+
+    Each value is checked as by :meth:`Trial.set_constraint`. The one place that builds the
+    record: ``set_constraint`` and the samplers' ``constraints_func`` both store what it returns.
+    """
+    constraints = dict(system_attrs.get(CONSTRAINTS_KEY, {}))
+    for name, value in values.items():
+        constraints[name] = _check_constraint(name, value)
+    return constraints
 
 
 class BaseTrial(abc.ABC):
@@ -339,9 +353,7 @@ class Trial(BaseTrial):
             TypeError: ``value`` is not a real number.
             ValueError: ``value`` is NaN.
         """
-        fvalue = _check_constraint(name, value)
-        constraints = dict(self._cached.system_attrs.get(CONSTRAINTS_KEY, {}))
-        constraints[name] = fvalue
+        constraints = merged_constraints(self._cached.system_attrs, {name: value})
         self.set_system_attr(CONSTRAINTS_KEY, constraints)
 
     @property

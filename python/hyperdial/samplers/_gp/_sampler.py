@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,6 +12,7 @@ from hyperdial.distributions import BaseDistribution, distribution_to_json
 from hyperdial.exceptions import NumericalError
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._batch import BatchDriver, check_batch_size
+from hyperdial.samplers._constraints import check_constraints_func, record_constraints
 from hyperdial.samplers._gp._encoding import SpaceCoder
 from hyperdial.samplers._gp._history import GPHistory
 from hyperdial.samplers._gp._targets import Warp, parego
@@ -237,6 +238,10 @@ class GPSampler(BaseSampler):
             user-given ``independent_sampler`` or ``hand_off_sampler`` must itself depend only
             on the seed, the trial number and the history (the built-in ones do). Measured in
             docs/design/parallel.md.
+        constraints_func: Optuna's ``trial -> constraint values`` (<= 0: feasible), called
+            after each COMPLETE or PRUNED trial; the values are stored as the trial's
+            constraints, as ``trial.set_constraint`` stores them
+            (``hyperdial/samplers/_constraints.py``). None: only ``set_constraint``.
 
     Example:
         >>> import hyperdial
@@ -262,6 +267,7 @@ class GPSampler(BaseSampler):
         max_dims: int | None = None,
         hand_off_sampler: BaseSampler | None = None,
         batch_size: int | None = None,
+        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
     ) -> None:
         if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int):
             raise ValueError(f"`n_startup_trials` must be an int >= 0, got {n_startup_trials!r}.")
@@ -309,6 +315,7 @@ class GPSampler(BaseSampler):
         #: Batch replays only: RUNNING trials numbered after the one sampled are not pending.
         self._pending_before_only = False
         self._batch: BatchDriver | None = None
+        self._constraints_func = check_constraints_func(constraints_func)
         size = check_batch_size(batch_size)
         if size is not None:
             settings: dict[str, Any] = {
@@ -399,6 +406,7 @@ class GPSampler(BaseSampler):
         state: TrialState,
         values: Sequence[float] | None,
     ) -> None:
+        record_constraints(self._constraints_func, study, trial, state)
         if self._batch is not None:
             return
         if self._handed_off(study):

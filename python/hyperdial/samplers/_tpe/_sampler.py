@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from hyperdial import _core
 from hyperdial.distributions import BaseDistribution, CategoricalDistribution, unit_to_internal
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._batch import BatchDriver, check_batch_size
+from hyperdial.samplers._constraints import check_constraints_func, record_constraints
 from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._seeding import blake2b, check_seed
 from hyperdial.samplers._tpe._history import History, same_distributions
@@ -134,6 +135,10 @@ class TPESampler(BaseSampler):
             while the slowest trial of the previous batch runs. A crashed worker's RUNNING
             trial holds the next batch back until it is failed. Measured in
             docs/design/parallel.md.
+        constraints_func: Optuna's ``trial -> constraint values`` (<= 0: feasible), called
+            after each COMPLETE or PRUNED trial; the values are stored as the trial's
+            constraints, as ``trial.set_constraint`` stores them
+            (``hyperdial/samplers/_constraints.py``). None: only ``set_constraint``.
 
     Example:
         >>> import hyperdial
@@ -160,6 +165,7 @@ class TPESampler(BaseSampler):
         max_bad_observations: int = 1024,
         good_weights: str = "ei",
         batch_size: int | None = None,
+        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
     ) -> None:
         if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int):
             raise ValueError(f"`n_startup_trials` must be an int >= 0, got {n_startup_trials!r}.")
@@ -207,6 +213,7 @@ class TPESampler(BaseSampler):
         #: Batch replays only: RUNNING trials numbered after the one sampled are not liars.
         self._pending_before_only = False
         self._batch: BatchDriver | None = None
+        self._constraints_func = check_constraints_func(constraints_func)
         size = check_batch_size(batch_size)
         if size is not None:
             settings: dict[str, Any] = {
@@ -226,6 +233,15 @@ class TPESampler(BaseSampler):
             self._batch = BatchDriver(
                 size, lambda: TPESampler(**settings), _set_pending_before_only
             )
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        record_constraints(self._constraints_func, study, trial, state)
 
     def _make_startup(self) -> BaseSampler:
         if self._startup_kind == "sobol":
