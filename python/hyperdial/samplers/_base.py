@@ -23,9 +23,11 @@ Samplers read history through ``study._get_trials(...)`` or, for incremental sta
 from __future__ import annotations
 
 import abc
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from hyperdial._transient import Transient, transient_attrs
 from hyperdial.distributions import BaseDistribution
 
 if TYPE_CHECKING:
@@ -36,8 +38,17 @@ if TYPE_CHECKING:
 __all__ = ["BaseSampler"]
 
 
-class BaseSampler(abc.ABC):
-    """Base class of every sampler; see the module docstring for the call order."""
+class BaseSampler(Transient, abc.ABC):
+    """Base class of every sampler; see the module docstring for the call order.
+
+    Samplers pickle and deep-copy (``hyperdial._transient``): settings, seed and the state
+    kept per study travel; ``_lock`` and the attributes a subclass adds to ``_transient``
+    (caches read again from storage) are made afresh. A copy proposes what the original
+    would: the randomness of the built-in samplers depends only on the seed, the trial
+    number and the parameter names.
+    """
+
+    _transient = transient_attrs(Transient, _lock=threading.Lock)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hyperdial._transient import Transient, transient_attrs
 from hyperdial.trial._state import TrialState
 
 if TYPE_CHECKING:
@@ -62,15 +63,21 @@ class _Replay:
         self.trials: list[Trial] = []
 
 
-class BatchDriver:
+class BatchDriver(Transient):
     """Answers a sampler's protocol calls in batch mode (see the module docstring).
+
+    Pickled and deep-copied without its replays: a replay is a pure function of the finished
+    trials, made again when it is next needed.
 
     Args:
         batch_size: Trials per batch.
-        make_sampler: A fresh copy of the sampler in asynchronous mode, same seed and settings.
+        make_sampler: A fresh copy of the sampler in asynchronous mode, same seed and settings
+            (picklable, e.g. a ``functools.partial`` of the class, for the sampler to pickle).
         before_only: Called on each replay sampler: make RUNNING trials numbered after the
             trial being sampled no pending points (they are later trials of the batch).
     """
+
+    _transient = transient_attrs(Transient, _lock=threading.Lock, _replays=dict)
 
     def __init__(
         self,

@@ -37,6 +37,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from hyperdial._transient import transient_attrs
 from hyperdial.distributions import BaseDistribution
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._random import RandomSampler
@@ -145,6 +146,9 @@ class BOHBSampler(BaseSampler):
         random_fraction: Share of trials proposed at random, in ``[0, 1]`` (BOHB: 1/3).
         budgets: Explicit candidate budgets (steps ≥ 0), instead of the pruner's rungs.
     """
+
+    #: The budget views are made again when next needed.
+    _transient = transient_attrs(BaseSampler, _views=dict)
 
     def __init__(
         self,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hyperdial._transient import transient_attrs
 from hyperdial.distributions import (
     BaseDistribution,
     CategoricalChoiceType,
@@ -75,6 +76,10 @@ class _StudyCursor:
         self.taken = taken
 
 
+def _new_token() -> str:
+    return os.urandom(16).hex()
+
+
 class GridSampler(BaseSampler):
     """Tries every point of a grid exactly once, in a seeded random order.
 
@@ -100,6 +105,10 @@ class GridSampler(BaseSampler):
         >>> len(study.trials)
         6
     """
+
+    #: A copy claims points under a token of its own (two holders of one token would both
+    #: think they won a point); its cursors are read again from the study's claims.
+    _transient = transient_attrs(BaseSampler, _token=_new_token, _cursors=dict)
 
     def __init__(
         self,
@@ -147,7 +156,7 @@ class GridSampler(BaseSampler):
             self._order = np.random.default_rng(self._seed).permutation(self._n_points)
         else:  # never materialised: a grid of 10**9 points would need 8 GB
             self._order = _LazyOrder(self._n_points, self._seed)
-        self._token = os.urandom(16).hex()
+        self._token = _new_token()
         self._lock = threading.Lock()
         self._cursors: dict[tuple[int, int], _StudyCursor] = {}
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from hyperdial._transient import transient_attrs
 from hyperdial.distributions import BaseDistribution, unit_to_internal
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._seeding import check_seed
@@ -15,6 +16,12 @@ __all__ = ["QMCSampler"]
 
 _SEED_KEY = "qmc:seed"
 _DIM_PREFIX = "qmc:dim:"
+
+
+def _load_core() -> Any:
+    from hyperdial import _core
+
+    return _core
 
 
 class QMCSampler(BaseSampler):
@@ -45,14 +52,15 @@ class QMCSampler(BaseSampler):
         >>> study.optimize(lambda t: (t.suggest_float("x", 0, 1) - 0.3) ** 2, n_trials=8)
     """
 
+    #: The core module, and each study's seed and coordinates (read again from the claims).
+    _transient = transient_attrs(BaseSampler, _core=_load_core, _state=dict)
+
     def __init__(
         self, *, qmc_type: str = "sobol", scramble: bool = True, seed: int | None = None
     ) -> None:
         if qmc_type != "sobol":
             raise ValueError(f"`qmc_type` must be 'sobol', got {qmc_type!r}.")
-        from hyperdial import _core
-
-        self._core = _core
+        self._core = _load_core()
         self._qmc_type = qmc_type
         self._scramble = bool(scramble)
         self._seed = check_seed(seed)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hyperdial import logging as _logging
+from hyperdial._transient import study_key
 from hyperdial.distributions import BaseDistribution, distribution_to_json
 from hyperdial.exceptions import NumericalError
 from hyperdial.samplers._base import BaseSampler
@@ -311,7 +313,7 @@ class GPSampler(BaseSampler):
         self._user_hand_off = hand_off_sampler
         self._hand_off: BaseSampler | None = hand_off_sampler
         self._lock = threading.Lock()
-        self._states: dict[tuple[int, int], _StudyState] = {}
+        self._states: dict[tuple[object, int], _StudyState] = {}
         #: Batch replays only: RUNNING trials numbered after the one sampled are not pending.
         self._pending_before_only = False
         self._batch: BatchDriver | None = None
@@ -332,7 +334,7 @@ class GPSampler(BaseSampler):
                 "hand_off_sampler": hand_off_sampler,
             }
             self._batch = BatchDriver(
-                size, lambda: GPSampler(**settings), _set_pending_before_only
+                size, functools.partial(GPSampler, **settings), _set_pending_before_only
             )
 
     def _default_independent(self) -> BaseSampler:
@@ -362,14 +364,14 @@ class GPSampler(BaseSampler):
 
     # -- state -------------------------------------------------------------------------------
     def _state(self, study: Study) -> _StudyState:
-        key = (id(study._storage), study._study_id)
+        key = study_key(study)
         state = self._states.get(key)
         if state is None:
             state = self._states[key] = _StudyState(study)
         return state
 
     def _handed_off(self, study: Study) -> bool:
-        state = self._states.get((id(study._storage), study._study_id))
+        state = self._states.get(study_key(study))
         return state is not None and state.handed_off
 
     def _threads(self, n: int) -> int:
@@ -414,7 +416,7 @@ class GPSampler(BaseSampler):
         else:
             self._independent.after_trial(study, trial, state, values)
         with self._lock:
-            st = self._states.get((id(study._storage), study._study_id))
+            st = self._states.get(study_key(study))
             if st is not None:
                 st.proposals.pop(trial.number, None)
 

@@ -8,6 +8,7 @@ scored in ``hyperdial._core`` (``cpp/include/hyperdial/tpe.hpp``), whose NumPy m
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hyperdial import _core
+from hyperdial._transient import transient_attrs
 from hyperdial.distributions import BaseDistribution, CategoricalDistribution, unit_to_internal
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._batch import BatchDriver, check_batch_size
@@ -149,6 +151,9 @@ class TPESampler(BaseSampler):
         True
     """
 
+    #: Each study's history is a cache of its storage, read again after pickling.
+    _transient = transient_attrs(BaseSampler, _history=dict)
+
     def __init__(
         self,
         *,
@@ -231,7 +236,7 @@ class TPESampler(BaseSampler):
                 "good_weights": good_weights,
             }
             self._batch = BatchDriver(
-                size, lambda: TPESampler(**settings), _set_pending_before_only
+                size, functools.partial(TPESampler, **settings), _set_pending_before_only
             )
 
     def after_trial(
