@@ -13,7 +13,7 @@ import copy
 import math
 import numbers
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -52,6 +52,10 @@ class GaussianProcess:
     ``fit`` and ``append`` hold an exclusive one, waiting for the calls in progress and keeping
     new ones out until they are done (``hyperdial.gp._lock``). Copies (``copy.copy``,
     ``copy.deepcopy``) own their core model and their lock.
+
+    Pickling: the core model is not picklable, so the pickle holds its inputs, targets, masks
+    and hyperparameters and the way it was built (see ``_Recipe``), and loading rebuilds it
+    the same way: an unpickled model predicts, fits and proposes exactly as the original.
 
     Example:
         >>> import numpy as np
@@ -101,6 +105,8 @@ class GaussianProcess:
         self._log_params: F64 | None = None
         self._memory: F64 | None = None  # L-BFGS pairs of the last fit (warm starts)
         self._gp: _core.ExactGP | None = None
+        self._recipe: _Recipe | None = None  # how self._gp was built
+        self._mask_rows: F64 | None = None  # the activity mask of its rows (None: all active)
         self._lock = ReadWriteLock()
 
     def __copy__(self) -> GaussianProcess:
@@ -120,6 +126,23 @@ class GaussianProcess:
                     setattr(twin, key, copy.deepcopy(value, memo))
         twin._lock = ReadWriteLock()
         return twin
+
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock.read():
+            state = {k: v for k, v in self.__dict__.items() if k not in ("_gp", "_lock")}
+            gp = self._gp
+            state["_gp_data"] = None if gp is None else (gp.log_params, gp.x, gp.y)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        data = state.pop("_gp_data")
+        self.__dict__.update(state)
+        self._lock = ReadWriteLock()
+        self._gp = None
+        if data is not None:
+            assert self._recipe is not None
+            theta, x, y = data
+            self._gp = self._recipe.rebuild(self, theta, x, y, self._mask_rows)
 
     @property
     def n_dims(self) -> int:
@@ -206,6 +229,8 @@ class GaussianProcess:
             )
             self._log_params = self._gp.log_params
             self._memory = None
+            self._recipe = _Recipe(fitted=False, steps=(len(ya),))
+            self._mask_rows = mask_a
         return self
 
     def _checked(
@@ -281,9 +306,22 @@ class GaussianProcess:
         )
         gp = result.gp
         assert gp is not None
+        recipe = self._recipe
+        if (
+            result.extended
+            and warm
+            and recipe is not None
+            and recipe.fitted
+            and np.array_equal(gp.log_params, theta0)
+        ):
+            # The best evaluation was the first, which extended the previous factor.
+            self._recipe = _Recipe(fitted=True, steps=(*recipe.steps, len(ya)))
+        else:
+            self._recipe = _Recipe(fitted=True, steps=(len(ya),))
         self._log_params = gp.log_params
         self._memory = result.memory
         self._gp = gp
+        self._mask_rows = mask_a
 
     def append(
         self, x: ArrayLike, y: float, mask: ArrayLike | None = None, n_threads: int = 0
@@ -293,7 +331,14 @@ class GaussianProcess:
         ys = float(self._standardise(np.array([y], dtype=np.float64))[0])
         xa = np.asarray(x, dtype=np.float64)
         with self._lock.write():
-            self._model().append(x_new=xa, y_new=ys, mask_new=m, n_threads=n_threads)
+            model = self._model()
+            model.append(x_new=xa, y_new=ys, mask_new=m, n_threads=n_threads)
+            if m is not None or self._mask_rows is not None:
+                rows = self._mask_rows
+                if rows is None:
+                    rows = np.ones((model.n - 1, self.n_dims))
+                new = np.ones((1, self.n_dims)) if m is None else m.reshape(1, -1)
+                self._mask_rows = np.vstack([rows, new])
 
     def predict(self, x: ArrayLike, n_threads: int = 0) -> tuple[F64, F64]:
         """Posterior mean and variance of the latent objective at the rows of ``x``, in the
@@ -385,6 +430,58 @@ class GaussianProcess:
                 n_threads=n_threads,
             )
         return x, value
+
+
+class _Recipe(NamedTuple):
+    """How a model's core GP was built from its rows, so that loading a pickle rebuilds it with
+    the same rounding (the core GP itself cannot be pickled).
+
+    ``steps[0]`` rows were factorised afresh: by a fit's evaluation, which keeps the inverse
+    (``fitted``), or by ``condition_on``. Each later step is a warm refit whose best evaluation
+    extended the factor and inverse to that many rows without moving the hyperparameters
+    (``cpp/include/hyperdial/hyperfit.hpp``). Rows after the last step were appended one by one.
+    """
+
+    fitted: bool
+    steps: tuple[int, ...]
+
+    def rebuild(
+        self, model: GaussianProcess, theta: F64, x: F64, y: F64, mask: F64 | None
+    ) -> _core.ExactGP:
+        def rows(n: int) -> F64 | None:
+            return None if mask is None else mask[:n]
+
+        if self.fitted:
+            gp: _core.ExactGP | None = None
+            for n in self.steps:
+                # One evaluation at theta (bounds pinned to it) factorises as the fit did and
+                # keeps the inverse; with ``previous`` it extends as the warm refit did.
+                gp = _core.fit_gp(
+                    kernel=model._kernel,
+                    dim_kinds=model._kinds,
+                    x=x[:n],
+                    y=y[:n],
+                    theta0=theta,
+                    lower=theta,
+                    upper=theta,
+                    mask=rows(n),
+                    max_iter=1,
+                    previous=gp,
+                ).gp
+            assert gp is not None
+        else:
+            n = self.steps[0]
+            gp = _core.ExactGP(
+                kernel=model._kernel,
+                dim_kinds=model._kinds,
+                log_params=theta,
+                x=x[:n],
+                y=y[:n],
+                mask=rows(n),
+            )
+        for i in range(self.steps[-1], len(y)):
+            gp.append(x_new=x[i], y_new=float(y[i]), mask_new=None if mask is None else mask[i])
+        return gp
 
 
 @contextlib.contextmanager

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import abc
+import threading
 from typing import TYPE_CHECKING
+
+from hyperdial._transient import Transient, transient_attrs
 
 if TYPE_CHECKING:
     from hyperdial.study._study import Study
@@ -10,8 +13,13 @@ if TYPE_CHECKING:
 __all__ = ["BasePruner", "NopPruner"]
 
 
-class BasePruner(abc.ABC):
-    """Decides whether a running trial should stop early (``Trial.should_prune``)."""
+class BasePruner(Transient, abc.ABC):
+    """Decides whether a running trial should stop early (``Trial.should_prune``).
+
+    Pruners pickle and deep-copy without their ``_lock`` (``hyperdial._transient``).
+    """
+
+    _transient = transient_attrs(Transient, _lock=threading.Lock)
 
     @abc.abstractmethod
     def prune(self, study: Study, trial: FrozenTrial) -> bool:

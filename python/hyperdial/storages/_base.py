@@ -24,6 +24,7 @@ from collections.abc import Container, Sequence
 from typing import Any, NamedTuple
 
 from hyperdial._direction import StudyDirection
+from hyperdial._transient import Transient
 from hyperdial.distributions import BaseDistribution
 from hyperdial.exceptions import UpdateFinishedTrialError
 from hyperdial.trial._checks import check_storable_name
@@ -62,12 +63,15 @@ class StudyInfo(NamedTuple):
     directions: tuple[StudyDirection, ...]
 
 
-class BaseStorage(abc.ABC):
+class BaseStorage(Transient, abc.ABC):
     """The contract every storage fulfils (checked by ``hyperdial.testing.StorageContract``).
 
     Unknown ids raise ``KeyError``; writes to a finished trial raise
     :class:`~hyperdial.exceptions.UpdateFinishedTrialError`. Every method is safe to call from
-    several threads at once.
+    several threads at once. A storage pickles and deep-copies: an in-memory one as an
+    independent copy of its studies, one backed by a database or a file as a new connection
+    to the same data. Attributes of one process (locks, connections, threads) are named in
+    ``_transient`` or left out by the storage's own ``__getstate__``.
     """
 
     # -- studies ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from collections.abc import Container, Sequence
 from typing import Any
 
 from hyperdial._direction import StudyDirection
+from hyperdial._transient import transient_attrs
 from hyperdial.distributions import BaseDistribution, check_distribution_compatibility
 from hyperdial.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
 from hyperdial.storages._base import BaseStorage, StudyInfo, check_study_name
@@ -69,7 +70,11 @@ class InMemoryStorage(BaseStorage):
         >>> study = hyperdial.create_study(storage=storage, study_name="demo")
         >>> hyperdial.get_all_study_names(storage)
         ['demo']
+
+    A pickled or deep-copied storage holds copies of the studies, independent of the original.
     """
+
+    _transient = transient_attrs(BaseStorage, _lock=threading.RLock)
 
     def __init__(self) -> None:
         self._lock = threading.RLock()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from hyperdial import logging as _logging
 from hyperdial._direction import StudyDirection, parse_direction
+from hyperdial._transient import Transient, transient_attrs
 from hyperdial.distributions import BaseDistribution, CategoricalDistribution
 from hyperdial.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
 from hyperdial.pruners._base import BasePruner, NopPruner
@@ -99,18 +100,30 @@ class _BestTracker:
             return self._best, self._n_complete
 
 
-class Study:
+class Study(Transient):
     """An optimisation task: an objective's trials, held in a storage.
 
     Create one with :func:`create_study` or :func:`load_study`. The study object keeps no
     trial state of its own: everything is read from and written to its storage, so several
     study objects (threads, processes, machines) can work on one study at once.
 
+    A study pickles and deep-copies with its storage, sampler and pruner, and the copy goes on
+    where the original was (a seeded sampler proposes what the original would next). With an
+    in-memory storage the copy is independent of the original; with a database it is a new
+    connection to the same study, which sees what other workers add.
+
     Attributes:
         study_name: The study's unique name in its storage.
         sampler: The :class:`~hyperdial.samplers.BaseSampler` proposing parameters.
         pruner: The :class:`~hyperdial.pruners.BasePruner` deciding ``should_prune``.
     """
+
+    _transient = transient_attrs(
+        Transient,
+        _best=_BestTracker,
+        _optimize_lock=threading.Lock,
+        _stop_event=lambda: None,
+    )
 
     def __init__(
         self,

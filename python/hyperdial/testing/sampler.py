@@ -25,13 +25,15 @@ float64, which holds every integer only up to that size.
 
 from __future__ import annotations
 
+import copy
 import decimal
 import math
+import pickle
 import sys
 import time
 import warnings
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -56,8 +58,11 @@ __all__ = [
     "SamplerContract",
     "assert_in_distribution",
     "distribution_strategy",
+    "round_trip",
     "suggest",
 ]
+
+_T = TypeVar("_T")
 
 _MAX_EXACT_INT = 2**53
 _FMAX = sys.float_info.max
@@ -309,6 +314,16 @@ def distribution_strategy(
     return st.one_of(*(_STRATEGIES[k]() for k in names))
 
 
+def round_trip(obj: _T, how: str) -> _T:
+    """``obj`` through ``pickle`` (``how="pickle"``) or ``copy.deepcopy`` (``"deepcopy"``)."""
+    if how == "pickle":
+        loaded: _T = pickle.loads(pickle.dumps(obj))
+        return loaded
+    if how == "deepcopy":
+        return copy.deepcopy(obj)
+    raise ValueError(f"`how` must be 'pickle' or 'deepcopy', got {how!r}.")
+
+
 # --- the contract -----------------------------------------------------------------------------
 
 
@@ -324,7 +339,8 @@ class SamplerContract:
     trial to trial; conditional (define-by-run) parameters; objectives returning NaN or ±inf,
     raising or pruning; multi-objective studies; ``n_jobs=4``; ask-and-tell; enqueued trials;
     equal seeds give equal trials, different seeds different ones; ``reseed_rng``; bounds at
-    the limits of float64.
+    the limits of float64; a study pickled or deep-copied with its sampler goes on as the
+    original does, independent of it.
 
     Attributes:
         n_trials: Trials per study in most tests (lower it for an expensive sampler).
@@ -597,3 +613,27 @@ class SamplerContract:
             for t in trials:
                 assert t.state == TrialState.COMPLETE
                 _assert_params(t, _MIXED)
+
+    # -- pickling and copying ----------------------------------------------------------------
+    @pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+    def test_copied_study_continues_like_the_original(self, how: str) -> None:
+        study = self._study(0)
+        study.optimize(_objective(_MIXED), n_trials=self.n_trials // 2)
+        twin = round_trip(study, how)
+        assert twin.sampler is not study.sampler and twin._storage is not study._storage
+        assert [_typed(t.params) for t in twin.trials] == [_typed(t.params) for t in study.trials]
+        for s in (study, twin):
+            s.optimize(_objective(_MIXED), n_trials=4)
+        assert len(study.trials) == len(twin.trials) == self.n_trials // 2 + 4
+        assert [_typed(t.params) for t in twin.trials] == [_typed(t.params) for t in study.trials]
+        assert [t.values for t in twin.trials] == [t.values for t in study.trials]
+
+    @pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+    def test_copied_sampler_proposes_what_the_original_does(self, how: str) -> None:
+        original, copied = self.make_sampler(0), round_trip(self.make_sampler(0), how)
+        runs = []
+        for sampler in (original, copied):
+            study = hyperdial.create_study(sampler=sampler)
+            study.optimize(_objective(_MIXED), n_trials=self.n_trials // 2)
+            runs.append([_typed(t.params) for t in study.trials])
+        assert runs[0] == runs[1]
