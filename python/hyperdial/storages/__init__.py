@@ -1,4 +1,4 @@
-"""Where studies live: in this process's memory or in a SQL database.
+"""Where studies live: in this process's memory, in a SQL database or in a journal file.
 
 ``RDBStorage``, ``SchemaVersionError`` and ``upgrade`` import SQLAlchemy, so they are loaded on
 first use (``import hyperdial`` does not import SQLAlchemy).
@@ -14,10 +14,12 @@ from hyperdial.storages._in_memory import InMemoryStorage
 if TYPE_CHECKING:
     from hyperdial.storages._rdb import RDBStorage, upgrade
     from hyperdial.storages._rdb_schema import SchemaVersionError
+    from hyperdial.storages.journal import JournalStorage
 
 __all__ = [
     "BaseStorage",
     "InMemoryStorage",
+    "JournalStorage",
     "RDBStorage",
     "SchemaVersionError",
     "StudyInfo",
@@ -29,6 +31,7 @@ _LAZY = {
     "RDBStorage": "hyperdial.storages._rdb",
     "upgrade": "hyperdial.storages._rdb",
     "SchemaVersionError": "hyperdial.storages._rdb_schema",
+    "JournalStorage": "hyperdial.storages.journal",
 }
 
 
