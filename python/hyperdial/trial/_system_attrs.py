@@ -22,6 +22,11 @@ library reads back, so a writer and its readers must agree on the spelling.
   (:data:`BOHB_MODE_KEY`): how the parameters were chosen, ``"model"``, ``"random"`` or
   ``"startup"``. Written by ``BOHBSampler.before_trial``.
 
+* ``"terminator:cv_scores"`` (:data:`CV_SCORES_KEY`): a trial's cross-validation scores, a list
+  of floats. Written by ``hyperdial.terminator.report_cross_validation_scores``.
+* ``"artifacts:<artifact id>"`` (:data:`ARTIFACTS_PREFIX` + the id): an artifact's metadata as a
+  JSON string, on a trial or a *study*. Written by ``hyperdial.artifacts.upload_artifact``.
+
 * ``"study:metric_names"`` (:data:`METRIC_NAMES_KEY`): a *study* system attribute, the names
   of the objectives in the order of the directions; Optuna's spelling, so that tools reading
   Optuna studies find them. Written by ``Study.set_metric_names``.
@@ -33,9 +38,11 @@ attributes and live with their sampler.
 from __future__ import annotations
 
 __all__ = [
+    "ARTIFACTS_PREFIX",
     "BOHB_BUDGET_KEY",
     "BOHB_MODE_KEY",
     "CONSTRAINTS_KEY",
+    "CV_SCORES_KEY",
     "FAILED_TRIAL_KEY",
     "FAIL_REASON_KEY",
     "FIXED_PARAMS_KEY",
@@ -55,4 +62,6 @@ GRID_FINGERPRINT_KEY = "grid_fingerprint"
 BOHB_BUDGET_KEY = "bohb:budget"
 BOHB_MODE_KEY = "bohb:mode"
 METRIC_NAMES_KEY = "study:metric_names"
+CV_SCORES_KEY = "terminator:cv_scores"
+ARTIFACTS_PREFIX = "artifacts:"
 GP_FIT_KEY = "gp:fit"  # study system attr: GPSampler's last full fit (see its docstring)

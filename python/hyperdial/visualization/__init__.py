@@ -35,6 +35,7 @@ from hyperdial.visualization._plotly import (
     plot_slice,
     plot_timeline,
 )
+from hyperdial.visualization._terminator import plot_terminator_improvement
 
 __all__ = [
     "is_available",
@@ -49,5 +50,6 @@ __all__ = [
     "plot_pareto_front",
     "plot_rank",
     "plot_slice",
+    "plot_terminator_improvement",
     "plot_timeline",
 ]

@@ -31,6 +31,7 @@ from hyperdial.visualization.matplotlib._render import (
     plot_slice,
     plot_timeline,
 )
+from hyperdial.visualization.matplotlib._terminator import plot_terminator_improvement
 
 __all__ = [
     "is_available",
@@ -44,5 +45,6 @@ __all__ = [
     "plot_pareto_front",
     "plot_rank",
     "plot_slice",
+    "plot_terminator_improvement",
     "plot_timeline",
 ]
