@@ -12,7 +12,13 @@ import pytest
 
 import hyperdial
 from hyperdial.exceptions import TrialPruned
-from hyperdial.samplers import BaseSampler, GPSampler, TPESampler
+from hyperdial.samplers import (
+    BaseSampler,
+    GPSampler,
+    NSGAIIISampler,
+    NSGAIISampler,
+    TPESampler,
+)
 from hyperdial.trial import FrozenTrial, TrialState
 from hyperdial.trial._system_attrs import CONSTRAINTS_KEY, FAIL_REASON_KEY
 
@@ -20,6 +26,8 @@ MAKERS: dict[str, Callable[..., BaseSampler]] = {
     "gp": lambda **kw: GPSampler(seed=0, n_startup_trials=3, **kw),
     "gp_batch": lambda **kw: GPSampler(seed=0, n_startup_trials=3, batch_size=2, **kw),
     "tpe": lambda **kw: TPESampler(seed=0, n_startup_trials=3, **kw),
+    "nsga2": lambda **kw: NSGAIISampler(seed=0, population_size=3, **kw),
+    "nsga3": lambda **kw: NSGAIIISampler(seed=0, population_size=3, **kw),
 }
 
 

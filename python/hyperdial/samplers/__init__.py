@@ -7,10 +7,12 @@ from hyperdial.samplers._bohb import BOHBSampler
 from hyperdial.samplers._brute_force import BruteForceSampler
 from hyperdial.samplers._gp import GPSampler
 from hyperdial.samplers._grid import GridSampler
+from hyperdial.samplers._nsgaiii import NSGAIIISampler
 from hyperdial.samplers._partial_fixed import PartialFixedSampler
 from hyperdial.samplers._qmc import QMCSampler
 from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._tpe import TPESampler
+from hyperdial.samplers.nsgaii._sampler import NSGAIISampler
 
 __all__ = [
     "BOHBSampler",
@@ -18,6 +20,8 @@ __all__ = [
     "BruteForceSampler",
     "GPSampler",
     "GridSampler",
+    "NSGAIIISampler",
+    "NSGAIISampler",
     "PartialFixedSampler",
     "QMCSampler",
     "RandomSampler",

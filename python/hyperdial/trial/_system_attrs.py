@@ -21,6 +21,10 @@ library reads back, so a writer and its readers must agree on the spelling.
   ``-1`` for the study's final values, None without a model; and ``"bohb:mode"``
   (:data:`BOHB_MODE_KEY`): how the parameters were chosen, ``"model"``, ``"random"`` or
   ``"startup"``. Written by ``BOHBSampler.before_trial``.
+* ``"NSGAIISampler:generation"`` (:data:`NSGAII_GENERATION_KEY`) and
+  ``"NSGAIIISampler:generation"`` (:data:`NSGAIII_GENERATION_KEY`): the generation a trial
+  belongs to; Optuna's spelling, so that a study copied from Optuna goes on breeding. Written by
+  the NSGA samplers' ``before_trial``. (Their parents are claims, ``"nsga2:parents:<g>"``.)
 
 * ``"terminator:cv_scores"`` (:data:`CV_SCORES_KEY`): a trial's cross-validation scores, a list
   of floats. Written by ``hyperdial.terminator.report_cross_validation_scores``.
@@ -49,6 +53,8 @@ __all__ = [
     "GRID_FINGERPRINT_KEY",
     "GRID_ID_KEY",
     "METRIC_NAMES_KEY",
+    "NSGAIII_GENERATION_KEY",
+    "NSGAII_GENERATION_KEY",
     "RETRY_HISTORY_KEY",
 ]
 
@@ -61,6 +67,8 @@ GRID_ID_KEY = "grid_id"
 GRID_FINGERPRINT_KEY = "grid_fingerprint"
 BOHB_BUDGET_KEY = "bohb:budget"
 BOHB_MODE_KEY = "bohb:mode"
+NSGAII_GENERATION_KEY = "NSGAIISampler:generation"
+NSGAIII_GENERATION_KEY = "NSGAIIISampler:generation"
 METRIC_NAMES_KEY = "study:metric_names"
 CV_SCORES_KEY = "terminator:cv_scores"
 ARTIFACTS_PREFIX = "artifacts:"
