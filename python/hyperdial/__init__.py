@@ -55,6 +55,7 @@ __all__ = [
     "TrialPruned",
     "TrialState",
     "__version__",
+    "artifacts",
     "copy_study",
     "create_study",
     "create_trial",
@@ -70,6 +71,7 @@ __all__ = [
     "samplers",
     "search_space",
     "storages",
+    "terminator",
     "trial",
     "visualization",
 ]
@@ -91,7 +93,8 @@ def __getattr__(name: str) -> Any:
 
         globals()[name] = get_all_study_summaries
         return get_all_study_summaries
-    if name in ("importance", "search_space", "visualization"):  # imported on first use
+    # imported on first use
+    if name in ("artifacts", "importance", "search_space", "terminator", "visualization"):
         import importlib
 
         module = importlib.import_module(f"hyperdial.{name}")
