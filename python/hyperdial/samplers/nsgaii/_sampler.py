@@ -39,7 +39,7 @@ from hyperdial.samplers._constraints import check_constraints_func, record_const
 from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._seeding import blake2b, check_seed
 from hyperdial.samplers._trial_columns import TrialColumns, grown
-from hyperdial.samplers._unit_cube import to_unit
+from hyperdial.samplers._unit_cube import to_codes, to_unit
 from hyperdial.samplers.nsgaii._crossovers import BaseCrossover, UniformCrossover
 from hyperdial.samplers.nsgaii._mutations import BaseMutation
 from hyperdial.samplers.nsgaii._ranking import select_nsga2
@@ -86,6 +86,8 @@ class _Population(TrialColumns):
         self.parents: dict[int, np.ndarray] = {}
         #: Their tournament scores (``_GASampler._scores``), per generation.
         self.scores: dict[int, np.ndarray] = {}
+        #: Their parameters (``_parent_matrices``) for the search space last asked for.
+        self.matrices: dict[int, tuple[dict[str, BaseDistribution], np.ndarray, np.ndarray]] = {}
 
     def _resize(self, cap: int) -> None:
         super()._resize(cap)
@@ -122,6 +124,25 @@ class _Population(TrialColumns):
 
     def violations(self, rows: np.ndarray) -> np.ndarray | None:
         return self.violation[rows] if self.has_constraints else None
+
+
+def _parent_matrices(
+    pop: _Population, space: dict[str, BaseDistribution], parents: np.ndarray
+) -> tuple[dict[str, BaseDistribution], np.ndarray, np.ndarray]:
+    """``(space, units, codes)``: the parents' numeric parameters of ``space`` as unit
+    positions (k, dn) and their categorical ones as choice indices (k, dc), in the order of
+    ``space``; NaN where a parent's value lies outside ``space``."""
+    numeric = [n for n in space if not isinstance(space[n], CategoricalDistribution)]
+    categorical = [n for n in space if isinstance(space[n], CategoricalDistribution)]
+    units = np.empty((parents.size, len(numeric)))
+    for j, name in enumerate(numeric):  # one vectorised conversion per parameter
+        units[:, j] = to_unit(space[name], pop.params[name][parents])
+    codes = np.empty((parents.size, len(categorical)))
+    for j, name in enumerate(categorical):
+        dist = space[name]
+        assert isinstance(dist, CategoricalDistribution)
+        codes[:, j] = to_codes(dist, pop.params[name][parents])
+    return dict(space), units, codes
 
 
 def _check_probability(name: str, value: Any, *, none_ok: bool = False) -> float | None:
@@ -201,6 +222,7 @@ class _GASampler(BaseSampler):
         )
         self._after_strategy = _check_callable("after_trial_strategy", after_trial_strategy)
         self._lock = threading.Lock()
+        self._rs = np.random.RandomState(0)
         self._populations: dict[tuple[int, int], _Population] = {}
 
     @property
@@ -220,8 +242,11 @@ class _GASampler(BaseSampler):
 
     def _trial_rng(self, number: int) -> np.random.RandomState:
         """The trial's generator (Optuna's crossover interface takes a RandomState); it
-        depends only on the seed and the trial number."""
-        return np.random.RandomState(np.random.MT19937(self._key(number, b"nsga:child")))
+        depends only on the seed and the trial number. One generator is re-keyed per trial,
+        which is cheaper than creating one; called under ``self._lock``."""
+        key = self._key(number, b"nsga:child")
+        self._rs.seed(np.array([key & 0xFFFFFFFF, key >> 32], dtype=np.uint32))
+        return self._rs
 
     def _generation_rng(self, generation: int) -> np.random.Generator:
         return np.random.Generator(np.random.PCG64(self._key(generation, b"nsga:select")))
@@ -334,37 +359,34 @@ class _GASampler(BaseSampler):
             if scores is None:
                 scores = self._scores(pop.loss[parents], pop.violations(parents))
                 pop.scores[generation] = scores
+            matrices = pop.matrices.get(generation)
+            if matrices is None or matrices[0] != search_space:
+                matrices = pop.matrices[generation] = _parent_matrices(pop, search_space, parents)
             rng = self._trial_rng(trial.number)
-            return self._child(study, pop, search_space, parents, scores, rng)
+            return self._child(study, search_space, matrices[1], matrices[2], scores, rng)
 
     def _child(
         self,
         study: Study,
-        pop: _Population,
         space: dict[str, BaseDistribution],
-        parents: np.ndarray,
+        units: np.ndarray,
+        codes: np.ndarray,
         scores: np.ndarray,
         rng: np.random.RandomState,
     ) -> dict[str, Any]:
-        """Crossover and mutation of ``parents`` (trial numbers) whose tournament scores are
-        ``scores``; parameters left out are sampled uniformly by ``sample_independent``."""
+        """Crossover and mutation of the parents (``_parent_matrices``) whose tournament
+        scores are ``scores``; parameters left out are sampled uniformly by
+        ``sample_independent``."""
         names = list(space)
         numeric = [n for n in names if not isinstance(space[n], CategoricalDistribution)]
         categorical = [n for n in names if isinstance(space[n], CategoricalDistribution)]
-        # (k, d) unit positions / choice indices of the parents.
-        units = np.column_stack(
-            [to_unit(space[n], pop.params[n][parents]) for n in numeric]
-            or [np.zeros(parents.size)]
-        )[:, : len(numeric)]
-        codes = np.column_stack(
-            [pop.params[n][parents] for n in categorical] or [np.zeros(parents.size)]
-        )[:, : len(categorical)]
         # A parent whose value lies outside the current space (a range that changed) cannot
         # be crossed; without any usable parent the child is sampled uniformly.
         usable = ~np.isnan(units).any(axis=1) & ~np.isnan(codes).any(axis=1)
         if not usable.any():
             return {}
-        units, codes, scores = units[usable], codes[usable], scores[usable]
+        if not usable.all():
+            units, codes, scores = units[usable], codes[usable], scores[usable]
         k = units.shape[0]
 
         if rng.rand() < self._crossover_prob:
