@@ -83,6 +83,7 @@ _AbstractOnlyStorage = type(
     "_AbstractOnlyStorage",
     (BaseStorage,),
     {
+        "__module__": __name__,  # so that pickle finds the class (the contract pickles storages)
         "__init__": lambda self: setattr(self, "_inner", InMemoryStorage()),
         **{name: _forward(name) for name in BaseStorage.__abstractmethods__},
     },

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     from hyperdial.study._study import Study
 
-__all__ = ["Transient", "study_key", "transient_attrs"]
+__all__ = ["STUDY_KEY_ATTR", "Transient", "study_key", "transient_attrs"]
 
 
 class Transient:
@@ -68,15 +68,16 @@ class _StorageToken:
     __slots__ = ()
 
 
-_TOKEN_ATTR = "_study_key_token"
+#: The storage attribute that holds its token; a storage with its own ``__getstate__`` keeps it.
+STUDY_KEY_ATTR = "_study_key_token"
 _token_lock = threading.Lock()
 
 
 def study_key(study: Study) -> tuple[object, int]:
     """A key for per-study state that survives pickling the study with its sampler."""
     storage = study._storage
-    token = storage.__dict__.get(_TOKEN_ATTR)
+    token = storage.__dict__.get(STUDY_KEY_ATTR)
     if token is None:
         with _token_lock:
-            token = storage.__dict__.setdefault(_TOKEN_ATTR, _StorageToken())
+            token = storage.__dict__.setdefault(STUDY_KEY_ATTR, _StorageToken())
     return (token, study._study_id)

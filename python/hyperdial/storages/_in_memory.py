@@ -54,6 +54,15 @@ class _Study:
         self.changed: dict[int, int] = {}
         self.waiting: dict[int, None] = {}  # WAITING trial ids in number order
 
+    def snapshot(self) -> _Study:
+        """A copy whose containers are its own (their values are replaced, never changed)."""
+        twin = copy.copy(self)
+        for name in self.__slots__:
+            value = getattr(self, name)
+            if isinstance(value, (dict, list)):
+                setattr(twin, name, copy.copy(value))
+        return twin
+
 
 class InMemoryStorage(BaseStorage):
     """Keeps studies in this process's memory; shared safely by the threads of ``n_jobs``.
@@ -84,6 +93,16 @@ class InMemoryStorage(BaseStorage):
         self._trial_study: dict[int, int] = {}
         self._next_study_id = 0
         self._next_trial_id = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickle walks the state after this returns, so it gets containers no other thread
+        # changes: a consistent snapshot even while trials run. Records are copy-on-write.
+        with self._lock:
+            state = super().__getstate__()
+            state["_studies"] = {sid: s.snapshot() for sid, s in self._studies.items()}
+            for name in ("_name_to_id", "_trials", "_trial_study"):
+                state[name] = dict(state[name])
+        return state
 
     # -- helpers ------------------------------------------------------------------------------
     def _study(self, study_id: int) -> _Study:

@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from hyperdial._direction import StudyDirection
+from hyperdial._transient import STUDY_KEY_ATTR
 from hyperdial.distributions import BaseDistribution, distribution_to_json
 from hyperdial.storages import _rdb_schema as schema
 from hyperdial.storages._base import BaseStorage, StudyInfo
@@ -149,7 +150,7 @@ class RDBStorage(BaseStorage):
         )
         self._setup()
 
-    def _setup(self) -> None:
+    def _setup(self, *, lazy_heartbeat: bool = False) -> None:
         label = f"RDBStorage({redact(self.url)!r})"
         self._db = Database(
             self.url, self._engine_kwargs, self._busy_timeout, self._max_retries, label
@@ -166,7 +167,7 @@ class RDBStorage(BaseStorage):
         self._heartbeat = Heartbeat(
             self._db, self._codec, self._cache, interval, grace, max_retry, label
         )
-        self._heartbeat.start(self)
+        self._heartbeat.start(self, lazily=lazy_heartbeat)
 
     @property
     def max_retry(self) -> int:
@@ -180,14 +181,34 @@ class RDBStorage(BaseStorage):
         """The SQLAlchemy engine (this process's: a forked child gets fresh connections)."""
         return self._db.engine
 
+    # Pickle and deepcopy keep the settings and make a new connection to the same database (the
+    # engine, caches and heartbeat thread belong to one process). The heartbeat thread of a
+    # loaded storage starts when it first runs a trial. An in-memory SQLite database exists only
+    # in its connection, so its content travels (sqlite3's serialize) and the copy is
+    # independent, as a copied InMemoryStorage is.
     def __getstate__(self) -> dict[str, Any]:
-        return {
+        state = {
             "url": self.url,
             "engine_kwargs": self._engine_kwargs,
             "busy_timeout": self._busy_timeout,
             "max_retries": self._max_retries,
             "heartbeat": self._heartbeat_args,
+            "study_key": self.__dict__.get(STUDY_KEY_ATTR),
         }
+        if self._db.memory:
+
+            def image(conn: sa.Connection) -> bytes:
+                raw: Any = conn.connection.driver_connection
+                if not hasattr(raw, "serialize"):  # Python < 3.11
+                    raise TypeError(
+                        f"{self!r}: an in-memory SQLite database can be pickled or copied from "
+                        "Python 3.11 on (sqlite3's serialize); use a file (sqlite:///path)."
+                    )
+                data: bytes = raw.serialize()
+                return data
+
+            state["image"] = self._db.tx(image, write=False, atomic=False)
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.url = state["url"]
@@ -195,7 +216,17 @@ class RDBStorage(BaseStorage):
         self._busy_timeout = state["busy_timeout"]
         self._max_retries = state["max_retries"]
         self._heartbeat_args = tuple(state["heartbeat"])
-        self._setup()
+        if state.get("study_key") is not None:  # the samplers' key for this storage travels
+            self.__dict__[STUDY_KEY_ATTR] = state["study_key"]
+        self._setup(lazy_heartbeat=True)
+        data = state.get("image")
+        if data is not None:
+
+            def load(conn: sa.Connection) -> None:
+                raw: Any = conn.connection.driver_connection
+                raw.deserialize(data)
+
+            self._db.tx(load, write=False, atomic=False)
 
     def remove_session(self) -> None:
         """Closes this process's pooled connections (they reopen on the next call).

@@ -123,14 +123,22 @@ class Heartbeat:
         # disposing the pool while a beat has a connection checked out would return that
         # connection to the old, disposed pool, where nothing closes it.
         self.lock = threading.Lock()
+        self._lazy_owner: weakref.ref[object] | None = None
 
     @property
     def enabled(self) -> bool:
         return self.interval is not None
 
-    def start(self, owner: object) -> None:
-        """Starts the background thread, which stops when ``owner`` is garbage-collected."""
+    def start(self, owner: object, *, lazily: bool = False) -> None:
+        """Starts the background thread, which stops when ``owner`` is garbage-collected.
+
+        ``lazily``: when this process first runs a trial (:meth:`own`), e.g. in a storage
+        loaded from a pickle, which may only be read.
+        """
         if self.interval is None:
+            return
+        if lazily:
+            self._lazy_owner = weakref.ref(owner)
             return
         stop = threading.Event()
         thread = threading.Thread(
@@ -150,6 +158,10 @@ class Heartbeat:
         if self.interval is not None:
             with self._owned_lock:
                 self._owned.add(trial_id)
+                lazy, self._lazy_owner = self._lazy_owner, None
+            owner = None if lazy is None else lazy()
+            if owner is not None:
+                self.start(owner)
 
     def disown(self, trial_id: int) -> None:
         with self._owned_lock:

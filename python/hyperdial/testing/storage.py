@@ -27,7 +27,9 @@ The tests use only the public ``BaseStorage`` methods and create the studies the
 storage may be shared by the examples of a hypothesis test. Concurrency is tested with threads
 sharing one storage object. Timestamps must be UTC-aware and within ``clock_slack`` of this
 machine's clock. Floats must come back ``==`` to what was stored (so ``-0.0`` may come back as
-``0.0``); attribute values must come back as the same JSON.
+``0.0``); attribute values must come back as the same JSON. A storage must survive ``pickle``
+and ``copy.deepcopy``, as an independent copy of its studies or as a new connection to the same
+ones, and the marks of ``get_trials_changed_since`` must stay valid for the copy.
 
 This module imports pytest and hypothesis: import it from tests only (``import hyperdial`` does
 not import it).
@@ -39,6 +41,7 @@ import copy
 import datetime
 import json
 import math
+import pickle
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -1284,3 +1287,49 @@ class StorageContract:
         assert sorted((t.params["worker"], t.user_attrs["j"]) for t in trials) == [
             (i, j) for i in range(self.n_threads) for j in range(5)
         ]
+
+    # == pickling and copying =====================================================================
+    @pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+    def test_copy_holds_the_studies_and_keeps_working(
+        self, storage: BaseStorage, how: str
+    ) -> None:
+        sid = storage.create_new_study(_MIN, "copied")
+        storage.set_study_user_attr(sid, "u", [1, "a"])
+        storage.claim(sid, "k", "v")
+        for i in range(3):
+            tid = storage.create_new_trial(sid)
+            storage.set_trial_param(tid, "x", 0.25 * i, _X)
+            storage.set_trial_intermediate_value(tid, 0, float(i))
+            storage.set_trial_user_attr(tid, "i", i)
+            if i < 2:
+                storage.set_trial_state_values(tid, TrialState.COMPLETE, [float(i)])
+        _, mark = storage.get_trials_changed_since(sid, 0)
+
+        twin = pickle.loads(pickle.dumps(storage)) if how == "pickle" else copy.deepcopy(storage)
+        try:
+            assert twin is not storage
+            assert twin.get_study_id_from_name("copied") == sid
+            assert twin.get_study_user_attrs(sid) == {"u": [1, "a"]}
+            assert twin.get_claims(sid) == {"k": "v"}
+            fields = ("number", "state", "values", "params", "intermediate_values", "user_attrs")
+            records = [[getattr(t, f) for f in fields] for t in storage.get_all_trials(sid)]
+            assert [[getattr(t, f) for f in fields] for t in twin.get_all_trials(sid)] == records
+            assert twin.get_trials_changed_since(sid, mark)[0] == []  # the marks stay valid
+
+            # The copy works (the running trial too), alone or beside the original.
+            running = twin.get_all_trials(sid, states=(TrialState.RUNNING,))[0]._trial_id
+            twin.set_trial_state_values(running, TrialState.COMPLETE, [2.0])
+            new = twin.create_new_trial(sid)
+            assert twin.get_trial(new).number == 3
+            changed, _ = twin.get_trials_changed_since(sid, mark)
+            assert sorted(t.number for t in changed) == [2, 3]
+            # Either a new connection to the same studies or an independent copy of them.
+            shared = storage.get_n_trials(sid) == 4
+            if not shared:
+                assert storage.get_n_trials(sid) == 3
+                assert storage.get_trial(running).state == TrialState.RUNNING
+            other = storage.create_new_trial(sid)
+            assert (twin.get_n_trials(sid) == 5) == shared
+            assert storage.get_trial(other).number == (4 if shared else 3)
+        finally:
+            twin.remove_session()
