@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import pickle
 from typing import Any
 
 import numpy as np
@@ -345,6 +346,18 @@ def test_workers_with_their_own_sampler_share_one_population() -> None:
     pa = a.sampler.get_parent_population(a, 4)  # type: ignore[attr-defined]
     pb = b.sampler.get_parent_population(b, 4)  # type: ignore[attr-defined]
     assert [t.number for t in pa] == [t.number for t in pb]
+
+
+@pytest.mark.parametrize("cls", [NSGAIISampler, NSGAIIISampler])
+def test_a_pickled_study_goes_on_like_the_original(cls: type) -> None:
+    study = hyperdial.create_study(
+        directions=["minimize", "minimize"], sampler=cls(population_size=4, seed=5)
+    )
+    study.optimize(_two_objectives, n_trials=10)
+    copy = pickle.loads(pickle.dumps(study))
+    study.optimize(_two_objectives, n_trials=10)
+    copy.optimize(_two_objectives, n_trials=10)
+    assert [t.params for t in copy.trials] == [t.params for t in study.trials]
 
 
 def _seeded(sampler_cls: type, seed: int) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from hyperdial._transient import study_key, transient_attrs
 from hyperdial.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -166,6 +167,8 @@ class _GASampler(BaseSampler):
 
     _GENERATION_KEY: ClassVar[str]
     _PARENTS_PREFIX: ClassVar[str]
+    #: Each study's columns are a cache of its storage, read again after pickling.
+    _transient = transient_attrs(BaseSampler, _populations=dict)
 
     def __init__(
         self,
@@ -223,7 +226,7 @@ class _GASampler(BaseSampler):
         self._after_strategy = _check_callable("after_trial_strategy", after_trial_strategy)
         self._lock = threading.Lock()
         self._rs = np.random.RandomState(0)
-        self._populations: dict[tuple[int, int], _Population] = {}
+        self._populations: dict[tuple[object, int], _Population] = {}
 
     @property
     def population_size(self) -> int:
@@ -254,7 +257,7 @@ class _GASampler(BaseSampler):
     # -- the population ----------------------------------------------------------------------
     def _population(self, study: Study) -> _Population:
         """The study's columns, brought up to date; called under ``self._lock``."""
-        key = (id(study._storage), study._study_id)
+        key = study_key(study)
         pop = self._populations.get(key)
         if pop is None:
             pop = self._populations[key] = _Population(study, self._GENERATION_KEY)
