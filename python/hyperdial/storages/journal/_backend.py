@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["BaseJournalBackend"]
@@ -42,12 +42,3 @@ class BaseJournalBackend(abc.ABC):
     @abc.abstractmethod
     def lock(self) -> contextlib.AbstractContextManager[None]:
         """An exclusive section: no other process or thread appends while it is held."""
-
-
-@contextlib.contextmanager
-def _held(acquire: Any, release: Any) -> Iterator[None]:
-    acquire()
-    try:
-        yield
-    finally:
-        release()

@@ -18,7 +18,8 @@ Durability. By default a record is not fsynced: it survives the writer's crash (
 kernel's page cache, or on the NFS server), but a power loss or kernel crash of the machine
 that holds the file may lose the last records, as SQLite's ``synchronous=NORMAL`` may; the log
 stays readable, since a torn tail is skipped. With ``fsync=True`` each append reaches stable
-storage before the operation returns.
+storage before the operation returns; the fsync is done just after the lock is released,
+so that other writers need not wait for it.
 
 Locks (see docs/design/journal_storage.md):
 
@@ -50,10 +51,11 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from hyperdial.exceptions import ReadOnlyStorageError, StorageInternalError
-from hyperdial.storages.journal._backend import BaseJournalBackend, _held
+from hyperdial.storages.journal._backend import BaseJournalBackend
 
 __all__ = [
     "BaseJournalFileLock",
@@ -255,10 +257,10 @@ class _LockFileLock(BaseJournalFileLock):
             _thread_lock(self._path).release()
 
     def _identity(self) -> tuple[Any, str | None] | None:
-        """What identifies the lock file now (inode, change time and owner); None if absent."""
+        """What identifies the lock file now (inode, mtime and owner); None if absent."""
         try:
             st = os.lstat(self._path)
-            return (st.st_ino, st.st_ctime_ns), self._owner(self._path)
+            return (st.st_ino, st.st_mtime_ns), self._owner(self._path)
         except FileNotFoundError:
             return None
 
@@ -282,7 +284,7 @@ class _LockFileLock(BaseJournalFileLock):
             return  # released, or broken by another waiter
         try:
             st = os.lstat(moved)
-            if ((st.st_ino, st.st_ctime_ns), self._owner(moved)) != ident:
+            if ((st.st_ino, st.st_mtime_ns), self._owner(moved)) != ident:
                 # Another waiter broke the stale lock and took the lock in between: this
                 # moved the new holder's file. Put it back if nobody has taken the lock since.
                 with contextlib.suppress(FileExistsError):
@@ -437,6 +439,7 @@ class JournalFileBackend(BaseJournalBackend):
         self.fsync = bool(fsync)
         self._lock_obj = JournalFilePosixLock(path) if lock_obj is None else lock_obj
         self._read_lock = threading.Lock()
+        self._synced = threading.local()  # .pending: this thread appended inside the lock
         # Where reading stopped: (records read, byte offset); earlier positions are re-found
         # by reading from the start.
         self._n_read = 0
@@ -459,8 +462,33 @@ class JournalFileBackend(BaseJournalBackend):
         records it, and writers with another kind are refused."""
         return self._lock_obj.kind or type(self._lock_obj).__name__
 
-    def lock(self) -> contextlib.AbstractContextManager[None]:
-        return _held(self._lock_obj.acquire, self._lock_obj.release)
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        self._lock_obj.acquire()
+        self._synced.pending = False
+        try:
+            yield
+        finally:
+            self._lock_obj.release()
+            if self._synced.pending:
+                self._synced.pending = False
+                self._fsync()
+
+    def _fsync(self) -> None:
+        """Makes this thread's appends durable. Done after the lock is released (the data was
+        handed to the kernel, and to the NFS server by ``close``, inside it), so that other
+        writers append while this one waits for the disk and one flush can cover several
+        writers' records."""
+        try:
+            fd = os.open(self.file_path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as e:
+            raise StorageInternalError(
+                f"Cannot fsync the journal file {self.file_path!r}: {e}."
+            ) from e
 
     # -- reading --------------------------------------------------------------------------------
     def _read_from(self, offset: int) -> bytes:
@@ -542,7 +570,7 @@ class JournalFileBackend(BaseJournalBackend):
             while view:
                 view = view[os.write(fd, view) :]
             if self.fsync:
-                os.fsync(fd)
+                self._synced.pending = True  # fsynced when the lock is released
         except OSError as e:
             if e.errno in _READ_ONLY_ERRNOS:
                 raise _read_only(path, e) from e
