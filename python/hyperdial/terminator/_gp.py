@@ -144,9 +144,10 @@ def fit(
 def ucb_beta(n_dims: int, n_points: int, delta: float) -> float:
     """The confidence parameter of the bound: ``beta = 2 log(d n^2 pi^2 / (6 delta)) / 5``.
 
-    Srinivas et al. (2010), Theorem 1, with the number of parameters ``d`` in place of the
+    Srinivas et al. (2010), "Gaussian Process Optimization in the Bandit Setting: No Regret and
+    Experimental Design" (ICML), Theorem 1, with the number of parameters ``d`` in place of the
     domain's size and ``n`` the number of observations, scaled down by 5 as in the experiments
-    of Srinivas et al. and of Makarova et al. (2022), Sec. 4.
+    of Srinivas et al. and of Makarova et al. (2022).
     """
     return 2.0 * math.log(n_dims * n_points**2 * math.pi**2 / (6.0 * delta)) / 5.0
 
@@ -154,10 +155,10 @@ def ucb_beta(n_dims: int, n_points: int, delta: float) -> float:
 def regret_bound(model: Model, x_top: F64, delta: float, seed: int) -> float:
     """``max_x UCB(x) - max_{x in top} LCB(x)`` in the units of the model's ``y``.
 
-    The upper bound on the simple regret of Makarova et al. (2022), eq. (3), for a maximised
-    objective: the best the objective can be anywhere (UCB maximised over the search space by
-    the core's acquisition search, and at the top points) minus the best it surely is at an
-    observed point (LCB at the top points), both with confidence parameter :func:`ucb_beta`.
+    The upper bound on the simple regret of Makarova et al. (2022) for a maximised objective:
+    the best the objective can be anywhere (UCB maximised over the search space by the core's
+    acquisition search, and at the top points) minus the best it is, with high probability, at
+    an observed point (LCB at the top points), both with confidence parameter :func:`ucb_beta`.
     """
     n, d = x_top.shape
     beta = ucb_beta(d, n, delta)

@@ -74,7 +74,7 @@ class RegretBoundEvaluator(BaseImprovementEvaluator):
     """An upper bound on the regret of the best trial, from a GP's confidence bounds.
 
     Makarova et al. (2022), "Automatic Termination for Hyperparameter Optimization" (AutoML
-    Conf., PMLR 188), eq. (3): with high probability the objective lies between the lower and
+    Conf., PMLR 188): with high probability the objective lies between the lower and
     upper confidence bounds (LCB, UCB) of a GP fitted to the trials, so the best value anywhere
     exceeds the best trial's by at most ``max_x UCB(x) - max_i LCB(x_i)`` (for a maximised
     objective; minimised ones are negated). The GP is GPSampler's, fitted to the top
