@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
     hyperdial::bindings::bind_acquisition(m);
     hyperdial::bindings::bind_tpe(m);
     hyperdial::bindings::bind_importance(m);
+    hyperdial::bindings::bind_cmaes(m);
 }

@@ -26,6 +26,7 @@ void bind_hyperfit(py::module_& m);
 void bind_acquisition(py::module_& m);
 void bind_tpe(py::module_& m);
 void bind_importance(py::module_& m);
+void bind_cmaes(py::module_& m);
 
 // Any Python integer (int, numpy integer, anything with __index__) in [0, 2**64) -> uint64, or a
 // ValueError / TypeError that names the argument "seed". Needs the GIL.
