@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._bohb import BOHBSampler
 from hyperdial.samplers._brute_force import BruteForceSampler
+from hyperdial.samplers._cmaes import CmaEsSampler
 from hyperdial.samplers._gp import GPSampler
 from hyperdial.samplers._grid import GridSampler
 from hyperdial.samplers._nsgaiii import NSGAIIISampler
@@ -18,6 +21,7 @@ __all__ = [
     "BOHBSampler",
     "BaseSampler",
     "BruteForceSampler",
+    "CmaEsSampler",
     "GPSampler",
     "GridSampler",
     "NSGAIIISampler",
@@ -27,3 +31,9 @@ __all__ = [
     "RandomSampler",
     "TPESampler",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    from hyperdial._not_offered import not_offered
+
+    raise not_offered(__name__, name)
