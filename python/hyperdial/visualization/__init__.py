@@ -3,7 +3,8 @@
 The names and signatures follow ``optuna.visualization`` (and ``optuna.visualization.matplotlib``
 for the static flavour), so switching is one import line. plotly and matplotlib are optional
 (``pip install 'hyperdial[plot]'``) and imported only when a plot function is called; importing
-this package loads neither.
+this package loads neither. :func:`report` writes a study's summary, importances and figures
+into one self-contained HTML file.
 
 Both flavours draw from the same arrays (``_data.py`` reads the study and validates the
 arguments; ``_plotly.py`` and ``matplotlib/_render.py`` only draw), so they show the same data
@@ -20,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 from hyperdial.visualization import matplotlib
 from hyperdial.visualization._plotly import (
     is_available,
@@ -35,6 +38,7 @@ from hyperdial.visualization._plotly import (
     plot_slice,
     plot_timeline,
 )
+from hyperdial.visualization._report import report
 from hyperdial.visualization._terminator import plot_terminator_improvement
 
 __all__ = [
@@ -52,4 +56,11 @@ __all__ = [
     "plot_slice",
     "plot_terminator_improvement",
     "plot_timeline",
+    "report",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    from hyperdial._not_offered import not_offered
+
+    raise not_offered(__name__, name)
