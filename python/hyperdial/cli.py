@@ -11,6 +11,7 @@ object per line, so its output can be piped into ``jq`` or read by a script::
     hyperdial studies --storage sqlite:///s.db
     hyperdial trials --storage sqlite:///s.db --study-name demo
     hyperdial best --storage sqlite:///s.db --study-name demo
+    hyperdial report --storage sqlite:///s.db --study-name demo --output report.html
 
 Errors are printed as one line on stderr with exit status 1 (2 for a wrong command line), with
 any password in a URL shown as ``***``. Only ``create-study`` creates a SQLite database file;
@@ -148,6 +149,20 @@ def _cmd_tell(args: argparse.Namespace) -> None:
     _print(_trial_json(frozen))
 
 
+def _cmd_report(args: argparse.Namespace) -> None:
+    import hyperdial
+    from hyperdial.visualization import report
+
+    study = hyperdial.load_study(study_name=args.study_name, storage=args.storage)
+    try:
+        # The loaded study's sampler and pruner are the loader's defaults, not the ones that
+        # ran, so the report does not name them.
+        path = report(study, args.output, engine=args.engine, describe_sampler=False)
+    except OSError as e:
+        raise ValueError(f"cannot write {args.output!r}: {e.strerror or e}") from None
+    _print({"output": str(path), "n_trials": len(study.get_trials(deepcopy=False))})
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hyperdial", description="Inspect and drive hyperdial studies kept in a database."
@@ -192,6 +207,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--state", choices=["complete", "pruned", "fail"], default=None)
     p.add_argument("--skip-if-finished", action="store_true")
     p.set_defaults(fn=_cmd_tell)
+    p = command(
+        "report",
+        "Write a self-contained HTML report: summary, best trials, importances, figures.",
+    )
+    p.add_argument("--output", required=True, help="the HTML file to write, e.g. report.html")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "plotly", "matplotlib"],
+        default="auto",
+        help="interactive plotly figures or static matplotlib PNGs (default: plotly if installed)",
+    )
+    p.set_defaults(fn=_cmd_report)
     return parser
 
 

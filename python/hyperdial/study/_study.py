@@ -20,6 +20,9 @@ from hyperdial.trial._system_attrs import FAIL_REASON_KEY, FIXED_PARAMS_KEY, MET
 from hyperdial.trial._trial import Trial, _check_json
 
 if TYPE_CHECKING:
+    import os
+    import pathlib
+
     import pandas as pd
 
     from hyperdial.study._optimize import ObjectiveFuncType
@@ -615,6 +618,21 @@ class Study(Transient):
         from hyperdial.study._dataframe import trials_dataframe
 
         return trials_dataframe(self, attrs=attrs, multi_index=multi_index)
+
+    def report(self, path: str | os.PathLike[str], **kwargs: Any) -> pathlib.Path:
+        """Writes a self-contained HTML report of the study to ``path``: summary, best trial or
+        Pareto set, importances and figures (:func:`hyperdial.visualization.report`, which
+        takes the keyword arguments).
+
+        Example:
+            >>> import hyperdial
+            >>> study = hyperdial.create_study()
+            >>> study.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=10)
+            >>> study.report("report.html")  # doctest: +SKIP
+        """
+        from hyperdial.visualization._report import report
+
+        return report(self, path, **kwargs)
 
     @property
     def metric_names(self) -> list[str] | None:
