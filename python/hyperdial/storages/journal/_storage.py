@@ -394,18 +394,24 @@ class JournalStorage(BaseStorage):
     # -- writes -----------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
-        """Holds this object's lock and the backend's, with the replayed state at the log's end."""
-        with self._lock, self._backend.lock():
+        """Holds this object's lock and the backend's, with the replayed state at the log's end.
+
+        The log is replayed once before the backend's lock is taken, so that only what other
+        processes append meanwhile is replayed while holding it (shorter waits for the others).
+        """
+        with self._lock:
             self._sync()
             kind = getattr(self._backend, "lock_kind", None)
-            if self._header is not None and self._header.get("lock") != kind:
-                theirs = self._header.get("lock")
-                raise ValueError(
-                    f"{self._backend!r} is written by processes using {theirs!r} locks, this "
-                    f"one uses {kind!r} locks: every writer of a journal must use the same kind "
-                    "of lock."
-                )
-            yield
+            with self._backend.lock():
+                self._sync()
+                if self._header is not None and self._header.get("lock") != kind:
+                    theirs = self._header.get("lock")
+                    raise ValueError(
+                        f"{self._backend!r} is written by processes using {theirs!r} locks, "
+                        f"this one uses {kind!r} locks: every writer of a journal must use the "
+                        "same kind of lock."
+                    )
+                yield
 
     def _append(self, records: list[dict[str, Any]]) -> list[Any]:
         """Applies ``records`` to the replayed state and appends those that changed it; their
