@@ -94,10 +94,19 @@ def __getattr__(name: str) -> Any:
         globals()[name] = get_all_study_summaries
         return get_all_study_summaries
     # imported on first use
-    if name in ("artifacts", "importance", "search_space", "terminator", "visualization"):
+    if name in (
+        "artifacts",
+        "importance",
+        "integration",
+        "search_space",
+        "terminator",
+        "visualization",
+    ):
         import importlib
 
         module = importlib.import_module(f"hyperdial.{name}")
         globals()[name] = module
         return module
-    raise AttributeError(f"module 'hyperdial' has no attribute {name!r}")
+    from hyperdial._not_offered import not_offered
+
+    raise not_offered(__name__, name)

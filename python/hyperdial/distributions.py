@@ -731,3 +731,9 @@ def _int_to_unit(dist: IntDistribution, v: float) -> float:
         return (a + b) / 2 / width
     n = (dist.high - dist.low) // dist.step + 1
     return (round((v - dist.low) / dist.step) + 0.5) / n
+
+
+def __getattr__(name: str) -> Any:
+    from hyperdial._not_offered import not_offered
+
+    raise not_offered(__name__, name)

@@ -17,7 +17,17 @@ import logging
 import sys
 import threading
 
+# Optuna's spellings of the levels: hyperdial.logging.set_verbosity(hyperdial.logging.WARNING)
+from logging import CRITICAL, DEBUG, ERROR, FATAL, INFO, WARN, WARNING
+
 __all__ = [
+    "CRITICAL",
+    "DEBUG",
+    "ERROR",
+    "FATAL",
+    "INFO",
+    "WARN",
+    "WARNING",
     "disable_default_handler",
     "disable_propagation",
     "enable_default_handler",

@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hyperdial.importance._base import BaseImportanceEvaluator, Target, read_trials
 from hyperdial.importance._fanova import FanovaImportanceEvaluator
@@ -96,3 +96,9 @@ def get_param_importances(
             else {k: 1.0 / len(values) for k in values}
         )
     return dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def __getattr__(name: str) -> Any:
+    from hyperdial._not_offered import not_offered
+
+    raise not_offered(__name__, name)

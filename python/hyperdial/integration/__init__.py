@@ -8,3 +8,29 @@
 * ``hyperdial.integration.wandb``: :class:`WeightsAndBiasesCallback` logs to Weights & Biases
 * ``hyperdial.integration.tensorboard``: :class:`TensorBoardCallback` writes TensorBoard runs
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Optuna's ``optuna.integration.<Name>`` spellings, resolved by importing the module on first use.
+_LAZY = {
+    "XGBoostPruningCallback": "hyperdial.integration.xgboost",
+    "LightGBMPruningCallback": "hyperdial.integration.lightgbm",
+    "MLflowCallback": "hyperdial.integration.mlflow",
+    "WeightsAndBiasesCallback": "hyperdial.integration.wandb",
+    "TensorBoardCallback": "hyperdial.integration.tensorboard",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        import importlib
+
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+    from hyperdial._not_offered import not_offered
+
+    raise not_offered(__name__, name)

@@ -6,6 +6,8 @@ soon as they report. Pruning applies to single-objective studies.
 
 from __future__ import annotations
 
+from typing import Any
+
 from hyperdial.pruners._base import BasePruner, NopPruner
 from hyperdial.pruners._hyperband import HyperbandPruner
 from hyperdial.pruners._patient import PatientPruner
@@ -25,3 +27,9 @@ __all__ = [
     "ThresholdPruner",
     "WilcoxonPruner",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    from hyperdial._not_offered import not_offered
+
+    raise not_offered(__name__, name)

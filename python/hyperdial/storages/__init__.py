@@ -38,7 +38,9 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from hyperdial._not_offered import not_offered
+
+        raise not_offered(__name__, name)
     import importlib
 
     try:

@@ -46,4 +46,6 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
-    raise AttributeError(f"module 'hyperdial.study' has no attribute {name!r}")
+    from hyperdial._not_offered import not_offered
+
+    raise not_offered(__name__, name)

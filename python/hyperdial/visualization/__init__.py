@@ -21,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 from hyperdial.visualization import matplotlib
 from hyperdial.visualization._plotly import (
     is_available,
@@ -56,3 +58,9 @@ __all__ = [
     "plot_timeline",
     "report",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    from hyperdial._not_offered import not_offered
+
+    raise not_offered(__name__, name)
