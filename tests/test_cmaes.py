@@ -225,6 +225,17 @@ def test_first_trials_are_independent_and_x_is_recorded() -> None:
     assert all(len(r) == 1 for r in records[3:])
 
 
+def test_enqueued_values_are_not_told_as_samples() -> None:
+    study = hyperdial.create_study(sampler=CmaEsSampler(seed=0))
+    study.optimize(_sphere(2), n_trials=3)
+    study.enqueue_trial({"x0": 4.5})
+    study.optimize(_sphere(2), n_trials=2)
+    enqueued, sampled = study.trials[3], study.trials[4]
+    assert enqueued.params["x0"] == 4.5
+    assert not any(k.startswith("cma:") for k in enqueued.system_attrs)
+    assert any(k.startswith("cma:") for k in sampled.system_attrs)
+
+
 def test_integers_with_margin_stay_valid_and_keep_moving() -> None:
     def objective(trial: Any) -> float:
         x = trial.suggest_float("x", -2, 2)

@@ -10,9 +10,10 @@ of a study. The scheme is in ``docs/design/cmaes.md``; in short:
 * Generation ``g`` of a run is a *claim* ``<prefix>state:<g>:`` holding the serialised C++
   state. Claims are atomic and permanent, so every worker adopts the same state for ``g``.
 * A trial sampled from generation ``g`` records ``[g, x_1, ..., x_n]`` in its system attribute
-  ``<prefix>x``. Once ``popsize`` trials of ``g`` are finished, the first worker to notice tells
-  the first ``popsize`` of them (by trial number) and claims generation ``g + 1``; a worker
-  that loses the race adopts the winner's state.
+  ``<prefix>x`` (not when an enqueued value overrides part of the sample). Once ``popsize``
+  trials of ``g`` are finished, the first worker to notice tells the first ``popsize`` of them
+  (by trial number) and claims generation ``g + 1``; a worker that loses the race adopts the
+  winner's state.
 * A trial's sample depends only on the seed, its number and the state it was drawn from.
 """
 
@@ -45,6 +46,7 @@ from hyperdial.samplers._seeding import blake2b, check_seed
 from hyperdial.samplers._unit_cube import n_cells
 from hyperdial.search_space import IntersectionSearchSpace
 from hyperdial.trial._state import TrialState
+from hyperdial.trial._system_attrs import FIXED_PARAMS_KEY
 
 if TYPE_CHECKING:
     from hyperdial import _core
@@ -93,6 +95,7 @@ class _History:
         # attribute key -> generation -> {trial number: (x, value to minimise)}
         self.samples: dict[str, dict[int, dict[int, tuple[list[float], float]]]] = {}
         self.runs: dict[str, _Run] = {}
+        self.prefixes: dict[tuple[tuple[str, BaseDistribution], ...], str] = {}
 
 
 class CmaEsSampler(BaseSampler):
@@ -281,9 +284,12 @@ class CmaEsSampler(BaseSampler):
             assert es is not None
             sample = es.ask(seed=_mix(self._seed, trial.number, b"ask"))
             generation = es.generation
-        study._storage.set_trial_system_attr(
-            trial._trial_id, run.prefix + "x", [generation, *sample.x.tolist()]
-        )
+        fixed = trial.system_attrs.get(FIXED_PARAMS_KEY) or {}
+        if not any(name in fixed for name in run.space):
+            # An enqueued value is not the sampled one: such a trial is not told.
+            study._storage.set_trial_system_attr(
+                trial._trial_id, run.prefix + "x", [generation, *sample.x.tolist()]
+            )
         return {
             name: dist.to_external_repr(unit_to_internal(dist, float(u)))
             for (name, dist), u in zip(run.space.items(), sample.point, strict=True)
@@ -361,7 +367,14 @@ class CmaEsSampler(BaseSampler):
                     )
         return history
 
-    def _prefix(self, space: dict[str, BaseDistribution]) -> str:
+    def _prefix(self, history: _History, space: dict[str, BaseDistribution]) -> str:
+        key = tuple(space.items())
+        prefix = history.prefixes.get(key)
+        if prefix is None:
+            prefix = history.prefixes[key] = self._digest(space)
+        return prefix
+
+    def _digest(self, space: dict[str, BaseDistribution]) -> str:
         h = blake2b(digest_size=6)
         for name, dist in space.items():
             h.update(name.encode("utf-8", "surrogatepass") + b"\0")
@@ -374,7 +387,7 @@ class CmaEsSampler(BaseSampler):
         """The run of ``space`` at its newest generation (telling finished ones on the way)."""
         from hyperdial import _core
 
-        prefix = self._prefix(space)
+        prefix = self._prefix(history, space)
         run = history.runs.get(prefix)
         if run is None:
             run = history.runs[prefix] = _Run(prefix, dict(space))
