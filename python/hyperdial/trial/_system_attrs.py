@@ -28,7 +28,7 @@ library reads back, so a writer and its readers must agree on the spelling.
 
 * ``"terminator:cv_scores"`` (:data:`CV_SCORES_KEY`): a trial's cross-validation scores, a list
   of floats. Written by ``hyperdial.terminator.report_cross_validation_scores``.
-* ``"artifacts:<artifact id>"`` (:data:`ARTIFACTS_PREFIX` + the id): an artifact's metadata as a
+* ``"artifacts:"`` (:data:`ARTIFACTS_PREFIX`) followed by an artifact's id: its metadata as a
   JSON string, on a trial or a *study*. Written by ``hyperdial.artifacts.upload_artifact``.
 
 * ``"study:metric_names"`` (:data:`METRIC_NAMES_KEY`): a *study* system attribute, the names
