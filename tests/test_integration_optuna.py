@@ -168,6 +168,31 @@ def test_gp_drives_an_optuna_study_with_optuna_storage_and_pruner() -> None:
     assert len({t.params["x"] for t in study.trials}) == 20
 
 
+def _mixed(trial: Any) -> float:
+    x = trial.suggest_float("x", -3.0, 3.0)
+    n = trial.suggest_int("n", 0, 5)
+    c = trial.suggest_categorical("c", ["a", "b"])
+    return (x - 1.0) ** 2 + n + (c == "b")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: GPSampler(seed=3, n_startup_trials=4),
+        lambda: TPESampler(seed=3, n_startup_trials=4),
+    ],
+    ids=["gp", "tpe"],
+)
+def test_a_wrapped_sampler_proposes_what_it_proposes_in_a_hyperdial_study(
+    make: Callable[[], Any],
+) -> None:
+    native = hyperdial.create_study(sampler=make())
+    native.optimize(_mixed, n_trials=12)
+    wrapped = optuna.create_study(sampler=to_optuna_sampler(make()))
+    wrapped.optimize(_mixed, n_trials=12)
+    assert [t.params for t in wrapped.trials] == [t.params for t in native.trials]
+
+
 class _Recorder(hyperdial.samplers.BaseSampler):
     """Records what a hyperdial sampler sees of an Optuna study, and proposes fixed values."""
 
@@ -254,26 +279,36 @@ def test_an_optuna_sampler_is_refused() -> None:
         to_optuna_sampler(optuna.samplers.RandomSampler())  # type: ignore[arg-type]
 
 
-def test_optuna_runs_on_a_hyperdial_storage(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'hd.db'}"
-    native = hyperdial.create_study(study_name="native", storage=url, sampler=RandomSampler(0))
+def test_optuna_runs_on_a_hyperdial_storage() -> None:
+    storage = hyperdial.storages.InMemoryStorage()
+    native = hyperdial.create_study(study_name="native", storage=storage, sampler=RandomSampler(0))
     native.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
-    ostorage = to_optuna_storage(url)
+    ostorage = to_optuna_storage(storage)
     loaded = optuna.load_study(study_name="native", storage=ostorage)
     assert [t.params for t in loaded.trials] == [t.params for t in native.trials]
     assert loaded.best_value == native.best_value
     # Optuna writes through the adapter: its trials are hyperdial trials
     loaded.optimize(_objective, n_trials=3)
-    assert len(hyperdial.load_study(study_name="native", storage=url).trials) == 6
+    assert len(hyperdial.load_study(study_name="native", storage=storage).trials) == 6
     with pytest.raises(optuna.exceptions.DuplicatedStudyError):
         optuna.create_study(study_name="native", storage=ostorage)
     summaries = optuna.get_all_study_summaries(ostorage)
     assert [s.study_name for s in summaries] == ["native"]
+    assert summaries[0].n_trials == 6
+
+
+@pytest.mark.slow  # imports plotly and Optuna's plots
+def test_optuna_visualization_plots_a_hyperdial_sqlite_study(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hd.db'}"
+    native = hyperdial.create_study(study_name="native", storage=url, sampler=RandomSampler(0))
+    native.optimize(_objective, n_trials=6)
+    loaded = optuna.load_study(study_name="native", storage=to_optuna_storage(url))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fig = optuna.visualization.plot_optimization_history(loaded)
-    complete = loaded.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    complete = native.get_trials(states=(TrialState.COMPLETE,))
     assert list(fig.data[0].x) == [t.number for t in complete]
+    assert list(fig.data[0].y) == [t.value for t in complete]
 
 
 def test_finished_trials_are_converted_once() -> None:
