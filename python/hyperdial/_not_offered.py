@@ -45,6 +45,13 @@ NOT_OFFERED: dict[str, dict[str, str]] = {
         "run_grpc_proxy_server": "RDBStorage (PostgreSQL) or JournalStorage on a shared file "
         "system serves many machines without a proxy",
     },
+    "hyperdial.artifacts": {
+        "GCSArtifactStore": "Boto3ArtifactStore with a client whose endpoint_url is "
+        "https://storage.googleapis.com (GCS's S3-compatible API, with HMAC keys), or "
+        "FileSystemArtifactStore on a mounted bucket",
+        "Backoff": "the retries of the store's client, e.g. boto3's "
+        "botocore.config.Config(retries=...)",
+    },
     "hyperdial.importance": {
         "MeanDecreaseImpurityImportanceEvaluator": "FanovaImportanceEvaluator (a random forest "
         "too) or PedAnovaImportanceEvaluator",

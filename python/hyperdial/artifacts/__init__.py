@@ -29,6 +29,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 from hyperdial.artifacts._boto3 import Boto3ArtifactStore
 from hyperdial.artifacts._filesystem import FileSystemArtifactStore
 from hyperdial.artifacts._upload import (
@@ -48,3 +50,9 @@ __all__ = [
     "get_all_artifact_meta",
     "upload_artifact",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    from hyperdial._not_offered import not_offered
+
+    raise not_offered(__name__, name)

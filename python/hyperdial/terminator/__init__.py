@@ -31,6 +31,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 from hyperdial.terminator._error import (
     BaseErrorEvaluator,
     CrossValidationErrorEvaluator,
@@ -60,3 +62,9 @@ __all__ = [
     "TerminatorCallback",
     "report_cross_validation_scores",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    from hyperdial._not_offered import not_offered
+
+    raise not_offered(__name__, name)
