@@ -698,7 +698,8 @@ def report(
         if not imp.values:
             imp_parts.append(_note("The trials have no parameters to rank."))
             continue
-        if imp.std is not None:
+        # The columns are explained once, above the first table that has them.
+        if imp.std is not None and not any(i is not None and i.std for i in importances[:-1]):
             imp_parts.append(
                 "<p>Importance: the parameter's share of the explained variance (sums to 1); "
                 "± std: the standard deviation over half-samples of the trials (GP-Sobol's "
