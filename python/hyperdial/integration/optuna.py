@@ -15,7 +15,8 @@ as the list ``system_attrs["constraints"]``, hyperdial as ``{name: value}`` (nam
 ``"1"``, ... for constraints that come from Optuna, values in list order going back); Optuna's
 timestamps are naive local times, hyperdial's are aware UTC times.
 
-Optuna is imported by this module only; ``import hyperdial`` never imports it.
+Optuna is imported by this module only; ``import hyperdial`` never imports it. The design and
+what the wrapper costs are in docs/design/optuna_interop.md.
 """
 
 from __future__ import annotations
