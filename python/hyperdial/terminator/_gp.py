@@ -7,6 +7,8 @@ the parameters every complete trial has (the intersection search space). The tar
 objective values themselves, negated when minimising, rather than GPSampler's robust warp: the
 evaluators return differences of objective values, which only an affine map of the values keeps.
 
+The choices, and a comparison with Optuna's terminator: docs/design/terminator.md.
+
 Arrays: ``x`` ``(n, d)`` in the normalised space of ``hyperdial.gp``; ``y`` ``(n,)`` objective
 values to maximise, in the study's units.
 """
