@@ -274,6 +274,21 @@ def test_grid_sampler_reserves_its_points_in_an_optuna_study() -> None:
     assert len(study.trials) == 4
 
 
+def test_a_wrapped_sampler_pickles_and_continues_its_stream() -> None:
+    import pickle
+
+    wrapped = to_optuna_sampler(TPESampler(seed=5, n_startup_trials=2))
+    study = optuna.create_study(sampler=wrapped)
+    study.optimize(_mixed, n_trials=4)
+    copy = pickle.loads(pickle.dumps(wrapped))
+    twin = optuna.create_study(sampler=copy)
+    for t in study.trials:
+        twin.add_trial(t)
+    study.optimize(_mixed, n_trials=3)
+    twin.optimize(_mixed, n_trials=3)
+    assert [t.params for t in twin.trials[4:]] == [t.params for t in study.trials[4:]]
+
+
 def test_an_optuna_sampler_is_refused() -> None:
     with pytest.raises(TypeError, match="hyperdial sampler"):
         to_optuna_sampler(optuna.samplers.RandomSampler())  # type: ignore[arg-type]

@@ -326,6 +326,14 @@ class _HyperdialSampler(optuna.samplers.BaseSampler):
     def __str__(self) -> str:
         return f"to_optuna_sampler({type(self.sampler).__name__})"
 
+    # Pickled (to ship to workers) without the per-study views, which hold storages and locks;
+    # they are rebuilt on first use.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"sampler": self.sampler, "constraints_func": self.constraints_func}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["sampler"], state["constraints_func"])  # type: ignore[misc]
+
     def _study(self, study: optuna.Study) -> hyperdial.Study:
         key = (id(study._storage), study._study_id)
         with self._lock:
