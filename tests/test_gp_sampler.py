@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import hyperdial
 import hyperdial.samplers._gp._sampler as sampler_module
 from hyperdial import _core
+from hyperdial._transient import study_key
 from hyperdial.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -209,7 +210,7 @@ def _branin(trial: BaseTrial) -> float:
 
 
 def _state(sampler: GPSampler, study: hyperdial.Study) -> _StudyState:
-    return sampler._states[(id(study._storage), study._study_id)]
+    return sampler._states[study_key(study)]
 
 
 def test_conditional_parameters_are_modelled_not_sampled_independently() -> None:
