@@ -76,7 +76,7 @@ def test_arguments_are_checked(sqlite_url: str, client: distributed.Client) -> N
     study = hyperdial.create_study(storage=sqlite_url)
     with pytest.raises(ValueError, match="n_trials"):
         optimize(study, lambda t: 0.0, client=client)
-    study.sampler._lock = __import__("threading").Lock()  # an unpicklable sampler
+    study.sampler.held = __import__("threading").Lock()  # an unpicklable sampler
     with pytest.raises(ValueError, match="sampler_factory"):
         optimize(study, lambda t: 0.0, n_trials=1, client=client)
 
