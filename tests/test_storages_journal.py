@@ -224,6 +224,33 @@ def test_a_failed_append_replays_the_log_again(path: str, monkeypatch: pytest.Mo
     assert _journal(path).get_trial(tid).user_attrs == {"k": 2}
 
 
+def test_fsync_mode_flushes_each_write_after_releasing_the_lock(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = JournalFileBackend(path, fsync=True)
+    storage = JournalStorage(backend)
+    sid = storage.create_new_study(_MIN, "s")
+    held_at_fsync: list[bool] = []
+    real_fsync, real_release = os.fsync, backend._lock_obj.release
+    released = [False]
+
+    def release() -> None:
+        real_release()
+        released[0] = True
+
+    def fsync(fd: int) -> None:
+        held_at_fsync.append(not released[0])
+        real_fsync(fd)
+
+    monkeypatch.setattr(backend._lock_obj, "release", release)
+    monkeypatch.setattr(os, "fsync", fsync)
+    for _ in range(3):
+        released[0] = False
+        storage.create_new_trial(sid)
+    assert held_at_fsync == [False, False, False]  # one fsync per write, none under the lock
+    assert _journal(path).get_n_trials(sid) == 3
+
+
 def test_an_optuna_journal_is_refused_clearly(path: str) -> None:
     with open(path, "w") as f:
         f.write('{"op_code": 0, "worker_id": "w", "study_name": "s", "directions": [1]}\n')
@@ -570,7 +597,8 @@ def test_sigkilled_writers_lose_nothing_but_their_running_trial(tmp_path: Path) 
                 n_done += 1
     assert n_done > 300
     failed = [t for t in trials if t.state == TrialState.FAIL]
-    assert len(failed) <= n_killed
+    # Workers are inside a trial nearly all the time, so kills leave RUNNING trials behind.
+    assert 0 < len(failed) <= n_killed
     for f in failed:
         assert "heartbeat" in f.system_attrs["fail_reason"]
         retries = [t for t in trials if t.system_attrs.get("failed_trial") == f.number]
