@@ -8,6 +8,8 @@ import copy
 import logging
 import math
 import pickle
+import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -168,6 +170,41 @@ def test_core_rejects_bad_arguments() -> None:
         _core.CmaEs(np.full(2, 0.5), 0.1, cov=-np.eye(2))
     with pytest.raises(ValueError, match="popsize"):
         _core.CmaEs(np.full(2, 0.5), 0.1, options=_core.CmaOptions(popsize=1))
+
+
+def _runs_beside(call: Any, n_calls: int = 16) -> bool:
+    """Whether this thread ran while a worker made ``n_calls`` calls (see
+    tests/core/test_gil_release.py: with no forced switches, it can only if they release the
+    GIL)."""
+    done = threading.Event()
+
+    def work() -> None:
+        for _ in range(n_calls):
+            call()
+        done.set()
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e4)
+    try:
+        worker = threading.Thread(target=work)
+        worker.start()
+        ran_beside = not done.is_set()
+        worker.join()
+    finally:
+        sys.setswitchinterval(old)
+    return ran_beside
+
+
+def test_ask_and_tell_release_the_gil() -> None:
+    n = 150
+    es = _core.CmaEs(np.full(n, 0.5), 0.1)
+    x = np.array([es.ask(seed=i).x for i in range(es.popsize)])
+    f = np.arange(es.popsize, dtype=float)
+    want = es.ask(seed=3).x
+    assert _runs_beside(lambda: np.testing.assert_array_equal(es.ask(seed=3).x, want))
+    other = _core.CmaEs(np.full(n, 0.5), 0.1)
+    assert _runs_beside(lambda: other.tell(x, f))
+    assert not _runs_beside(lambda: sum(i * 0.5 for i in range(50_000)), 2)  # the check can fail
 
 
 # === the sampler ==============================================================================
