@@ -8,6 +8,7 @@ import copy
 import logging
 import math
 import pickle
+import subprocess
 import sys
 import threading
 from typing import Any
@@ -352,6 +353,47 @@ def test_workers_share_one_state_through_the_storage() -> None:
     np.testing.assert_array_equal(es_a.to_vector(), es_b.to_vector())
     newest = claims[max(claims, key=lambda k: int(k.rsplit(":", 2)[-2]))]
     np.testing.assert_array_equal(_decode(newest), es_a.to_vector())
+
+
+def test_a_late_worker_starts_from_the_newest_state() -> None:
+    storage = InMemoryStorage()
+    first = hyperdial.create_study(storage=storage, study_name="s", sampler=CmaEsSampler(seed=1))
+    first.optimize(_sphere(3), n_trials=50)
+    g = _only_run(first.sampler).generation  # type: ignore[arg-type]
+    attrs = storage.get_study_system_attrs(first._study_id)
+    (hint,) = [v for k, v in attrs.items() if k.startswith("cma:")]
+    assert hint == g >= 3
+    late = hyperdial.load_study(storage=storage, study_name="s", sampler=CmaEsSampler(seed=2))
+    late.optimize(_sphere(3), n_trials=1)
+    es = _only_run(late.sampler)  # type: ignore[arg-type]
+    assert es.generation in (g, g + 1)  # the late worker may tell generation g itself
+    claims = storage.get_claims(first._study_id, "cma:")
+    (state,) = [v for k, v in claims.items() if k.endswith(f":state:{es.generation}:")]
+    np.testing.assert_array_equal(_decode(state), es.to_vector())
+
+
+@pytest.mark.slow
+def test_processes_share_one_state_on_sqlite(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'cma.db'}"
+    hyperdial.create_study(storage=url, study_name="cma")
+    code = (
+        "import sys, hyperdial\n"
+        "hyperdial.logging.set_verbosity(30)\n"
+        "s = hyperdial.samplers.CmaEsSampler(seed=int(sys.argv[2]))\n"
+        "st = hyperdial.load_study(study_name='cma', storage=sys.argv[1], sampler=s)\n"
+        "st.optimize(lambda t: sum((t.suggest_float(f'x{i}', -5, 5) - 1) ** 2 "
+        "for i in range(4)), n_trials=60)\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, url, str(seed)]) for seed in (1, 2, 3)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0, 0]
+    study = hyperdial.load_study(study_name="cma", storage=url)
+    assert len(study.trials) == 180
+    assert all(t.state == hyperdial.trial.TrialState.COMPLETE for t in study.trials)
+    claims = study._storage.get_claims(study._study_id, "cma:")
+    generations = sorted(int(k.rsplit(":", 2)[-2]) for k in claims)
+    assert generations == list(range(len(generations))) and len(generations) >= 10
+    sampled = [t for t in study.trials if any(k.startswith("cma:") for k in t.system_attrs)]
+    assert len(sampled) >= 170 and study.best_value < 0.5
 
 
 @pytest.mark.parametrize("how", ["pickle", "deepcopy"])

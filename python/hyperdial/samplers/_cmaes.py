@@ -9,6 +9,8 @@ of a study. The scheme is in ``docs/design/cmaes.md``; in short:
   (names and distributions) and the variant, so a changed space starts a new run.
 * Generation ``g`` of a run is a *claim* ``<prefix>state:<g>:`` holding the serialised C++
   state. Claims are atomic and permanent, so every worker adopts the same state for ``g``.
+  The study system attribute ``<prefix>latest`` names the newest claimed generation, so that a
+  worker that joins late reads one state, not all of them.
 * A trial sampled from generation ``g`` records ``[g, x_1, ..., x_n]`` in its system attribute
   ``<prefix>x`` (not when an enqueued value overrides part of the sample). Once ``popsize``
   trials of ``g`` are finished, the first worker to notice tells the first ``popsize`` of them
@@ -393,7 +395,14 @@ class CmaEsSampler(BaseSampler):
             run = history.runs[prefix] = _Run(prefix, dict(space))
         storage, study_id = study._storage, study._study_id
         if run.es is None:
-            claims = storage.get_claims(study_id, prefix + "state:")
+            # The newest generation a worker claimed is a hint in the study's system
+            # attributes; reading every state is the fallback.
+            hint = storage.get_study_system_attrs(study_id).get(prefix + "latest")
+            claims = {}
+            if isinstance(hint, int):
+                claims = storage.get_claims(study_id, f"{prefix}state:{hint}:")
+            if not claims:
+                claims = storage.get_claims(study_id, prefix + "state:")
             if claims:
                 newest = max(claims, key=lambda k: int(k[len(prefix) + 6 : -1]))
                 run.es = _core.CmaEs.from_vector(_decode(claims[newest]))
@@ -407,6 +416,8 @@ class CmaEsSampler(BaseSampler):
             if held:
                 es = _core.CmaEs.from_vector(_decode(next(iter(held.values()))))
                 continue
+            for told in [k for k in samples if k < g]:
+                del samples[told]
             finished = samples.get(g, {})
             if len(finished) < es.popsize:
                 break
@@ -431,8 +442,12 @@ class CmaEsSampler(BaseSampler):
         from hyperdial import _core
 
         text = _encode(es.to_vector())
-        held = study._storage.claim(study._study_id, f"{prefix}state:{es.generation}:", text)
-        return es if held == text else _core.CmaEs.from_vector(_decode(held))
+        storage, study_id = study._storage, study._study_id
+        held = storage.claim(study_id, f"{prefix}state:{es.generation}:", text)
+        if held != text:
+            return _core.CmaEs.from_vector(_decode(held))
+        storage.set_study_system_attr(study_id, prefix + "latest", es.generation)
+        return es
 
     def _initial(self, study: Study, space: dict[str, BaseDistribution]) -> _core.CmaEs:
         from hyperdial import _core
