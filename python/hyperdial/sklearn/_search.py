@@ -221,7 +221,7 @@ class HyperSearchCV(BaseSearchCV):  # type: ignore[misc]
         ...     SVC(), {"C": loguniform(1e-2, 1e2), "kernel": ["rbf", "linear"]},
         ...     n_trials=8, cv=3, random_state=0,
         ... ).fit(X, y)
-        >>> len(search.cv_results_["params"]), search.best_score_ > 0.9
+        >>> len(search.cv_results_["params"]), bool(search.best_score_ > 0.9)
         (8, True)
     """
 
