@@ -202,7 +202,7 @@ class _FromOptunaStorage(BaseStorage):
                     if old.state.is_finished():
                         continue
                     new = _trial_from_optuna(ot)
-                    if new == old and new.system_attrs == old.system_attrs:
+                    if new == old:  # every field compared
                         continue
                     if not changed:
                         m.mark += 1
@@ -344,14 +344,11 @@ class _HyperdialSampler(optuna.samplers.BaseSampler):
                 self._studies[key] = hd
             return hd
 
-    def _trial(self, hd: hyperdial.Study, trial: _OTrial) -> FrozenTrial:
-        return _trial_from_optuna(trial)
-
     def infer_relative_search_space(
         self, study: optuna.Study, trial: _OTrial
     ) -> dict[str, _ODist]:
         hd = self._study(study)
-        space = self.sampler.infer_relative_search_space(hd, self._trial(hd, trial))
+        space = self.sampler.infer_relative_search_space(hd, _trial_from_optuna(trial))
         return {k: _dist_to_optuna(d) for k, d in space.items()}
 
     def sample_relative(
@@ -361,7 +358,7 @@ class _HyperdialSampler(optuna.samplers.BaseSampler):
             return {}
         hd = self._study(study)
         space = {k: _dist_from_optuna(d) for k, d in search_space.items()}
-        return self.sampler.sample_relative(hd, self._trial(hd, trial), space)
+        return self.sampler.sample_relative(hd, _trial_from_optuna(trial), space)
 
     def sample_independent(
         self,
@@ -372,7 +369,7 @@ class _HyperdialSampler(optuna.samplers.BaseSampler):
     ) -> Any:
         hd = self._study(study)
         return self.sampler.sample_independent(
-            hd, self._trial(hd, trial), param_name, _dist_from_optuna(param_distribution)
+            hd, _trial_from_optuna(trial), param_name, _dist_from_optuna(param_distribution)
         )
 
     def before_trial(self, study: optuna.Study, trial: _OTrial) -> None:
@@ -389,7 +386,7 @@ class _HyperdialSampler(optuna.samplers.BaseSampler):
                 for k, v in attrs.items():
                     study._storage.set_trial_system_attr(trial._trial_id, k, v)
                 trial = study._storage.get_trial(trial._trial_id)
-        self.sampler.before_trial(hd, self._trial(hd, trial))
+        self.sampler.before_trial(hd, _trial_from_optuna(trial))
 
     def after_trial(
         self,
@@ -413,7 +410,7 @@ class _HyperdialSampler(optuna.samplers.BaseSampler):
                 study._storage.set_trial_system_attr(trial._trial_id, CONSTRAINTS_KEY, stored)
             trial = study._storage.get_trial(trial._trial_id)
         hd = self._study(study)
-        self.sampler.after_trial(hd, self._trial(hd, trial), _state_from_optuna(state), values)
+        self.sampler.after_trial(hd, _trial_from_optuna(trial), _state_from_optuna(state), values)
 
     def reseed_rng(self) -> None:
         self.sampler.reseed_rng()
