@@ -265,6 +265,23 @@ def test_fitted_search_pickles_with_its_trials() -> None:
     assert again.study_.best_value == search.study_.best_value
 
 
+def test_a_search_with_its_own_study_and_sampler_pickles_and_clones() -> None:
+    study = _study()
+    search = HyperSearchCV(Ridge(), {"alpha": uniform(0, 1)}, n_trials=3, cv=2, study=study)
+    again = pickle.loads(pickle.dumps(search.fit(X, Y)))
+    assert again.study is again.study_  # one study before pickling, one after
+    assert [t.params for t in again.study_.trials] == [t.params for t in study.trials]
+    tpe = HyperSearchCV(
+        Ridge(),
+        {"alpha": uniform(0, 1)},
+        n_trials=3,
+        cv=2,
+        sampler=hyperdial.samplers.TPESampler(seed=0),
+    )
+    first = clone(tpe).fit(X, Y).cv_results_["params"]
+    assert clone(tpe).fit(X, Y).cv_results_["params"] == first
+
+
 def test_random_state_makes_the_search_reproducible() -> None:
     dists = {"C": loguniform(1e-3, 1e3), "gamma": loguniform(1e-3, 1e1)}
 
