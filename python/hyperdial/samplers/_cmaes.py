@@ -46,12 +46,12 @@ from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._seeding import blake2b, check_seed
 from hyperdial.samplers._unit_cube import n_cells
-from hyperdial.search_space import IntersectionSearchSpace
 from hyperdial.trial._state import TrialState
 from hyperdial.trial._system_attrs import FIXED_PARAMS_KEY
 
 if TYPE_CHECKING:
     from hyperdial import _core
+    from hyperdial.search_space import IntersectionSearchSpace
     from hyperdial.study._study import Study
     from hyperdial.trial._frozen import FrozenTrial
 
@@ -240,6 +240,9 @@ class CmaEsSampler(BaseSampler):
             list(source_trials) if source_trials is not None else None
         )
         self._variant: str = "s" if use_separable_cma else ("m" if with_margin else "c")
+        # Imported here: `import hyperdial` does not load the search_space module.
+        from hyperdial.search_space import IntersectionSearchSpace
+
         self._search_space: IntersectionSearchSpace = IntersectionSearchSpace(
             include_pruned=consider_pruned_trials
         )
