@@ -33,6 +33,10 @@ PACKAGES = [
     ".importance",
     ".logging",
     ".search_space",
+    ".storages.journal",
+    ".terminator",
+    ".artifacts",
+    ".visualization.matplotlib",
 ]
 
 

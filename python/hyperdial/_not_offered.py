@@ -52,6 +52,10 @@ NOT_OFFERED: dict[str, dict[str, str]] = {
         "Backoff": "the retries of the store's client, e.g. boto3's "
         "botocore.config.Config(retries=...)",
     },
+    "hyperdial.storages.journal": {
+        "JournalRedisBackend": "JournalFileBackend on a shared file system, or RDBStorage; "
+        "there is no Redis backend",
+    },
     "hyperdial.importance": {
         "MeanDecreaseImpurityImportanceEvaluator": "FanovaImportanceEvaluator (a random forest "
         "too) or PedAnovaImportanceEvaluator",

@@ -10,6 +10,8 @@ design is in docs/design/journal_storage.md.
 
 from __future__ import annotations
 
+from typing import Any
+
 from hyperdial.storages.journal._backend import BaseJournalBackend
 from hyperdial.storages.journal._file import (
     BaseJournalFileLock,
@@ -29,3 +31,9 @@ __all__ = [
     "JournalFileSymlinkLock",
     "JournalStorage",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    from hyperdial._not_offered import not_offered
+
+    raise not_offered(__name__, name)
