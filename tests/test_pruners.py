@@ -142,6 +142,45 @@ def test_failed_trials_do_not_count_and_running_trials_of_other_workers_do() -> 
     worker_a.tell(running, 1.0)
 
 
+def test_trials_pruned_before_the_step_do_not_count_there() -> None:
+    """The comparison rule on an improving-curve history: five trials pruned at step 1 with
+    poor early values would put the median of best-so-far values at 9 at step 10; only the
+    trials that reached step 10 count, and their median is 3."""
+    study = _study()
+    for v in (1.0, 3.0, 5.0):
+        _add(study, {1: 20.0, 10: v})
+    for _ in range(5):
+        _add(study, {1: 9.0}, TrialState.PRUNED)
+    pruner = MedianPruner(n_startup_trials=0)
+    assert _decide(study, pruner, {1: 30.0, 10: 4.0}) is True  # worse than 3
+    assert _decide(study, pruner, {1: 30.0, 10: 2.0}) is False
+    # at step 1 they did report, so they count there: median of 20, 20, 20, 9 x 5 is 9
+    assert _decide(study, pruner, {1: 10.0}) is True
+
+
+def test_pruned_and_running_trials_count_at_the_steps_they_reached() -> None:
+    """A trial pruned at step 6 and another worker's running trial at step 8 count at step 5
+    with their best over steps <= 5, and not at step 7 or 9 respectively."""
+    storage = InMemoryStorage()
+    study = hyperdial.create_study(storage=storage, study_name="s")
+    other = hyperdial.load_study(study_name="s", storage=storage)
+    _add(study, {0: 5.0, 5: 4.0, 9: 4.0})  # complete
+    _add(study, {0: 6.0, 5: 1.0, 6: 1.0}, TrialState.PRUNED)
+    running = other.ask()
+    for s, v in ((0, 7.0), (5, 2.0), (8, 2.0)):
+        running.report(v, s)
+    pruner = MedianPruner(n_startup_trials=0)
+    # step 5: 4, 1, 2 -> median 2
+    assert _decide(study, pruner, {5: 2.5}) is True
+    assert _decide(study, pruner, {5: 1.5}) is False
+    # step 7: the complete trial (4) and the running one (2) -> median 3
+    assert _decide(study, pruner, {7: 3.5}) is True
+    assert _decide(study, pruner, {7: 2.5}) is False
+    # step 9: the complete trial alone
+    assert _decide(study, pruner, {9: 3.5}) is False
+    other.tell(running, 2.0)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -661,7 +700,8 @@ def _ref_percentile(
     mine = best(h["mine"])
     if mine is None:
         return True
-    others = [b for _, c, _ in _counted(h) if (b := best(c)) is not None]
+    # only trials that reached the step (reported at it or later) count
+    others = [b for _, c, _ in _counted(h) if max(c) >= step and (b := best(c)) is not None]
     if len(others) < n_min:
         return False
     return mine > _ref_percentile_value(others, q)

@@ -45,18 +45,22 @@ class PercentilePruner(BasePruner):
 
     At a check step ``s`` the trial's best intermediate value over steps ≤ ``s`` is compared with
     the ``percentile``-th percentile (in the "good" direction: 25 keeps the best quarter) of the
-    other trials' best values over steps ≤ ``s``. Other trials count as soon as they have
-    reported at or before ``s`` — running trials of other workers included — and failed trials
-    never count. A trial whose values so far are all NaN is pruned; NaN values of other trials
-    are ignored. The percentile interpolates linearly between ranks; next to an infinite value
-    it is that infinity.
+    other trials' best values over steps ≤ ``s``. The other trials are those that reached ``s``
+    (reported at ``s`` or later): completed ones, and pruned or running ones (other workers'
+    included) at the steps they reached. A trial stopped before ``s`` does not count there, so
+    on improving learning curves its early value does not drag the percentile down. This is the
+    median stopping rule of Golovin et al. 2017 (Google Vizier), which compares with completed
+    trials up to ``s``, extended to trials still running and trials stopped after ``s``; the
+    choice is measured in docs/design/pruning.md. Failed trials never count. A trial whose
+    values so far are all NaN is pruned; NaN values of other trials are ignored. The percentile
+    interpolates linearly between ranks; next to an infinite value it is that infinity.
 
     Args:
         percentile: In ``[0, 100]``; a trial worse than this percentile is pruned.
         n_startup_trials: No pruning until this many trials are COMPLETE.
         n_warmup_steps: No pruning before this step.
         interval_steps: Decide only every this many steps after the warm-up.
-        n_min_trials: No pruning at a step until this many other trials reported by then.
+        n_min_trials: No pruning at a step until this many other trials reached it.
 
     Example:
         >>> import hyperdial
@@ -97,7 +101,13 @@ class PercentilePruner(BasePruner):
         mine = best_loss_until(trial, step, sign)
         if math.isnan(mine):
             return True
-        others = [best_loss_until(t, step, sign) for t in comparable_trials(study, trial)]
+        # Only trials that reached this step: a trial stopped earlier has no value here, and
+        # its early best would stand in for a later one (docs/design/pruning.md).
+        others = [
+            best_loss_until(t, step, sign)
+            for t in comparable_trials(study, trial)
+            if (t.last_step or 0) >= step
+        ]
         others_arr = np.array([v for v in others if not math.isnan(v)])
         if len(others_arr) < self._n_min_trials:
             return False
@@ -107,7 +117,8 @@ class PercentilePruner(BasePruner):
 class MedianPruner(PercentilePruner):
     """Prunes a trial whose best value so far is worse than the median of the other trials'.
 
-    :class:`PercentilePruner` with ``percentile=50``.
+    :class:`PercentilePruner` with ``percentile=50``: the other trials are those that reached
+    the step.
 
     Example:
         >>> import hyperdial
