@@ -39,11 +39,15 @@ def _run_parity(es: _core.CmaEs, generations: int, rng: np.random.Generator) -> 
         expected = ref.tell(before, x, f)
         assert es.tell(x, f, seed=g) == ""
         got = ref.from_core(es)
-        for name in ("mean", "p_sigma", "p_c", "cov", "margin_scale"):
+        for name in ("mean", "p_sigma", "p_c", "cov", "margin_scale", "e_mean", "e_cov"):
+            if getattr(expected, name) is None:
+                continue
             np.testing.assert_allclose(
                 getattr(got, name), getattr(expected, name), rtol=1e-10, atol=1e-13, err_msg=name
             )
         assert got.sigma == pytest.approx(expected.sigma, rel=1e-12)
+        assert got.eta_mean == pytest.approx(expected.eta_mean, rel=1e-12)
+        assert got.eta_cov == pytest.approx(expected.eta_cov, rel=1e-12)
         assert got.generation == expected.generation == g + 1
 
 
@@ -53,6 +57,17 @@ def test_tell_matches_reference(n: int, separable: bool) -> None:
     rng = np.random.default_rng(n)
     es = _core.CmaEs(rng.random(n), 0.3, options=_core.CmaOptions(separable=separable))
     _run_parity(es, 25, rng)
+
+
+def test_learning_rate_adaptation_matches_reference() -> None:
+    rng = np.random.default_rng(11)
+    es = _core.CmaEs(rng.random(4), 0.3, options=_core.CmaOptions(lr_adapt=True))
+    _run_parity(es, 30, rng)
+    got, want = ref.from_core(es), ref.from_core(_core.CmaEs.from_vector(es.to_vector()))
+    assert got.eta_mean == want.eta_mean < 1.0 and got.eta_cov == want.eta_cov
+    np.testing.assert_array_equal(got.e_cov, want.e_cov)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="lr_adapt"):
+        _core.CmaEs(np.full(2, 0.5), 0.1, options=_core.CmaOptions(lr_adapt=True, separable=True))
 
 
 def test_tell_with_full_initial_covariance_matches_reference() -> None:
@@ -233,6 +248,14 @@ def _only_run(sampler: CmaEsSampler) -> _core.CmaEs:
 def test_converges_on_the_sphere() -> None:
     study = _run(CmaEsSampler(seed=0), _sphere(4), 250)
     assert study.best_value < 1e-2
+
+
+def test_learning_rate_adaptation_runs_and_lowers_the_rates() -> None:
+    sampler = CmaEsSampler(seed=0, lr_adapt=True)
+    study = _run(sampler, _sphere(3), 150)
+    assert study.best_value < 1.0
+    es = _only_run(sampler)
+    assert es.options.lr_adapt and es.eta_mean < 1.0
 
 
 def test_maximize_and_separable() -> None:
@@ -471,7 +494,8 @@ def test_a_changed_search_space_starts_a_new_run() -> None:
         ({"restart_strategy": "sep"}, "`restart_strategy`"),
         ({"popsize": 1}, "`popsize`"),
         ({"inc_popsize": 1}, "`inc_popsize`"),
-        ({"lr_adapt": True}, "`lr_adapt"),
+        ({"lr_adapt": True, "with_margin": True}, "`lr_adapt"),
+        ({"lr_adapt": True, "use_separable_cma": True}, "`lr_adapt"),
         ({"source_trials": [], "x0": {"x": 1.0}}, "`source_trials`"),
         ({"source_trials": [], "use_separable_cma": True}, "`source_trials`"),
         ({"use_separable_cma": True, "with_margin": True}, "`use_separable_cma"),

@@ -39,11 +39,13 @@ void bind_cmaes(py::module_& m) {
         .value("bipop", CmaRestart::bipop);
 
     py::class_<CmaOptions>(m, "CmaOptions", "Settings of a CMA-ES run (defaults live in C++).")
-        .def(py::init([](int popsize, bool separable, CmaRestart restart, double inc_popsize,
-                         int max_resampling, double tol_fun, double tol_x, double max_condition) {
+        .def(py::init([](int popsize, bool separable, bool lr_adapt, CmaRestart restart,
+                         double inc_popsize, int max_resampling, double tol_fun, double tol_x,
+                         double max_condition) {
                  CmaOptions o;
                  o.popsize = popsize;
                  o.separable = separable;
+                 o.lr_adapt = lr_adapt;
                  o.restart = restart;
                  o.inc_popsize = inc_popsize;
                  o.max_resampling = max_resampling;
@@ -54,6 +56,7 @@ void bind_cmaes(py::module_& m) {
              }),
              py::kw_only(), py::arg("popsize") = CmaOptions{}.popsize,
              py::arg("separable") = CmaOptions{}.separable,
+             py::arg("lr_adapt") = CmaOptions{}.lr_adapt,
              py::arg_v("restart", CmaOptions{}.restart, "..."),
              py::arg("inc_popsize") = CmaOptions{}.inc_popsize,
              py::arg("max_resampling") = CmaOptions{}.max_resampling,
@@ -61,6 +64,7 @@ void bind_cmaes(py::module_& m) {
              py::arg("max_condition") = CmaOptions{}.max_condition)
         .def_readwrite("popsize", &CmaOptions::popsize)
         .def_readwrite("separable", &CmaOptions::separable)
+        .def_readwrite("lr_adapt", &CmaOptions::lr_adapt)
         .def_readwrite("restart", &CmaOptions::restart)
         .def_readwrite("inc_popsize", &CmaOptions::inc_popsize)
         .def_readwrite("max_resampling", &CmaOptions::max_resampling)
@@ -81,7 +85,7 @@ void bind_cmaes(py::module_& m) {
     py::class_<CmaEs>(m, "CmaEs", R"doc(The state of a CMA-ES run in the unit cube.
 
 See cpp/include/hyperdial/cmaes.hpp for the update equations (Hansen 2016), the separable
-variant, the margin for discrete dimensions (steps_j = 1 / number of cells, 0 = continuous),
+variant, learning-rate adaptation, the margin for discrete dimensions (steps_j = 1 / number of cells, 0 = continuous),
 bounds, restarts and the state vector. Pickles through to_vector / from_vector.)doc")
         .def(py::init(&make_cmaes), py::arg("mean"), py::arg("sigma"), py::arg("cov") = py::none(),
              py::arg("steps") = py::none(), py::arg_v("options", CmaOptions{}, "..."))
@@ -100,6 +104,8 @@ without the GIL.)doc")
         .def_property_readonly("popsize", &CmaEs::popsize)
         .def_property_readonly("generation", &CmaEs::generation)
         .def_property_readonly("n_restarts", &CmaEs::n_restarts)
+        .def_property_readonly("eta_mean", &CmaEs::eta_mean)
+        .def_property_readonly("eta_cov", &CmaEs::eta_cov)
         .def_property_readonly("sigma", &CmaEs::sigma)
         .def_property_readonly("mean", &CmaEs::mean)
         .def_property_readonly("cov", &CmaEs::cov)

@@ -18,8 +18,8 @@ namespace hyperdial {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr int kFormat = 1;  // layout version of to_vector
-constexpr int kHeader = 25;
+constexpr int kFormat = 2;  // layout version of to_vector
+constexpr int kHeader = 30;
 
 enum StopCode : int {
     kRunning = 0,
@@ -120,6 +120,9 @@ CmaEs::CmaEs(const VectorXd& mean, double sigma, const RowMatrixXd& cov, const V
     const Index n = mean.size();
     if (n < 1) {
         throw std::invalid_argument("mean must have at least one dimension");
+    }
+    if (options.lr_adapt && options.separable) {
+        throw std::invalid_argument("lr_adapt cannot be combined with separable");
     }
     if (!all_finite(mean)) {
         throw std::invalid_argument("mean must be finite");
@@ -228,6 +231,10 @@ void CmaEs::reset_run(const VectorXd& mean, double sigma, int popsize) {
         b_ = RowMatrixXd::Identity(n, n);
     }
     best_history_.resize(0);
+    eta_mean_ = eta_cov_ = 1.0;
+    v_mean_ = v_cov_ = 0.0;
+    e_mean_ = options_.lr_adapt ? VectorXd::Zero(n) : VectorXd(0);
+    e_cov_ = options_.lr_adapt ? VectorXd::Zero(n * n) : VectorXd(0);
     set_constants();
 }
 
@@ -320,6 +327,9 @@ std::string CmaEs::tell(const RowMatrixXd& x, const VectorXd& f, std::uint64_t s
         return b_ * (b_.transpose() * v).cwiseQuotient(d_);
     };
 
+    const VectorXd old_mean = mean_;
+    const double old_sigma = sigma_;
+    const RowMatrixXd old_c = options_.lr_adapt ? c_ : RowMatrixXd();
     mean_ += sigma_ * y_w;
     p_sigma_ = (1.0 - c_sigma_) * p_sigma_ +
                std::sqrt(c_sigma_ * (2.0 - c_sigma_) * mu_eff_) * inv_sqrt(y_w);
@@ -349,6 +359,10 @@ std::string CmaEs::tell(const RowMatrixXd& x, const VectorXd& f, std::uint64_t s
         c_ = keep * c_ + c_1_ * p_c_ * p_c_.transpose() + c_mu_ * rank_mu;
     }
     sigma_ *= std::exp((c_sigma_ / d_sigma_) * (norm_ps / chi_n_ - 1.0));
+    if (options_.lr_adapt) {
+        adapt_rates(old_mean, old_sigma, old_c,
+                    b_ * d_.cwiseInverse().asDiagonal() * b_.transpose());
+    }
     ++generation_;
     ++run_generation_;
     if (generation_ - eigen_generation_ >= eigen_interval_) {
@@ -368,6 +382,44 @@ std::string CmaEs::tell(const RowMatrixXd& x, const VectorXd& f, std::uint64_t s
     }
     restart(seed);
     return stop_name(code);
+}
+
+void CmaEs::adapt_rates(const VectorXd& old_mean, double old_sigma, const RowMatrixXd& old_c,
+                        const RowMatrixXd& old_inv_sqrt_c) {
+    constexpr double kAlpha = 1.4;
+    constexpr double kBetaMean = 0.1;
+    constexpr double kBetaCov = 0.03;
+    constexpr double kGamma = 0.1;
+    const Index n = mean_.size();
+    const double eta_mean_before = eta_mean_;
+    const VectorXd delta_mean = mean_ - old_mean;
+    const RowMatrixXd old_cov = old_sigma * old_sigma * old_c;
+    const RowMatrixXd delta_cov = sigma_ * sigma_ * c_ - old_cov;
+    const RowMatrixXd w = old_inv_sqrt_c / old_sigma;  // Sigma_old^-1/2
+    const VectorXd dm = w * delta_mean;
+    const RowMatrixXd ds_mat = w * delta_cov * w;
+    const VectorXd ds = Eigen::Map<const VectorXd>(ds_mat.data(), n * n) / std::sqrt(2.0);
+    e_mean_ = (1.0 - kBetaMean) * e_mean_ + kBetaMean * dm;
+    v_mean_ = (1.0 - kBetaMean) * v_mean_ + kBetaMean * dm.squaredNorm();
+    e_cov_ = (1.0 - kBetaCov) * e_cov_ + kBetaCov * ds;
+    v_cov_ = (1.0 - kBetaCov) * v_cov_ + kBetaCov * ds.squaredNorm();
+    auto step = [&](double eta, const VectorXd& e, double v, double beta) {
+        const double e2 = e.squaredNorm();
+        const double snr = (e2 - beta / (2.0 - beta) * v) / (v - e2);
+        const double relative =
+            std::isfinite(snr) ? std::clamp(snr / (kAlpha * eta) - 1.0, -1.0, 1.0) : 0.0;
+        return std::min(1.0, eta * std::exp(std::min(kGamma * eta, beta) * relative));
+    };
+    eta_mean_ = step(eta_mean_, e_mean_, v_mean_, kBetaMean);
+    eta_cov_ = step(eta_cov_, e_cov_, v_cov_, kBetaCov);
+    mean_ = old_mean + eta_mean_ * delta_mean;
+    RowMatrixXd cov = old_cov + eta_cov_ * delta_cov;
+    cov = 0.5 * (cov + cov.transpose()).eval();
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(cov, Eigen::EigenvaluesOnly);
+    const double log_det = solver.eigenvalues().array().log().sum();
+    sigma_ = std::exp(log_det / (2.0 * static_cast<double>(n)));
+    c_ = cov / (sigma_ * sigma_);
+    sigma_ *= eta_mean_before / eta_mean_;
 }
 
 void CmaEs::correct_margin() {
@@ -457,14 +509,16 @@ VectorXd CmaEs::to_vector() const {
     const Index n = mean_.size();
     const Index c_size = c_.size();
     const Index b_size = b_.size();
-    VectorXd out(kHeader + 6 * n + c_size + b_size + best_history_.size());
+    const Index e_size = e_mean_.size() + e_cov_.size();
+    VectorXd out(kHeader + 6 * n + c_size + b_size + best_history_.size() + e_size);
     out.head(kHeader) << kFormat, static_cast<double>(n), options_.separable ? 1.0 : 0.0,
         static_cast<double>(options_.restart), options_.inc_popsize, options_.max_resampling,
         options_.tol_fun, options_.tol_x, options_.max_condition, popsize_,
         static_cast<double>(generation_), static_cast<double>(run_generation_),
         static_cast<double>(eigen_generation_), sigma_, sigma0_, popsize0_, popsize_large_,
         n_restarts_, n_large_, budget_small_, budget_large_, large_run_ ? 1.0 : 0.0,
-        options_.popsize, static_cast<double>(best_history_.size()), 0.0;
+        options_.popsize, static_cast<double>(best_history_.size()),
+        options_.lr_adapt ? 1.0 : 0.0, eta_mean_, eta_cov_, v_mean_, v_cov_, 0.0;
     Index at = kHeader;
     for (const VectorXd* v : {&mean_, &p_sigma_, &p_c_, &a_, &steps_, &d_}) {
         out.segment(at, n) = *v;
@@ -475,6 +529,10 @@ VectorXd CmaEs::to_vector() const {
     out.segment(at, b_size) = Eigen::Map<const VectorXd>(b_.data(), b_size);
     at += b_size;
     out.segment(at, best_history_.size()) = best_history_;
+    at += best_history_.size();
+    out.segment(at, e_mean_.size()) = e_mean_;
+    at += e_mean_.size();
+    out.segment(at, e_cov_.size()) = e_cov_;
     return out;
 }
 
@@ -492,11 +550,14 @@ CmaEs CmaEs::from_vector(const VectorXd& s) {
     out.options_.tol_x = s(7);
     out.options_.max_condition = s(8);
     out.options_.popsize = static_cast<int>(s(22));
+    out.options_.lr_adapt = s(24) != 0.0;
     check_options(out.options_);
     const Index c_size = out.options_.separable ? n : n * n;
     const Index b_size = out.options_.separable ? 0 : n * n;
     const auto history = static_cast<Index>(s(23));
-    if (n < 1 || history < 0 || s.size() != kHeader + 6 * n + c_size + b_size + history) {
+    const Index e_size = out.options_.lr_adapt ? n + n * n : 0;
+    if (n < 1 || history < 0 ||
+        s.size() != kHeader + 6 * n + c_size + b_size + history + e_size) {
         throw std::invalid_argument("not a CmaEs state vector (inconsistent length)");
     }
     out.popsize_ = static_cast<int>(s(9));
@@ -512,6 +573,10 @@ CmaEs CmaEs::from_vector(const VectorXd& s) {
     out.budget_small_ = s(19);
     out.budget_large_ = s(20);
     out.large_run_ = s(21) != 0.0;
+    out.eta_mean_ = s(25);
+    out.eta_cov_ = s(26);
+    out.v_mean_ = s(27);
+    out.v_cov_ = s(28);
     if (out.popsize_ < 2) {
         throw std::invalid_argument("not a CmaEs state vector (popsize < 2)");
     }
@@ -527,6 +592,10 @@ CmaEs CmaEs::from_vector(const VectorXd& s) {
     Eigen::Map<VectorXd>(out.b_.data(), b_size) = s.segment(at, b_size);
     at += b_size;
     out.best_history_ = s.segment(at, history);
+    at += history;
+    out.e_mean_ = s.segment(at, e_size > 0 ? n : 0);
+    at += out.e_mean_.size();
+    out.e_cov_ = s.segment(at, e_size > 0 ? n * n : 0);
     out.set_constants();
     return out;
 }

@@ -383,6 +383,7 @@ class CmaRestart:
 class CmaOptions:
     popsize: int
     separable: bool
+    lr_adapt: bool
     restart: CmaRestart
     inc_popsize: float
     max_resampling: int
@@ -394,6 +395,7 @@ class CmaOptions:
         *,
         popsize: int = 0,
         separable: bool = False,
+        lr_adapt: bool = False,
         restart: CmaRestart = ...,
         inc_popsize: float = 2.0,
         max_resampling: int = 0,
@@ -443,6 +445,10 @@ class CmaEs:
     def generation(self) -> int: ...
     @property
     def n_restarts(self) -> int: ...
+    @property
+    def eta_mean(self) -> float: ...
+    @property
+    def eta_cov(self) -> float: ...
     @property
     def sigma(self) -> float: ...
     @property

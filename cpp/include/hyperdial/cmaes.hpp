@@ -50,6 +50,18 @@
 // all within tol_fun), tolx (sigma |p_c|_inf and sigma max sqrt(C_jj) below tol_x sigma_0),
 // conditioncov (max D^2 / min D^2 above max_condition), noeffectaxis, noeffectcoord.
 //
+// Learning-rate adaptation (Nomura, Akimoto & Ono, GECCO 2023, "LRA-CMA-ES"; full covariance
+// only): with Sigma = sigma^2 C, the tell above gives steps Delta_m and Delta_Sigma, seen in the
+// previous local coordinates as dm = Sigma_old^-1/2 Delta_m and
+// dS = vec(Sigma_old^-1/2 Delta_Sigma Sigma_old^-1/2) / sqrt(2) (C^-1/2 of the last
+// decomposition). Their exponential averages E <- (1 - beta) E + beta d and
+// V <- (1 - beta) V + beta |d|^2 (beta_m = 0.1, beta_Sigma = 0.03) estimate a signal-to-noise
+// ratio SNR = (|E|^2 - beta / (2 - beta) V) / (V - |E|^2), and each rate moves as
+// eta <- min(1, eta exp(min(gamma eta, beta) clip(SNR / (alpha eta) - 1, -1, 1))) with
+// alpha = 1.4, gamma = 0.1. The state becomes m_old + eta_m Delta_m and
+// Sigma_old + eta_Sigma Delta_Sigma, split back into sigma = det(Sigma)^(1 / (2 n)) and
+// C = Sigma / sigma^2; sigma is then multiplied by eta_m(before) / eta_m(after).
+//
 // Warm start (Nomura, Watanabe, Akimoto, Ozaki & Onishi, AAAI 2021, "WS-CMA-ES"): from source
 // points, the best ceil(gamma N) give mean mu and Sigma = alpha^2 I + their (biased) sample
 // covariance; sigma = det(Sigma)^(1 / (2 n)) and C = Sigma / sigma^2.
@@ -68,6 +80,7 @@ enum class CmaRestart : int { none = 0, ipop = 1, bipop = 2 };
 struct CmaOptions {
     int popsize = 0;                   // 0: 4 + floor(3 ln n)
     bool separable = false;            // sep-CMA-ES
+    bool lr_adapt = false;             // learning-rate adaptation (not with separable)
     CmaRestart restart = CmaRestart::none;
     double inc_popsize = 2.0;          // lambda factor of a large restart
     int max_resampling = 0;            // redraws of an out-of-bounds sample; 0: 10 n
@@ -117,6 +130,8 @@ public:
     int popsize() const { return popsize_; }
     std::int64_t generation() const { return generation_; }
     int n_restarts() const { return n_restarts_; }
+    double eta_mean() const { return eta_mean_; }
+    double eta_cov() const { return eta_cov_; }
     double sigma() const { return sigma_; }
     const VectorXd& mean() const { return mean_; }
     RowMatrixXd cov() const;  // n x n (diagonal for the separable variant)
@@ -135,6 +150,8 @@ private:
     void decompose();
     void correct_margin();
     void restart(std::uint64_t seed);
+    void adapt_rates(const VectorXd& old_mean, double old_sigma, const RowMatrixXd& old_c,
+                     const RowMatrixXd& old_inv_sqrt_c);
     int stop_code(double f_max) const;  // f_max: largest value of the last generation
 
     CmaOptions options_;
@@ -159,6 +176,9 @@ private:
     double budget_small_ = 0.0;
     double budget_large_ = 0.0;
     bool large_run_ = true;
+    // learning-rate adaptation
+    double eta_mean_ = 1.0, eta_cov_ = 1.0, v_mean_ = 0.0, v_cov_ = 0.0;
+    VectorXd e_mean_, e_cov_;  // n and n * n; empty without lr_adapt
     // derived from (n, lambda, separable); not serialised
     VectorXd weights_;
     double mu_eff_ = 0.0, c_sigma_ = 0.0, d_sigma_ = 0.0, c_c_ = 0.0, c_1_ = 0.0, c_mu_ = 0.0;

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CmaConstants", "CmaState", "constants", "from_core", "tell", "warm_start"]
 
+_HEADER = 30  # scalars before the arrays in CmaEs.to_vector
+
 
 @dataclasses.dataclass
 class CmaConstants:
@@ -51,6 +53,13 @@ class CmaState:
     run_generation: int
     eigen_generation: int
     separable: bool
+    lr_adapt: bool = False
+    eta_mean: float = 1.0
+    eta_cov: float = 1.0
+    v_mean: float = 0.0
+    v_cov: float = 0.0
+    e_mean: np.ndarray | None = None
+    e_cov: np.ndarray | None = None
 
 
 def constants(n: int, popsize: int, separable: bool) -> CmaConstants:
@@ -89,7 +98,8 @@ def from_core(es: _core.CmaEs) -> CmaState:
     """A :class:`CmaState` copied from a ``hyperdial._core.CmaEs``."""
     vec = es.to_vector()
     n = int(vec[1])
-    steps = vec[25 + 4 * n : 25 + 5 * n]
+    steps = vec[_HEADER + 4 * n : _HEADER + 5 * n]
+    lr_adapt = bool(vec[24])
     return CmaState(
         mean=np.array(es.mean),
         sigma=float(es.sigma),
@@ -105,6 +115,13 @@ def from_core(es: _core.CmaEs) -> CmaState:
         run_generation=int(vec[11]),
         eigen_generation=int(vec[12]),
         separable=bool(vec[2]),
+        lr_adapt=lr_adapt,
+        eta_mean=float(vec[25]),
+        eta_cov=float(vec[26]),
+        v_mean=float(vec[27]),
+        v_cov=float(vec[28]),
+        e_mean=vec[-(n + n * n) : -n * n].copy() if lr_adapt else None,
+        e_cov=vec[-n * n :].copy() if lr_adapt else None,
     )
 
 
@@ -137,6 +154,38 @@ def _margin(s: CmaState, k: CmaConstants) -> None:
             sd_new = (upper - lower) / (b - a)
             s.mean[j] = lower - a * sd_new
             s.margin_scale[j] = sd_new / scale
+
+
+def _adapt_rates(s: CmaState, old: CmaState, old_inv_sqrt_c: np.ndarray) -> None:
+    """LRA-CMA-ES (Nomura, Akimoto & Ono 2023) on the state ``s`` after a plain tell."""
+    alpha, beta_mean, beta_cov, gamma = 1.4, 0.1, 0.03, 0.1
+    assert s.e_mean is not None and s.e_cov is not None
+    eta_mean_before = s.eta_mean
+    old_cov = old.sigma**2 * old.cov
+    delta_mean = s.mean - old.mean
+    delta_cov = s.sigma**2 * s.cov - old_cov
+    w = old_inv_sqrt_c / old.sigma
+    dm = w @ delta_mean
+    ds = (w @ delta_cov @ w).ravel() / math.sqrt(2)
+    s.e_mean = (1 - beta_mean) * s.e_mean + beta_mean * dm
+    s.v_mean = (1 - beta_mean) * s.v_mean + beta_mean * float(dm @ dm)
+    s.e_cov = (1 - beta_cov) * s.e_cov + beta_cov * ds
+    s.v_cov = (1 - beta_cov) * s.v_cov + beta_cov * float(ds @ ds)
+
+    def step(eta: float, e: np.ndarray, v: float, beta: float) -> float:
+        e2 = float(e @ e)
+        snr = (e2 - beta / (2 - beta) * v) / (v - e2)
+        rel = float(np.clip(snr / (alpha * eta) - 1, -1, 1)) if math.isfinite(snr) else 0.0
+        return min(1.0, eta * math.exp(min(gamma * eta, beta) * rel))
+
+    s.eta_mean = step(s.eta_mean, s.e_mean, s.v_mean, beta_mean)
+    s.eta_cov = step(s.eta_cov, s.e_cov, s.v_cov, beta_cov)
+    s.mean = old.mean + s.eta_mean * delta_mean
+    cov = old_cov + s.eta_cov * delta_cov
+    cov = (cov + cov.T) / 2
+    s.sigma = math.exp(float(np.log(np.linalg.eigvalsh(cov)).sum()) / (2 * len(s.mean)))
+    s.cov = cov / s.sigma**2
+    s.sigma *= eta_mean_before / s.eta_mean
 
 
 def tell(state: CmaState, x: np.ndarray, f: np.ndarray) -> CmaState:
@@ -175,6 +224,8 @@ def tell(state: CmaState, x: np.ndarray, f: np.ndarray) -> CmaState:
     cov = keep * s.cov + k.c_1 * np.outer(s.p_c, s.p_c) + k.c_mu * rank_mu
     s.cov = np.diag(np.diag(cov)) if s.separable else cov
     s.sigma = s.sigma * math.exp((k.c_sigma / k.d_sigma) * (norm_ps / k.chi_n - 1))
+    if s.lr_adapt:
+        _adapt_rates(s, state, inv_sqrt)
     s.generation += 1
     s.run_generation += 1
     if s.generation - s.eigen_generation >= k.eigen_interval:

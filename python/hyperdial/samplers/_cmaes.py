@@ -135,7 +135,9 @@ class CmaEsSampler(BaseSampler):
         use_separable_cma: Diagonal covariance (sep-CMA-ES, Ros & Hansen 2008).
         with_margin: CMA-ES with margin (Hamano et al. 2022) for int and stepped float
             parameters: keeps every discrete parameter from freezing on one value.
-        lr_adapt: Learning-rate adaptation (Nomura et al. 2023); not offered, must be False.
+        lr_adapt: Learning-rate adaptation (Nomura, Akimoto & Ono 2023): the rates of the mean
+            and covariance updates follow an estimated signal-to-noise ratio, for multimodal
+            and noisy objectives at the default ``popsize``.
         source_trials: Finished trials of a similar task for WS-CMA-ES (Nomura et al. 2021):
             the best tenth of those with exactly the joint parameters gives the initial mean,
             step size and covariance.
@@ -143,7 +145,7 @@ class CmaEsSampler(BaseSampler):
     Raises:
         ValueError: An argument is out of range, or a combination Optuna also refuses
             (``source_trials`` with ``x0``/``sigma0`` or ``use_separable_cma``;
-            ``use_separable_cma`` with ``with_margin``).
+            ``use_separable_cma`` with ``with_margin``; ``lr_adapt`` with either).
 
     Example:
         >>> import hyperdial
@@ -218,11 +220,10 @@ class CmaEsSampler(BaseSampler):
             raise ValueError(
                 "`use_separable_cma=True` cannot be combined with `with_margin=True`."
             )
-        if lr_adapt:
+        if lr_adapt and (use_separable_cma or with_margin):
             raise ValueError(
-                "`lr_adapt=True` (learning-rate adaptation) is not offered by hyperdial's "
-                "CmaEsSampler; use `restart_strategy='ipop'` or a larger `popsize` for "
-                "multimodal or noisy objectives."
+                "`lr_adapt=True` cannot be combined with `use_separable_cma=True` or "
+                "`with_margin=True`."
             )
         self._seed: int = check_seed(seed)
         self._x0: dict[str, Any] | None = dict(x0) if x0 is not None else None
@@ -236,10 +237,13 @@ class CmaEsSampler(BaseSampler):
         self._inc_popsize: int = 2 if inc_popsize == -1 else int(inc_popsize)
         self._use_separable_cma: bool = bool(use_separable_cma)
         self._with_margin: bool = bool(with_margin)
+        self._lr_adapt: bool = bool(lr_adapt)
         self._source_trials: list[FrozenTrial] | None = (
             list(source_trials) if source_trials is not None else None
         )
-        self._variant: str = "s" if use_separable_cma else ("m" if with_margin else "c")
+        self._variant: str = (
+            "s" if use_separable_cma else "m" if with_margin else "l" if lr_adapt else "c"
+        )
         # Imported here: `import hyperdial` does not load the search_space module.
         from hyperdial.search_space import IntersectionSearchSpace
 
@@ -459,6 +463,7 @@ class CmaEsSampler(BaseSampler):
         options = _core.CmaOptions(
             popsize=self._popsize or 0,
             separable=self._use_separable_cma and n > 1,
+            lr_adapt=self._lr_adapt,
             restart=getattr(_core.CmaRestart, self._restart_strategy or "none"),
             inc_popsize=float(self._inc_popsize),
         )
