@@ -12,7 +12,9 @@ the installed Optuna version into a temporary directory.
   replaced by ``import hyperdial as optuna`` and ``from optuna`` by ``from hyperdial``.
 
 ``HYPERDIAL_OPTUNA_SOURCE`` may name an unpacked Optuna source tree to use instead of fetching
-one. Without network the tests skip, except under ``CI=true``, where they fail.
+one. Without network the tests skip, except under ``CI=true``, where they fail; the tutorials,
+which only GitHub serves, skip wherever GitHub is unreachable (``HYPERDIAL_REQUIRE_TUTORIALS=1``
+makes that a failure).
 """
 
 from __future__ import annotations
@@ -98,7 +100,12 @@ def tag_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
         with urllib.request.urlopen(url, timeout=120) as r:
             (tmp / "tag.tar.gz").write_bytes(r.read())
     except OSError as e:
-        _unavailable(f"cannot download {url}: {e}")
+        # GitHub is the only source of the tutorials, and some CI machines reach PyPI (and the
+        # sdist above) but not GitHub: there the tutorial cases skip, saying why, rather than
+        # fail the whole run. HYPERDIAL_REQUIRE_TUTORIALS=1 makes a missing archive fail.
+        if os.environ.get("HYPERDIAL_REQUIRE_TUTORIALS") == "1":
+            pytest.fail(f"cannot download {url}: {e}")
+        pytest.skip(f"cannot download {url} (GitHub unreachable from this machine): {e}")
     return _extract(tmp / "tag.tar.gz", tmp / "src")
 
 
