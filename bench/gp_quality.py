@@ -7,6 +7,7 @@ TPESampler, all with default settings and the same seeds.
     python bench/gp_quality.py --problems branin_2d,svc_digits --seeds 3 --trials 50 \\
         --name gp_quality_small
     python bench/gp_quality.py --report-only                 # tables from the cache only
+    python bench/gp_quality.py --split judge --seeds 10      # judging split, seeds 1000-1009
 
 Each (problem, sampler, seed) run is stored in bench/results/cache/gp_quality/ as soon as it
 ends, so a run can be stopped and resumed, or done in pieces (--problems, --samplers, --seeds
@@ -47,6 +48,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import quality_split
 from gp_suite import PROBLEMS
 
 BUDGETS = [25, 50, 100, 200]
@@ -280,6 +282,12 @@ def main() -> None:
         "--seeds", default="10", help="N (seeds 0..N-1), a range lo-hi (5-9, 0-0) or a list a,b"
     )
     ap.add_argument("--trials", type=int, default=200)
+    ap.add_argument(
+        "--split",
+        choices=quality_split.SIDES,
+        default=None,
+        help="one side of quality_split.py: its problems; --seeds N is its first N seeds",
+    )
     ap.add_argument("--jobs", type=int, default=2, help="worker processes")
     ap.add_argument("--report-only", action="store_true", help="no runs; tables from cache")
     ap.add_argument("--estimate", action="store_true", help="print the time the runs would take")
@@ -291,6 +299,11 @@ def main() -> None:
     problems = _names(args.problems, PROBLEMS, "problems")
     samplers = _names(args.samplers, SAMPLERS, "samplers")
     seeds = _parse_seeds(args.seeds)
+    if args.split is not None:
+        problems = quality_split.problems(problems, args.split)
+        if args.seeds.isdigit():
+            seeds = quality_split.seeds(args.split, int(args.seeds))
+        quality_split.check_seeds(seeds, args.split)
     code = hyperdial_code_hash()
     if not GP_STAND_IN and "hyperdial_gp" in samplers:
         import hyperdial.samplers

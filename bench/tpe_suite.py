@@ -151,6 +151,67 @@ def conditional(trial: Any) -> float:
     return value
 
 
+_K1_OFFSET = [1.5, 0.0, 0.7, 1.0, 0.4]
+
+
+def mixed10(trial: Any) -> float:
+    """2 floats, 3 ints (one log, one with a step), 3 categoricals (3, 5 and 6 choices, one
+    of numbers) and a log float; optimum 0. A second mixed problem, so that the tuning and
+    the judging split (``quality_split.py``) each hold one."""
+    x0 = trial.suggest_float("x0", -3.0, 7.0)
+    x1 = trial.suggest_float("x1", -3.0, 7.0)
+    j0 = trial.suggest_int("j0", 0, 30)
+    j1 = trial.suggest_int("j1", 1, 1000, log=True)
+    j2 = trial.suggest_int("j2", -20, 20, step=5)
+    k0 = trial.suggest_categorical("k0", ["x", "y", "z"])
+    k1 = trial.suggest_categorical("k1", ["p", "q", "r", "s", "t"])
+    k2 = trial.suggest_categorical("k2", [1, 2, 4, 8, 16, 32])
+    wd = trial.suggest_float("wd", 1e-6, 1e-1, log=True)
+    return float(
+        (x0 - 1.0) ** 2
+        + 0.5 * (x1 - 2.0) ** 2
+        + (j0 - 21) ** 2 / 15
+        + 2 * (math.log10(j1) - math.log10(50)) ** 2
+        + (j2 - 5) ** 2 / 50
+        + {"x": 0.8, "y": 0.3, "z": 0.0}[k0]
+        + _K1_OFFSET["pqrst".index(k1)]
+        + 0.25 * (math.log2(k2) - 3) ** 2
+        + 0.5 * (math.log10(wd) + 4) ** 2
+    )
+
+
+def conditional3(trial: Any) -> float:
+    """A 3-branch define-by-run space (model -> options -> an option's own parameter); the
+    optimum (0) lies in the "boost" branch with the "dart" booster. A second conditional
+    problem, so that the tuning and the judging split each hold one."""
+    kind = trial.suggest_categorical("kind", ["svm", "forest", "boost"])
+    if kind == "svm":
+        c = trial.suggest_float("C", 1e-3, 1e3, log=True)
+        kernel = trial.suggest_categorical("kernel", ["rbf", "poly"])
+        value = 0.8 + (math.log10(c) - 1) ** 2 / 4
+        if kernel == "poly":
+            degree = trial.suggest_int("degree", 2, 5)
+            value += 0.2 + (degree - 3) ** 2 / 10
+        return value
+    if kind == "forest":
+        trees = trial.suggest_int("trees", 10, 500, log=True)
+        depth = trial.suggest_int("depth", 2, 20)
+        return 0.5 + (math.log10(trees) - math.log10(200)) ** 2 + (depth - 12) ** 2 / 40
+    lr = trial.suggest_float("lr", 1e-3, 1.0, log=True)
+    rounds = trial.suggest_int("rounds", 10, 1000, log=True)
+    subsample = trial.suggest_float("subsample", 0.5, 1.0)
+    booster = trial.suggest_categorical("booster", ["gbtree", "dart"])
+    value = (
+        (math.log10(lr) - math.log10(0.05)) ** 2 / 2
+        + (math.log10(rounds) - math.log10(300)) ** 2 / 2
+        + 4 * (subsample - 0.8) ** 2
+    )
+    if booster == "dart":
+        drop = trial.suggest_float("drop", 0.0, 0.5)
+        return value + 4 * (drop - 0.1) ** 2
+    return value + 0.3
+
+
 PROBLEMS: dict[str, tuple[Objective, float | None]] = {
     "branin_2d": (branin, 0.397887),
     "hartmann_6d": (hartmann6, -3.32237),
@@ -163,6 +224,8 @@ PROBLEMS: dict[str, tuple[Objective, float | None]] = {
     "mixed_int_cat_8d": (mixed, 0.0),
     "conditional_4level": (conditional, 0.0),
     "levy_30d": (levy(30), 0.0),
+    "mixed_int_cat_10d": (mixed10, 0.0),
+    "conditional_3branch": (conditional3, 0.0),
 }
 
 
@@ -277,6 +340,45 @@ def _conditional_space() -> Any:
     )
 
 
+def _conditional3_space() -> Any:
+    from hyperopt import hp
+
+    return hp.choice(
+        "kind",
+        [
+            {
+                "kind": "svm",
+                "C": _hp("C", "float", (1e-3, 1e3), {"log": True}),
+                "sub": hp.choice(
+                    "kernel",
+                    [
+                        {"kernel": "rbf"},
+                        {"kernel": "poly", "degree": _hp("degree", "int", (2, 5), {})},
+                    ],
+                ),
+            },
+            {
+                "kind": "forest",
+                "trees": _hp("trees", "int", (10, 500), {"log": True}),
+                "depth": _hp("depth", "int", (2, 20), {}),
+            },
+            {
+                "kind": "boost",
+                "lr": _hp("lr", "float", (1e-3, 1.0), {"log": True}),
+                "rounds": _hp("rounds", "int", (10, 1000), {"log": True}),
+                "subsample": _hp("subsample", "float", (0.5, 1.0), {}),
+                "sub": hp.choice(
+                    "booster",
+                    [
+                        {"booster": "gbtree"},
+                        {"booster": "dart", "drop": _hp("drop", "float", (0.0, 0.5), {})},
+                    ],
+                ),
+            },
+        ],
+    )
+
+
 def _flatten(sample: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in sample.items():
@@ -291,6 +393,8 @@ def hyperopt_space(name: str) -> Any:
     """The Hyperopt space of problem ``name`` (samples are flattened by :func:`fixed_trial`)."""
     if name == "conditional_4level":
         return _conditional_space()
+    if name == "conditional_3branch":
+        return _conditional3_space()
     rec = _Recorder()
     PROBLEMS[name][0](rec)
     return {label: _hp(label, kind, args, kw) for kind, label, args, kw in rec.calls}
