@@ -570,3 +570,34 @@ def test_core_draw_and_numpy_draw_give_the_same_trials(
         return [t.params for t in study.trials]
 
     assert run(True) == run(False)
+
+
+@pytest.mark.parametrize(("space", "mixed"), [("mixed", True), ("numeric", False), ("cat", False)])
+def test_a_group_with_numeric_and_categorical_parameters_gets_a_larger_prior(
+    space: str, mixed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The estimators of a mixed group get ``MIXED_PRIOR_SCALE`` times ``prior_weight``, which
+    also widens their categorical smoothing; numeric-only and categorical-only groups do not."""
+    from hyperdial.samplers._tpe import _sampler
+
+    scale = _sampler.MIXED_PRIOR_SCALE if mixed else 1.0
+    assert _sampler.MIXED_PRIOR_SCALE > 1.0
+    seen: list[float] = []
+    log_ratio = _sampler._core.tpe_log_ratio
+
+    def spy(**kw: Any) -> Any:
+        seen.append(kw["prior_weight"])
+        return log_ratio(**kw)
+
+    monkeypatch.setattr(_sampler._core, "tpe_log_ratio", spy)
+
+    def objective(t: hyperdial.Trial) -> float:
+        x = t.suggest_float("x", -1, 1) if space != "cat" else 0.0
+        c = t.suggest_categorical("c", ["a", "b", "c"]) if space != "numeric" else "a"
+        return x**2 + (c == "b")
+
+    study = hyperdial.create_study(
+        sampler=TPESampler(seed=0, n_startup_trials=3, prior_weight=1.5)
+    )
+    study.optimize(objective, n_trials=6)
+    assert seen == [1.5 * scale] * 3

@@ -43,6 +43,13 @@ _HAVE_CORE_DRAW = hasattr(_core, "tpe_sample")
 #: A discrete dimension whose widest cell is at least this wide (in unit scale) is scored by
 #: kernel mass over the cell; narrower cells are scored by the density at their centre.
 COARSE_CELL = 0.02
+#: A group with both numeric and categorical parameters gets this many times ``prior_weight``.
+#: The estimators (``_core``) take one prior weight for the prior component and for the
+#: categorical smoothing ``eps = prior_weight / (n + 1)``. In a mixed group a candidate's score
+#: is mostly its numeric kernels', so with the plain smoothing a choice that the good group has
+#: settled on is seldom left again, even when another choice is better. Chosen on the tuning
+#: split of ``bench/quality_split.py``; measured in docs/design/tpe.md.
+MIXED_PRIOR_SCALE = 2.0
 
 
 def default_gamma(n: int) -> int:
@@ -117,7 +124,8 @@ class TPESampler(BaseSampler):
         group: Decompose the space into co-occurring groups (only with ``multivariate``).
         constant_liar: Count RUNNING trials as bad observations.
         gamma: ``n -> size of the good group``; None is :func:`default_gamma`.
-        prior_weight: Weight of the prior component relative to one observation.
+        prior_weight: Weight of the prior component relative to one observation (times
+            ``MIXED_PRIOR_SCALE`` in a group with numeric and categorical parameters).
         consider_endpoints: Let the ends of the range count as neighbours of the outermost
             observations when kernel widths are set from neighbour distances.
         max_bad_observations: Above this many bad observations, ``g(x)`` is fitted to the most
@@ -380,6 +388,8 @@ class TPESampler(BaseSampler):
         if spec is None or not same_distributions(spec.dists, tuple(dists)):
             spec = self._specs[key] = _GroupSpec(dists)
         pw, ends = self._prior_weight, self._consider_endpoints
+        if spec.cat and spec.num:
+            pw *= MIXED_PRIOR_SCALE
         l_mu, l_cat = spec.columns(mat[below])
         g_mu, g_cat = spec.columns(mat[above])
         rng = self._rng(number, names)
