@@ -368,8 +368,11 @@ _CHECK_CONFIGS = [
 
 def _failed_checks(estimator: Any) -> set[str]:
     from sklearn.utils.estimator_checks import check_estimator
+    from threadpoolctl import threadpool_limits
 
-    with warnings.catch_warnings():
+    # One BLAS thread: the checks fit hundreds of tiny models, and BLAS threads that wait for
+    # each other at every L-BFGS step cost far more than they save on data this small.
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore")
         results = check_estimator(estimator, on_fail=None, on_skip=None)
     return {r["check_name"] for r in results if r["status"] == "failed"}
@@ -381,6 +384,7 @@ def test_check_estimator_passes_what_randomized_search_passes(
     estimator: Any, dists: dict[str, Any]
 ) -> None:
     kwargs = {"cv": 2, "error_score": "raise", "param_distributions": dists, "random_state": 0}
-    theirs = _failed_checks(RandomizedSearchCV(clone(estimator), **kwargs))
     ours = _failed_checks(HyperSearchCV(clone(estimator), n_trials=2, **kwargs))
-    assert ours <= theirs
+    if ours:  # RandomizedSearchCV's own checks are needed only to excuse a failure of ours
+        theirs = _failed_checks(RandomizedSearchCV(clone(estimator), **kwargs))
+        assert ours <= theirs
