@@ -123,13 +123,16 @@ def test_n_min_trials_needs_enough_reports_at_the_step() -> None:
 def test_nan_values() -> None:
     study = _study()
     _five(study)
-    _add(study, {1: math.nan}, TrialState.PRUNED)  # ignored: the median of the others stays 3
+    # a COMPLETE trial's NaN is ignored: the median of the others stays 3
+    study.add_trial(
+        FrozenTrial(state=TrialState.COMPLETE, value=3.0, intermediate_values={1: math.nan})
+    )
     pruner = MedianPruner(n_startup_trials=0)
     assert _decide(study, pruner, {1: 2.9}) is False
     assert _decide(study, pruner, {1: math.nan}) is True  # nothing but NaN so far
 
 
-def test_failed_trials_do_not_count_and_running_trials_of_other_workers_do() -> None:
+def test_failed_trials_do_not_count_and_other_workers_complete_trials_do() -> None:
     storage = InMemoryStorage()
     worker_a = hyperdial.create_study(storage=storage, study_name="s")
     worker_b = hyperdial.load_study(study_name="s", storage=storage)
@@ -137,15 +140,16 @@ def test_failed_trials_do_not_count_and_running_trials_of_other_workers_do() -> 
     pruner = MedianPruner(n_startup_trials=0)
     assert _decide(worker_b, pruner, {0: 50.0}) is False  # nobody to compare with
     running = worker_a.ask()
-    running.report(1.0, 0)  # another worker's running trial, reported just now
+    running.report(1.0, 0)  # another worker's running trial: does not count yet
+    assert _decide(worker_b, pruner, {0: 50.0}) is False
+    worker_a.tell(running, 1.0)  # counts once COMPLETE, seen through the shared storage
     assert _decide(worker_b, pruner, {0: 50.0}) is True
-    worker_a.tell(running, 1.0)
 
 
 def test_trials_pruned_before_the_step_do_not_count_there() -> None:
-    """The comparison rule on an improving-curve history: five trials pruned at step 1 with
-    poor early values would put the median of best-so-far values at 9 at step 10; only the
-    trials that reached step 10 count, and their median is 3."""
+    """The comparison rule on an improving-curve history: with five trials pruned at step 1
+    with poor early values counted, the median of best-so-far values at step 10 would be 9;
+    only the COMPLETE trials count, and their median is 3."""
     study = _study()
     for v in (1.0, 3.0, 5.0):
         _add(study, {1: 20.0, 10: v})
@@ -154,31 +158,30 @@ def test_trials_pruned_before_the_step_do_not_count_there() -> None:
     pruner = MedianPruner(n_startup_trials=0)
     assert _decide(study, pruner, {1: 30.0, 10: 4.0}) is True  # worse than 3
     assert _decide(study, pruner, {1: 30.0, 10: 2.0}) is False
-    # at step 1 they did report, so they count there: median of 20, 20, 20, 9 x 5 is 9
-    assert _decide(study, pruner, {1: 10.0}) is True
+    # at step 1 the pruned trials reported, but do not count either: the median is 20
+    assert _decide(study, pruner, {1: 10.0}) is False
 
 
-def test_pruned_and_running_trials_count_at_the_steps_they_reached() -> None:
-    """A trial pruned at step 6 and another worker's running trial at step 8 count at step 5
-    with their best over steps <= 5, and not at step 7 or 9 respectively."""
+def test_pruned_and_running_trials_do_not_count_even_at_steps_they_reached() -> None:
+    """A trial pruned at step 6 and another worker's running trial at step 8 do not count at
+    step 5; COMPLETE trials count at the steps they reached, with their best so far."""
     storage = InMemoryStorage()
     study = hyperdial.create_study(storage=storage, study_name="s")
     other = hyperdial.load_study(study_name="s", storage=storage)
-    _add(study, {0: 5.0, 5: 4.0, 9: 4.0})  # complete
+    _add(study, {0: 5.0, 5: 4.0, 9: 4.5})
+    _add(study, {0: 6.0, 5: 2.0, 6: 1.0})  # COMPLETE after step 6
     _add(study, {0: 6.0, 5: 1.0, 6: 1.0}, TrialState.PRUNED)
     running = other.ask()
-    for s, v in ((0, 7.0), (5, 2.0), (8, 2.0)):
+    for s, v in ((0, 7.0), (5, 0.5), (8, 0.5)):
         running.report(v, s)
     pruner = MedianPruner(n_startup_trials=0)
-    # step 5: 4, 1, 2 -> median 2
-    assert _decide(study, pruner, {5: 2.5}) is True
-    assert _decide(study, pruner, {5: 1.5}) is False
-    # step 7: the complete trial (4) and the running one (2) -> median 3
-    assert _decide(study, pruner, {7: 3.5}) is True
-    assert _decide(study, pruner, {7: 2.5}) is False
-    # step 9: the complete trial alone
-    assert _decide(study, pruner, {9: 3.5}) is False
-    other.tell(running, 2.0)
+    # step 5: the COMPLETE trials' 4 and 2 -> median 3 (with the others it would be 1.5)
+    assert _decide(study, pruner, {5: 3.5}) is True
+    assert _decide(study, pruner, {5: 2.5}) is False
+    # step 9: only the first trial reached it; its best so far is 4
+    assert _decide(study, pruner, {9: 4.2}) is True
+    assert _decide(study, pruner, {9: 3.9}) is False
+    other.tell(running, 0.5)
 
 
 @pytest.mark.parametrize(
@@ -700,8 +703,12 @@ def _ref_percentile(
     mine = best(h["mine"])
     if mine is None:
         return True
-    # only trials that reached the step (reported at it or later) count
-    others = [b for _, c, _ in _counted(h) if max(c) >= step and (b := best(c)) is not None]
+    # COMPLETE trials that reached the step (reported at it or later)
+    others = [
+        b
+        for state, c, _ in h["others"]
+        if state == TrialState.COMPLETE and max(c) >= step and (b := best(c)) is not None
+    ]
     if len(others) < n_min:
         return False
     return mine > _ref_percentile_value(others, q)
@@ -984,7 +991,7 @@ def _spawn() -> Any:
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_another_processs_running_trial_counts_as_soon_as_it_reports(
+def test_another_processs_running_trial_counts_for_asha_as_soon_as_it_reports(
     kind: str, tmp_path: Any
 ) -> None:
     import time
@@ -1012,8 +1019,10 @@ def test_another_processs_running_trial_counts_as_soon_as_it_reports(
         while not ready.wait(0.2):
             assert proc.is_alive(), f"the worker process died (exit code {proc.exitcode})"
             assert time.monotonic() < deadline, "the worker process did not report in time"
-        assert median.prune(study, frozen)  # its values count while it is still RUNNING
-        assert asha.prune(study, frozen)  # rung 1 holds [1.0, 50.0]: only the best goes on
+        # ASHA counts its values while it is still RUNNING: rung 1 holds [1.0, 50.0], only the
+        # best goes on; the median rule waits for COMPLETE trials
+        assert asha.prune(study, frozen)
+        assert not median.prune(study, frozen)
         study.tell(mine, state=TrialState.PRUNED)
     finally:
         done.set()
