@@ -44,7 +44,8 @@ _NON_FINITE = r"One or more of the (test|train) scores are non-finite"
 def _default_sampler(n_trials: int, random_state: Any) -> BaseSampler:
     """The GP sampler, seeded from ``random_state``, with a quarter of the budget (3 to 10
     trials) as its random start: GPSampler's own default start of 10 would leave nothing to
-    the model at scikit-learn's usual budgets of 10-30 candidates."""
+    the model at scikit-learn's usual budgets of 10-30 candidates. Other starts, a fixed-noise
+    GP and UCB are compared in bench/HISTORY.md ("HyperSearchCV's defaults")."""
     if random_state is None:
         seed = None
     elif isinstance(random_state, numbers.Integral):
