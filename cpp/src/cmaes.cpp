@@ -334,9 +334,9 @@ std::string CmaEs::tell(const RowMatrixXd& x, const VectorXd& f, std::uint64_t s
     p_sigma_ = (1.0 - c_sigma_) * p_sigma_ +
                std::sqrt(c_sigma_ * (2.0 - c_sigma_) * mu_eff_) * inv_sqrt(y_w);
     const double norm_ps = p_sigma_.norm();
-    const double decay = 1.0 - std::pow(1.0 - c_sigma_, 2.0 * (run_generation_ + 1));
+    const double decay = 1.0 - std::pow(1.0 - c_sigma_, 2.0 * static_cast<double>(run_generation_ + 1));
     const double h_sigma =
-        norm_ps / std::sqrt(decay) < (1.4 + 2.0 / (n + 1.0)) * chi_n_ ? 1.0 : 0.0;
+        norm_ps / std::sqrt(decay) < (1.4 + 2.0 / (static_cast<double>(n) + 1.0)) * chi_n_ ? 1.0 : 0.0;
     p_c_ = (1.0 - c_c_) * p_c_ + h_sigma * std::sqrt(c_c_ * (2.0 - c_c_) * mu_eff_) * y_w;
     const double delta = (1.0 - h_sigma) * c_c_ * (2.0 - c_c_);
 
@@ -372,7 +372,7 @@ std::string CmaEs::tell(const RowMatrixXd& x, const VectorXd& f, std::uint64_t s
 
     // Stop criteria.
     const double f_best = f.minCoeff();
-    const Index history = 10 + static_cast<Index>(std::ceil(30.0 * n / popsize_));
+    const Index history = 10 + static_cast<Index>(std::ceil(30.0 * static_cast<double>(n) / static_cast<double>(popsize_)));
     VectorXd grown(best_history_.size() + 1);
     grown << best_history_, f_best;
     best_history_ = grown.tail(std::min(history, grown.size()));
@@ -608,7 +608,7 @@ int CmaEs::stop_code(double f_max) const {
         !d_.allFinite()) {
         return kNonFinite;
     }
-    const Index history = 10 + static_cast<Index>(std::ceil(30.0 * n / popsize_));
+    const Index history = 10 + static_cast<Index>(std::ceil(30.0 * static_cast<double>(n) / static_cast<double>(popsize_)));
     if (best_history_.size() >= history) {
         const double hi = std::max(best_history_.maxCoeff(), f_max);
         if (hi - best_history_.minCoeff() < options_.tol_fun) {
@@ -659,7 +659,7 @@ CmaWarmStart cma_warm_start(const RowMatrixXd& x, const VectorXd& f, double gamm
     std::vector<Index> order(static_cast<std::size_t>(count));
     std::iota(order.begin(), order.end(), Index{0});
     std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return f(a) < f(b); });
-    const Index top = std::max<Index>(1, static_cast<Index>(std::ceil(gamma * count)));
+    const Index top = std::max<Index>(1, static_cast<Index>(std::ceil(gamma * static_cast<double>(count))));
     RowMatrixXd best(top, n);
     for (Index i = 0; i < top; ++i) {
         best.row(i) = x.row(order[static_cast<std::size_t>(i)]);
