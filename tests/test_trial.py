@@ -292,13 +292,15 @@ def test_report_accepts_numpy_scalars_and_infinities(make_study: MakeStudy) -> N
     assert study.tell(t, 0.0).intermediate_values == {0: 0.5, 1: 2.0, 2: -math.inf}
 
 
-def test_report_and_should_prune_in_multi_objective_study_raise(make_study: MakeStudy) -> None:
+def test_report_in_multi_objective_study_takes_one_number_per_objective(
+    make_study: MakeStudy,
+) -> None:
     study = make_study(directions=["minimize", "maximize"])
     t = study.ask()
-    with pytest.raises(NotImplementedError, match="multi-objective"):
+    with pytest.raises(TypeError, match="sequence of 2 numbers"):
         t.report(1.0, 0)
-    with pytest.raises(NotImplementedError, match="multi-objective"):
-        t.should_prune()
+    t.report([1.0, 2.0], 0)  # tests/test_pruners_multi_objective.py covers the rest
+    assert t.should_prune() is False  # the default NopPruner
 
 
 # -- attributes and constraints ------------------------------------------------------------------

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import abc
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from hyperdial._transient import Transient, transient_attrs
 
@@ -20,6 +20,9 @@ class BasePruner(Transient, abc.ABC):
     """
 
     _transient = transient_attrs(Transient, _lock=threading.Lock)
+    #: True for a pruner that decides in multi-objective studies (``Trial.should_prune``
+    #: refuses the others there).
+    _multi_objective: ClassVar[bool] = False
 
     @abc.abstractmethod
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
@@ -32,6 +35,8 @@ class BasePruner(Transient, abc.ABC):
 
 class NopPruner(BasePruner):
     """Never prunes. The default pruner of a study."""
+
+    _multi_objective: ClassVar[bool] = True
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         return False

@@ -35,7 +35,9 @@ def check_int(name: str, value: Any, minimum: int) -> int:
 def loss_sign(study: Study) -> float:
     """+1 when smaller values are better, -1 when larger are: multiply to get a loss."""
     if len(study.directions) != 1:
-        raise NotImplementedError("Pruning is not supported for multi-objective studies.")
+        raise NotImplementedError(
+            "This pruner does not support multi-objective studies; use ParetoPruner."
+        )
     return -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
 
 

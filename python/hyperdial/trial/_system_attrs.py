@@ -28,6 +28,9 @@ library reads back, so a writer and its readers must agree on the spelling.
 
 * ``"terminator:cv_scores"`` (:data:`CV_SCORES_KEY`): a trial's cross-validation scores, a list
   of floats. Written by ``hyperdial.terminator.report_cross_validation_scores``.
+* ``"intermediate_vector:"`` (:data:`INTERMEDIATE_VECTOR_PREFIX`) followed by a step: the
+  vector a multi-objective trial reported there, a list of floats. Written by
+  ``Trial.report``; read by ``hyperdial.trial._intermediate.intermediate_vectors``.
 * ``"artifacts:"`` (:data:`ARTIFACTS_PREFIX`) followed by an artifact's id: its metadata as a
   JSON string, on a trial or a *study*. Written by ``hyperdial.artifacts.upload_artifact``.
 
@@ -52,6 +55,7 @@ __all__ = [
     "FIXED_PARAMS_KEY",
     "GRID_FINGERPRINT_KEY",
     "GRID_ID_KEY",
+    "INTERMEDIATE_VECTOR_PREFIX",
     "METRIC_NAMES_KEY",
     "NSGAIII_GENERATION_KEY",
     "NSGAII_GENERATION_KEY",
@@ -72,4 +76,5 @@ NSGAIII_GENERATION_KEY = "NSGAIIISampler:generation"
 METRIC_NAMES_KEY = "study:metric_names"
 CV_SCORES_KEY = "terminator:cv_scores"
 ARTIFACTS_PREFIX = "artifacts:"
+INTERMEDIATE_VECTOR_PREFIX = "intermediate_vector:"
 GP_FIT_KEY = "gp:fit"  # study system attr: GPSampler's last full fit (see its docstring)

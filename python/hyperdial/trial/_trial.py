@@ -18,6 +18,7 @@ from hyperdial.distributions import (
     _magnitude,
 )
 from hyperdial.trial._checks import check_attr, check_storable_name, json_copy
+from hyperdial.trial._intermediate import vector_key
 from hyperdial.trial._numbers import NotReal, TooLarge, to_real
 from hyperdial.trial._system_attrs import CONSTRAINTS_KEY, FIXED_PARAMS_KEY
 
@@ -298,16 +299,21 @@ class Trial(BaseTrial):
     def report(self, value: float, step: int) -> None:
         """Records an intermediate objective value at ``step`` for pruners.
 
+        In a multi-objective study ``value`` is a sequence with one number per objective, kept
+        as a system attribute (``hyperdial.trial._intermediate``) for multi-objective pruners
+        such as :class:`~hyperdial.pruners.ParetoPruner`.
+
         Reporting the same step twice keeps the first value and warns. NaN and ±inf are stored
         as they are; pruners treat NaN as "worse than anything".
 
         Raises:
-            NotImplementedError: the study has several objectives.
-            ValueError/TypeError: ``step`` is not a non-negative integer or ``value`` not a
-                number.
+            ValueError/TypeError: ``step`` is not a non-negative integer, ``value`` not a
+                number, or (several objectives) not a sequence of one number per objective.
         """
-        if len(self.study.directions) > 1:
-            raise NotImplementedError("Trial.report is not supported for multi-objective studies.")
+        n_obj = len(self.study.directions)
+        if n_obj > 1:
+            self._report_vector(value, _check_step(step), n_obj)
+            return
         step = _check_step(step)
         fvalue = _check_intermediate(value)
         storage = self.study._storage
@@ -321,11 +327,38 @@ class Trial(BaseTrial):
             return
         storage.set_trial_intermediate_value(self._trial_id, step, fvalue)
 
+    def _report_vector(self, value: Any, step: int, n_obj: int) -> None:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise TypeError(
+                f"`value` must be a sequence of {n_obj} numbers in a study with {n_obj} "
+                f"objectives, got {value!r}."
+            )
+        if len(value) != n_obj:
+            raise ValueError(f"`value` must have {n_obj} numbers, got {len(value)}.")
+        vector = [_check_intermediate(v) for v in value]
+        storage = self.study._storage
+        key = vector_key(step)
+        if key in storage.get_trial(self._trial_id).system_attrs:
+            warnings.warn(
+                f"Trial {self.number} already reported a value at step {step}; the new value "
+                f"{vector} is ignored.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return
+        storage.set_trial_system_attr(self._trial_id, key, vector)
+
     def should_prune(self) -> bool:
-        """Asks the study's pruner whether to stop this trial now."""
-        if len(self.study.directions) > 1:
+        """Asks the study's pruner whether to stop this trial now.
+
+        Raises:
+            NotImplementedError: the study has several objectives and its pruner is a
+                single-objective one.
+        """
+        if len(self.study.directions) > 1 and not self.study.pruner._multi_objective:
             raise NotImplementedError(
-                "Trial.should_prune is not supported for multi-objective studies."
+                f"{type(self.study.pruner).__name__} does not support multi-objective studies; "
+                "use hyperdial.pruners.ParetoPruner."
             )
         frozen = self.study._storage.get_trial(self._trial_id)
         return bool(self.study.pruner.prune(self.study, frozen))
