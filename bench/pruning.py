@@ -45,6 +45,29 @@ it ends (keyed by the code it ran), so an interrupted run resumes.
     pip install . --group bench && python bench/pruning.py [--seeds 10] [--jobs 2]
 
 Writes bench/results/pruning.json and bench/results/pruning.png.
+
+``--replay``: the shared-configuration protocol of issue 20, which the pruner comparisons
+against Optuna use. Each task has a pool of configurations drawn once by a NumPy generator of
+its own (``POOL_SEED``, independent of both libraries). Each configuration's full learning
+curve is computed once by a deterministic training (the model's seed is its index in the
+pool) and cached on disk with the CPU seconds of every step (``--curve-cache``). A seed draws
+two disjoint lists from the pool: the list both libraries replay in the same order (enqueued
+into a hyperdial study and an Optuna study, so the pruner is the only difference), and the
+independent reference whose final best is the target ``S_ind``. A trial "trains" step k by
+reading the k-th cached value, and the steps are counted; training is deterministic, so the
+steps are the headline and the CPU time (the cached training CPU plus the CPU of the study's
+own calls, measured) is beside them. The first ``REFERENCE_TRIALS`` configurations of the
+list without pruning give the budget ``W`` in steps and the score ``S``. Twenty seeds of
+every pruner on both tasks then take seconds instead of hours. Tasks: ``mlp`` and ``lgbm`` as
+above (27 and 28 steps), ``cv`` (an ``SGDClassifier`` scored by 10-fold cross-validation on
+digits, one fold per step: the objective WilcoxonPruner is for) and synthetic curve shapes
+(``improving``, ``noisy``, ``plateau``) for the median rule. Pruners at Optuna's defaults;
+``rule:<candidate>`` are the median pruner's comparison rules measured for
+docs/design/pruning.md. Seeds: ``--seeds-range tuning`` (100-109, where the rule and any
+default were chosen) or ``judging`` (0-19, where they are read).
+
+    python bench/pruning.py --replay --tasks mlp,lgbm,cv --seeds-range judging \
+        --replay-out bench/results/pruning_replay.json
 """
 
 from __future__ import annotations
@@ -56,8 +79,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import hashlib
+import inspect
 import json
 import logging
+import math
 import multiprocessing
 import platform
 import statistics
@@ -457,7 +482,28 @@ def main() -> None:
     parser.add_argument(
         "--cache", default=str(Path(__file__).parent / "results" / "cache" / "pruning")
     )
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="the shared-configuration protocol: cached learning curves replayed to both",
+    )
+    parser.add_argument("--replay-out", default=None, help="--replay: the JSON to write")
+    parser.add_argument("--seeds-range", default="judging", help="tuning, judging or A-B")
+    parser.add_argument(
+        "--pruners",
+        default="none,median,percentile25,asha,hyperband,patient,wilcoxon",
+        help="--replay: pruners at Optuna's defaults, and rule:<candidate>",
+    )
+    parser.add_argument(
+        "--curve-cache", default=str(Path(__file__).parent / "results" / "cache" / "curves")
+    )
     args = parser.parse_args()
+    if args.replay and args.tasks == "mo":
+        mo_main(args)
+        return
+    if args.replay:
+        replay_main(args)
+        return
 
     import lightgbm
     import optuna
@@ -851,6 +897,633 @@ def _plot(
     )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+
+
+# --------------------------------------------------------------------------------------------
+# The shared-configuration protocol (issue 20): learning curves computed once, replayed.
+# --------------------------------------------------------------------------------------------
+
+#: Configurations per task in the pool the seeds draw their lists from.
+POOL_SIZE = {"mlp": 600, "lgbm": 900, "cv": 400}
+#: Steps of one full training (or folds of one cross-validation), per task.
+REPLAY_STEPS = {"mlp": 27, "lgbm": 28, "cv": 10}
+#: Direction per task.
+REPLAY_DIRECTION = {
+    "mlp": "maximize",
+    "lgbm": "minimize",
+    "cv": "maximize",
+    "improving": "maximize",
+    "noisy": "maximize",
+    "plateau": "maximize",
+}
+#: Configurations of a seed's list per configuration of its no-pruning reference.
+LIST_FACTOR = 12
+POOL_SEED = 20_261_207  # the pool's draws: independent of both libraries and of every seed
+TUNING_SEEDS = range(100, 110)  # the rule and defaults were chosen on these
+JUDGING_SEEDS = range(20)  # the acceptance tables are read on these
+CURVE_SHAPES = ("improving", "noisy", "plateau")
+
+
+def _pool_params(task: str) -> list[dict[str, Any]]:
+    """The pool's configurations: log-uniform / uniform draws of the live protocol's spaces,
+    from a NumPy generator of its own."""
+    rng = np.random.default_rng([POOL_SEED, sorted(POOL_SIZE).index(task)])
+    out: list[dict[str, Any]] = []
+
+    def logu(lo: float, hi: float) -> float:
+        return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+    for _ in range(POOL_SIZE[task]):
+        if task == "mlp":
+            out.append(
+                {
+                    "width": int(round(logu(8, 64))),
+                    "alpha": logu(1e-6, 1e-1),
+                    "lr": logu(1e-4, 3e-1),
+                    "batch_size": int(rng.choice([64, 128, 256])),
+                }
+            )
+        elif task == "lgbm":
+            out.append(
+                {
+                    "learning_rate": logu(0.01, 0.5),
+                    "num_leaves": int(round(logu(4, 64))),
+                    "min_child_samples": int(round(logu(2, 100))),
+                    "feature_fraction": float(rng.uniform(0.3, 1.0)),
+                    "lambda_l2": logu(1e-3, 10.0),
+                }
+            )
+        else:
+            out.append(
+                {
+                    "alpha": logu(1e-6, 1.0),
+                    "eta0": logu(1e-4, 1.0),
+                    "loss": str(rng.choice(["hinge", "log_loss", "modified_huber"])),
+                    "l1_ratio": float(rng.uniform(0.0, 1.0)),
+                }
+            )
+    return out
+
+
+def _train_curve(
+    task: str, index: int, params: dict[str, Any], data: tuple[np.ndarray, ...]
+) -> tuple[list[float], list[float]]:
+    """(value, CPU seconds) at each step of one full, deterministic training of a pool
+    configuration; the model's seed is the configuration's index in the pool."""
+    X_tr, X_va, y_tr, y_va = data
+    clock = time.process_time
+    values: list[float] = []
+    cpu: list[float] = []
+    if task == "mlp":
+        clf = MLPClassifier(
+            hidden_layer_sizes=(params["width"],),
+            alpha=params["alpha"],
+            learning_rate_init=params["lr"],
+            batch_size=params["batch_size"],
+            random_state=index,
+        )
+        for _ in range(REPLAY_STEPS[task]):
+            t0 = clock()
+            clf.partial_fit(X_tr, y_tr, classes=np.arange(10))
+            values.append(float(clf.score(X_va, y_va)))
+            cpu.append(clock() - t0)
+    elif task == "lgbm":
+        import lightgbm as lgb
+
+        record: dict[str, Any] = {}
+        last = [clock()]
+
+        def stamp(env: Any) -> None:
+            now = clock()
+            cpu.append(now - last[0])
+            last[0] = now
+
+        last[0] = clock()
+        lgb.train(
+            {
+                "objective": "multiclass",
+                "num_class": 10,
+                "metric": "multi_logloss",
+                "verbosity": -1,
+                "num_threads": 1,
+                "seed": index,
+                **params,
+            },
+            lgb.Dataset(X_tr, y_tr, params={"verbosity": -1}),
+            num_boost_round=REPLAY_STEPS[task],
+            valid_sets=[lgb.Dataset(X_va, y_va, params={"verbosity": -1})],
+            callbacks=[lgb.record_evaluation(record), stamp],
+            keep_training_booster=True,
+        )
+        values = [float(v) for v in record["valid_0"]["multi_logloss"]]
+    else:
+        from sklearn.linear_model import SGDClassifier
+        from sklearn.model_selection import StratifiedKFold
+
+        X = np.vstack([X_tr, X_va])
+        y = np.concatenate([y_tr, y_va])
+        folds = StratifiedKFold(REPLAY_STEPS[task], shuffle=True, random_state=0)
+        for tr, va in folds.split(X, y):
+            t0 = clock()
+            clf = SGDClassifier(
+                penalty="elasticnet",
+                learning_rate="adaptive",
+                max_iter=5,
+                tol=None,
+                random_state=index,
+                **params,
+            )
+            clf.fit(X[tr], y[tr])
+            values.append(float(clf.score(X[va], y[va])))
+            cpu.append(clock() - t0)
+    return values, cpu
+
+
+def _synthetic_curves(shape: str, n: int) -> tuple[list[list[float]], list[list[float]]]:
+    """Accuracy-like learning curves (maximised, 27 steps) of three shapes users have:
+    ``improving`` (saturating exponentials whose rates and ceilings differ, so curves cross),
+    ``noisy`` (the same with evaluation noise of sd 0.03 on every step) and ``plateau`` (a fast
+    rise to a plateau, then a late second rise for a third of the configurations)."""
+    rng = np.random.default_rng([POOL_SEED, 7, CURVE_SHAPES.index(shape)])
+    t = np.arange(1, 28, dtype=float)
+    curves = []
+    for _ in range(n):
+        ceiling = rng.uniform(0.6, 0.98)
+        rate = np.exp(rng.uniform(np.log(0.03), np.log(1.0)))
+        y = ceiling * (1.0 - np.exp(-rate * t))
+        if shape == "noisy":
+            y = y + rng.normal(0.0, 0.03, t.size)
+        elif shape == "plateau":
+            y = ceiling * 0.8 * (1.0 - np.exp(-1.5 * t))
+            if rng.uniform() < 1.0 / 3.0:
+                start = rng.integers(5, 20)
+                y = y + ceiling * 0.2 / (1.0 + np.exp(-(t - start)))
+        curves.append([float(v) for v in y])
+    return curves, [[0.0] * 27 for _ in range(n)]
+
+
+def _curves_one(task: str, start: int, stop: int) -> list[tuple[list[float], list[float]]]:
+    data = _setup()
+    params = _pool_params(task)
+    return [_train_curve(task, i, params[i], data) for i in range(start, stop)]
+
+
+def load_curves(task: str, cache: Path, jobs: int) -> dict[str, Any]:
+    """The pool's curves of ``task``, from ``cache`` or trained once (in ``jobs`` processes)
+    and written there; keyed by the pool's size and the training code."""
+    if task in CURVE_SHAPES:
+        values, cpu = _synthetic_curves(task, 600)
+        return {"values": values, "cpu": cpu, "params": None}
+    src = inspect.getsource(_train_curve) + inspect.getsource(_pool_params)
+    key = hashlib.sha256(f"{src}{POOL_SIZE[task]}{POOL_SEED}".encode()).hexdigest()[:12]
+    path = cache / f"curves_{task}_{key}.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    n = POOL_SIZE[task]
+    cuts = [n * k // jobs for k in range(jobs + 1)]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+        parts = list(pool.map(_curves_one, [task] * jobs, cuts[:-1], cuts[1:]))
+    pairs = [c for part in parts for c in part]
+    out = {
+        "values": [v for v, _ in pairs],
+        "cpu": [c for _, c in pairs],
+        "params": _pool_params(task),
+    }
+    cache.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out))
+    return out
+
+
+def seed_lists(task: str, seed: int, n_pool: int) -> tuple[list[int], list[int]]:
+    """One seed's configurations, drawn without replacement from the pool by a generator of
+    their own: (the list both libraries replay in order, the independent reference's)."""
+    n_ref = REFERENCE_TRIALS.get(task, 24)
+    perm = np.random.default_rng([seed, 31]).permutation(n_pool)
+    return [int(i) for i in perm[n_ref : n_ref * (1 + LIST_FACTOR)]], [
+        int(i) for i in perm[:n_ref]
+    ]
+
+
+def replay(
+    study: Any,
+    lib: str,
+    order: list[int],
+    curves: dict[str, Any],
+    task: str,
+    budget_steps: int | None,
+) -> dict[str, Any]:
+    """Replays ``order``'s curves into ``study`` through ask / report / should_prune / tell:
+    a trial "trains" step k by reading the k-th cached value. Stops when the list ends or
+    ``budget_steps`` training steps are spent (a trial then still training is left out).
+    Returns the training steps, their cached CPU seconds, the CPU seconds of the study's own
+    calls, and (steps, best) at each improvement of the best complete value."""
+    if lib == "hyperdial":
+        pruned_state: Any = hyperdial.trial.TrialState.PRUNED
+        fail_state: Any = hyperdial.trial.TrialState.FAIL
+    else:
+        import optuna
+
+        pruned_state = optuna.trial.TrialState.PRUNED
+        fail_state = optuna.trial.TrialState.FAIL
+    sign = 1.0 if REPLAY_DIRECTION[task] == "maximize" else -1.0
+    first = 0 if task in ("lgbm", "cv") else 1
+    n_steps, train_cpu, history = 0, 0.0, []
+    best = -math.inf
+    cv = task == "cv"
+    start = time.process_time()
+    for idx in order:
+        study.enqueue_trial({"cfg": idx})
+        trial = study.ask()
+        trial.suggest_int("cfg", 0, len(curves["values"]) - 1)
+        values, cpus = curves["values"][idx], curves["cpu"][idx]
+        state = None
+        for k, v in enumerate(values):
+            if budget_steps is not None and n_steps >= budget_steps:
+                state = fail_state
+                break
+            n_steps += 1
+            train_cpu += cpus[k]
+            trial.report(v, k + first)
+            if trial.should_prune():
+                state = pruned_state
+                break
+        if state is None:
+            final = float(np.mean(values)) if cv else values[-1]
+            study.tell(trial, final)
+            if sign * final > best:
+                best = sign * final
+                cpu_now = train_cpu + time.process_time() - start
+                history.append((n_steps, cpu_now, final))
+        else:
+            study.tell(trial, state=state)
+            if state is fail_state:
+                break
+    return {
+        "steps": n_steps,
+        "train_cpu_s": train_cpu,
+        "study_cpu_s": time.process_time() - start,
+        "history": history,
+        "n_trials": len(study.trials),
+    }
+
+
+def _replay_pruner(lib: str, name: str) -> Any:
+    """The pruner ``name`` at Optuna's defaults, from ``lib``; ``rule:<candidate>`` are the
+    comparison rules measured for the median pruner (docs/design/pruning.md)."""
+    if name.startswith("rule:"):
+        return RULES[name[5:]]()
+    if lib == "hyperdial":
+        p: Any = hyperdial.pruners
+    else:
+        import optuna
+
+        p = optuna.pruners
+    return {
+        "none": lambda: p.NopPruner(),
+        "median": lambda: p.MedianPruner(),
+        "percentile25": lambda: p.PercentilePruner(25.0),
+        "asha": lambda: p.SuccessiveHalvingPruner(),
+        "hyperband": lambda: p.HyperbandPruner(),
+        "patient": lambda: p.PatientPruner(p.MedianPruner(), patience=3),
+        "wilcoxon": lambda: p.WilcoxonPruner(),
+        "asha_eta3": lambda: p.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
+    }[name]()
+
+
+def _new_study(lib: str, task: str, pruner: Any, name: str = "replay") -> Any:
+    """A study with a fixed name: Optuna's HyperbandPruner hashes it into its bracket
+    assignment, so a generated name would make its runs differ from one call to the next."""
+    if lib == "hyperdial":
+        return hyperdial.create_study(
+            study_name=name,
+            direction=REPLAY_DIRECTION[task],
+            sampler=hyperdial.samplers.RandomSampler(seed=0),
+            pruner=pruner,
+        )
+    import optuna
+
+    return optuna.create_study(
+        study_name=name,
+        direction=REPLAY_DIRECTION[task],
+        sampler=optuna.samplers.RandomSampler(seed=0),
+        pruner=pruner,
+    )
+
+
+def replay_seed(
+    task: str, seed: int, curves: dict[str, Any], pruners: list[str]
+) -> list[dict[str, Any]]:
+    """Every (pruner, library) on one seed's list; the no-pruning reference (its first
+    ``REFERENCE_TRIALS`` configurations) gives the budget ``W`` in steps and ``S``; the
+    independent list's no-pruning run gives ``S_ind``."""
+    sign = 1.0 if REPLAY_DIRECTION[task] == "maximize" else -1.0
+    order, ind = seed_lists(task, seed, len(curves["values"]))
+    n_ref = len(ind)
+    ref = replay(
+        _new_study("hyperdial", task, None), "hyperdial", order[:n_ref], curves, task, None
+    )
+    ind_run = replay(_new_study("hyperdial", task, None), "hyperdial", ind, curves, task, None)
+    budget = ref["steps"]
+    s_ref, s_ind = ref["history"][-1][2], ind_run["history"][-1][2]
+    out = []
+    for name in pruners:
+        libs = ("hyperdial",) if name.startswith("rule:") else LIBS
+        for lib in libs:
+            study = _new_study(lib, task, _replay_pruner(lib, name), f"{task}-{seed}")
+            r = replay(study, lib, order, curves, task, budget)
+            hist = r["history"]
+
+            def reach(target: float, i: int = 0, hist: list[Any] = hist) -> Any:
+                return next((h[i] for h in hist if sign * h[2] >= sign * target - 1e-12), None)
+
+            r.update(
+                task=task,
+                seed=seed,
+                pruner=name,
+                lib=lib,
+                budget_steps=budget,
+                S=s_ref,
+                S_ind=s_ind,
+                steps_to_S=reach(s_ref),
+                steps_to_S_ind=reach(s_ind),
+                cpu_to_S_ind=reach(s_ind, 1),
+                budget_cpu_s=ref["train_cpu_s"] + ref["study_cpu_s"],
+                best_at_W=hist[-1][2] if hist else None,
+            )
+            r["history"] = None
+            out.append(r)
+    return out
+
+
+def _rule(name: str) -> type:
+    """A :class:`hyperdial.pruners.MedianPruner` at Optuna's defaults whose comparison set is
+    the candidate ``name`` (docs/design/pruning.md):
+
+    * ``all_best``: every other trial that reported by step s, its best over steps ≤ s;
+    * ``complete_at``: COMPLETE trials' values at step s (Optuna's rule);
+    * ``complete_avg``: COMPLETE trials' running averages up to s (Golovin et al. 2017);
+    * ``complete_best``: COMPLETE trials' best over steps ≤ s;
+    * ``reached_best``: trials (COMPLETE, PRUNED or RUNNING) that reported at a step ≥ s,
+      their best over steps ≤ s;
+    * ``reached_last``: the same trials, their last value at a step ≤ s.
+    """
+    from hyperdial.pruners._utils import best_loss_until, check_interval, loss_sign, n_complete
+
+    def value(t: Any, step: int, sign: float) -> float:
+        iv = t.intermediate_values
+        if name == "complete_at":
+            return sign * iv[step] if step in iv else math.nan
+        if name == "complete_avg":
+            xs = [sign * v for s, v in iv.items() if s <= step and not math.isnan(v)]
+            return float(np.mean(xs)) if xs else math.nan
+        if name == "reached_last":
+            s = max((s for s in iv if s <= step), default=None)
+            return math.nan if s is None else sign * iv[s]
+        return best_loss_until(t, step, sign)
+
+    class Rule(hyperdial.pruners.MedianPruner):
+        def prune(self, study: Any, trial: Any) -> bool:
+            step = trial.last_step
+            if step is None or not check_interval(step, 0, 1):
+                return False
+            if n_complete(study) < 5:
+                return False
+            sign = loss_sign(study)
+            mine = best_loss_until(trial, step, sign)
+            if math.isnan(mine):
+                return True
+            states = ["COMPLETE"] if name.startswith("complete") else None
+            others = []
+            for t in study.get_trials(deepcopy=False):
+                if t.number == trial.number or t.state.name == "FAIL" or not t.intermediate_values:
+                    continue
+                if states is not None and t.state.name not in states:
+                    continue
+                if name.startswith("reached") and max(t.intermediate_values) < step:
+                    continue
+                others.append(value(t, step, sign))
+            arr = np.sort([v for v in others if not math.isnan(v)])
+            return len(arr) >= 1 and mine > float(np.percentile(arr, 50.0))
+
+    return Rule
+
+
+RULES = {
+    n: _rule(n)
+    for n in (
+        "all_best",
+        "complete_at",
+        "complete_avg",
+        "complete_best",
+        "reached_best",
+        "reached_last",
+    )
+}
+
+
+def _median(xs: list[float | None]) -> float | None:
+    """The median, a missing value counting as infinitely large (a seed that never reached the
+    target); None when more than half are missing."""
+    vals = sorted(math.inf if x is None else float(x) for x in xs)
+    if not vals:
+        return None
+    m = statistics.median(vals)
+    return None if math.isinf(m) else m
+
+
+def replay_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per (task, pruner, lib): median steps to ``S_ind`` and to ``S`` as fractions of ``W``
+    (quartiles beside), seeds reaching ``S_ind``, median best at ``W``, median CPU (cached
+    training + the study's own calls) as a fraction of the no-pruning run's."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in runs:
+        groups.setdefault((r["task"], r["pruner"], r["lib"]), []).append(r)
+    out: dict[str, Any] = {}
+    for (task, pruner, lib), rs in sorted(groups.items()):
+        fr = [
+            None if r["steps_to_S_ind"] is None else r["steps_to_S_ind"] / r["budget_steps"]
+            for r in rs
+        ]
+        fs = [None if r["steps_to_S"] is None else r["steps_to_S"] / r["budget_steps"] for r in rs]
+        q = sorted(math.inf if x is None else x for x in fr)
+        out[f"{task}/{pruner}/{lib}"] = {
+            "seeds": len(rs),
+            "steps_to_S_ind_frac": _median(fr),
+            "steps_to_S_ind_q25_q75": [float(np.percentile(q, 25)), float(np.percentile(q, 75))],
+            "reached_S_ind": sum(x is not None for x in fr),
+            "steps_to_S_frac": _median(fs),
+            "best_at_W": statistics.median(
+                r["best_at_W"] for r in rs if r["best_at_W"] is not None
+            ),
+            "steps_used_frac": statistics.median(r["steps"] / r["budget_steps"] for r in rs),
+            "cpu_to_S_ind_frac": _median(
+                [
+                    None if r["cpu_to_S_ind"] is None else r["cpu_to_S_ind"] / r["budget_cpu_s"]
+                    for r in rs
+                ]
+            ),
+            "study_cpu_s": statistics.median(r["study_cpu_s"] for r in rs),
+            # the mean with a seed that never reached S_ind counted as the whole budget
+            "steps_to_S_ind_mean_capped": float(np.mean([1.0 if x is None else x for x in fr])),
+        }
+    return out
+
+
+def replay_main(args: argparse.Namespace) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(logging.ERROR)
+    hyperdial.logging.set_verbosity(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    seeds = _parse_seeds(args.seeds_range)
+    cache = Path(args.curve_cache)
+    runs: list[dict[str, Any]] = []
+    load_before = os.getloadavg()
+    for task in args.tasks.split(","):
+        curves = load_curves(task, cache, args.jobs)
+        pruners = args.pruners.split(",")
+        if task == "cv":
+            pruners = [p for p in pruners if p in ("wilcoxon", "none") or p.startswith("rule:")]
+        else:
+            pruners = [p for p in pruners if p != "wilcoxon"]
+        for seed in seeds:
+            runs += replay_seed(task, seed, curves, pruners)
+    summary = replay_summary(runs)
+    print(
+        f"{'task/pruner/lib':>36} {'S_ind/W':>8} {'q25-q75':>13} {'hit':>4} {'S/W':>6} "
+        f"{'best@W':>8} {'cpu/W':>6} {'own s':>6} {'mean':>6}"
+    )
+    for k, v in summary.items():
+        f = v["steps_to_S_ind_frac"]
+        s = v["steps_to_S_frac"]
+        print(
+            f"{k:>36} {_fmt(f):>8} "
+            f"{v['steps_to_S_ind_q25_q75'][0]:.2f}-{v['steps_to_S_ind_q25_q75'][1]:.2f} "
+            f"{v['reached_S_ind']:>4} {_fmt(s):>6} {v['best_at_W']:8.4f} "
+            f"{_fmt(v['cpu_to_S_ind_frac']):>6} {v['study_cpu_s']:6.2f} "
+            f"{v['steps_to_S_ind_mean_capped']:6.3f}"
+        )
+    if args.replay_out:
+        result = {
+            "benchmark": "pruning, shared configurations replayed (issue 20)",
+            "args": vars(args),
+            "summary": summary,
+            "runs": runs,
+            "machine": {
+                "platform": platform.platform(),
+                "cpus": os.cpu_count(),
+                "python": sys.version.split()[0],
+                "loadavg_before": load_before,
+                "loadavg_after": os.getloadavg(),
+            },
+            "versions": {"hyperdial": hyperdial.__version__, "optuna": optuna.__version__},
+        }
+        Path(args.replay_out).write_text(json.dumps(result, indent=1) + "\n")
+        print(f"wrote {args.replay_out}")
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def _parse_seeds(text: str) -> list[int]:
+    if text == "tuning":
+        return list(TUNING_SEEDS)
+    if text == "judging":
+        return list(JUDGING_SEEDS)
+    lo, _, hi = text.partition("-")
+    return list(range(int(lo), int(hi or lo) + 1))
+
+
+def _hypervolume_2d(points: list[tuple[float, float]], ref: tuple[float, float]) -> float:
+    """The area dominated by ``points`` (two losses, minimised) and bounded by ``ref``."""
+    front = sorted(p for p in points if p[0] < ref[0] and p[1] < ref[1])
+    area, best_y = 0.0, ref[1]
+    for x, y in front:
+        if y < best_y:
+            area += (ref[0] - x) * (best_y - y)
+            best_y = y
+    return area
+
+
+def replay_mo(seed: int, curves: dict[str, Any], pruner: Any, budget: int | None, n: int) -> Any:
+    """The MLP as a two-objective task: validation accuracy (maximised) and the model's size,
+    its number of weights (minimised), reported together every epoch. Returns the steps, and
+    (steps, hypervolume of the completed trials) at each completed trial."""
+    order, _ = seed_lists("mlp", seed, len(curves["values"]))
+    order = order[:n]
+    study = hyperdial.create_study(
+        directions=["maximize", "minimize"],
+        sampler=hyperdial.samplers.RandomSampler(seed=0),
+        pruner=pruner,
+    )
+    n_steps, history, done = 0, [], []
+    for idx in order:
+        width = curves["params"][idx]["width"]
+        size = float(64 * width + width * 10 + width + 10)
+        study.enqueue_trial({"cfg": idx})
+        trial = study.ask()
+        trial.suggest_int("cfg", 0, len(curves["values"]) - 1)
+        state = None
+        for k, acc in enumerate(curves["values"][idx]):
+            if budget is not None and n_steps >= budget:
+                state = "cut"
+                break
+            n_steps += 1
+            trial.report([acc, size], k + 1)
+            if trial.should_prune():
+                state = "pruned"
+                break
+        if state == "cut":
+            study.tell(trial, state=hyperdial.trial.TrialState.FAIL)
+            break
+        if state == "pruned":
+            study.tell(trial, state=hyperdial.trial.TrialState.PRUNED)
+            continue
+        acc = curves["values"][idx][-1]
+        study.tell(trial, [acc, size])
+        done.append((1.0 - acc, size / 4810.0))
+        history.append((n_steps, _hypervolume_2d(done, (1.0, 1.0))))
+    return {"steps": n_steps, "history": history}
+
+
+def mo_main(args: argparse.Namespace) -> None:
+    """ParetoPruner against no pruning on the two-objective MLP: the steps to reach the
+    no-pruning run's final hypervolume, and the hypervolume at its budget ``W``."""
+    hyperdial.logging.set_verbosity(logging.ERROR)
+    curves = load_curves("mlp", Path(args.curve_cache), args.jobs)
+    n_ref = REFERENCE_TRIALS["mlp"]
+    rows = []
+    for seed in _parse_seeds(args.seeds_range):
+        ref = replay_mo(seed, curves, None, None, n_ref)
+        target = ref["history"][-1][1]
+        run = replay_mo(seed, curves, hyperdial.pruners.ParetoPruner(), ref["steps"], 10**9)
+        hit = next((s for s, hv in run["history"] if hv >= target - 1e-12), None)
+        rows.append(
+            {
+                "seed": seed,
+                "budget_steps": ref["steps"],
+                "hv_none": target,
+                "hv_pareto_at_W": run["history"][-1][1],
+                "steps_to_hv_none_frac": None if hit is None else hit / ref["steps"],
+            }
+        )
+    fr = [r["steps_to_hv_none_frac"] for r in rows]
+    summary = {
+        "seeds": len(rows),
+        "steps_to_hv_none_frac_median": _median(fr),
+        "reached": sum(x is not None for x in fr),
+        "hv_none_median": statistics.median(r["hv_none"] for r in rows),
+        "hv_pareto_at_W_median": statistics.median(r["hv_pareto_at_W"] for r in rows),
+        "pareto_at_W_not_worse": sum(r["hv_pareto_at_W"] >= r["hv_none"] - 1e-12 for r in rows),
+    }
+    print(json.dumps(summary, indent=1))
+    if args.replay_out:
+        path = Path(args.replay_out)
+        data = json.loads(path.read_text()) if path.exists() else {}
+        data["multi_objective"] = {"summary": summary, "runs": rows, "loadavg": os.getloadavg()}
+        path.write_text(json.dumps(data, indent=1) + "\n")
 
 
 if __name__ == "__main__":
