@@ -57,10 +57,11 @@ independent reference whose final best is the target ``S_ind``. A trial "trains"
 reading the k-th cached value, and the steps are counted; training is deterministic, so the
 steps are the headline and the CPU time (the cached training CPU plus the CPU of the study's
 own calls, measured) is beside them. The first ``REFERENCE_TRIALS`` configurations of the
-list without pruning give the budget ``W`` in steps and the score ``S``. Twenty seeds of
-every pruner on both tasks then take seconds instead of hours. Tasks: ``mlp`` and ``lgbm`` as
-above (27 and 28 steps), ``cv`` (an ``SGDClassifier`` scored by 10-fold cross-validation on
-digits, one fold per step: the objective WilcoxonPruner is for) and synthetic curve shapes
+list without pruning give the budget ``W`` in steps and the score ``S``. No model is trained
+after the pool's one pass: 20 seeds of every pruner cost the pruners' own calls only.
+Tasks: ``mlp`` and ``lgbm`` as above (27 and 28 steps), ``cv`` (an ``SGDClassifier``
+scored by 10-fold cross-validation on digits, one fold per step: the objective
+WilcoxonPruner is for) and synthetic curve shapes
 (``improving``, ``noisy``, ``plateau``) for the median rule. Pruners at Optuna's defaults;
 ``rule:<candidate>`` are the median pruner's comparison rules measured for
 docs/design/pruning.md. Seeds: ``--seeds-range tuning`` (100-109, where the rule and any
