@@ -3,7 +3,7 @@
 A small multilayer perceptron on scikit-learn's digits, trained for a few epochs per trial
 and reported to Tune after each; Ray's ASHA scheduler stops the unpromising trials early and
 HyperdialSearch proposes the next configurations. A local Ray cluster with two CPUs (started
-here); a few minutes on two cores, most of it Ray's own start-up and per-trial overhead:
+here); under a minute on two idle cores, most of it Ray's own start-up and per-trial overhead:
 
     pip install ".[examples,ray]" && python examples/ray_tune.py
 """
