@@ -665,6 +665,7 @@ def importance_info(
         if table.rows(TrialState.COMPLETE).size == 0:
             return ImportanceInfo([], [], np.zeros((0, 0)), note=_empty_note(table))
         from hyperdial.importance import get_param_importances as get
+
         n_obj = len(study.directions)
         if target is None and n_obj > 1:
             targets: list[Target] = [_objective(k) for k in range(n_obj)]
