@@ -24,7 +24,7 @@ from hyperdial.storages import (
     InMemoryStorage,
     RDBStorage,
     SchemaVersionError,
-    _rdb_heartbeat,
+    _heartbeat_args,
     get_storage,
     upgrade,
 )
@@ -574,7 +574,7 @@ def test_remove_session_while_heartbeats_run_leaks_no_connection(
     import warnings
 
     # Beats far more often than a user may ask for, to race them against remove_session.
-    monkeypatch.setattr(_rdb_heartbeat, "MIN_HEARTBEAT_INTERVAL", 0.01)
+    monkeypatch.setattr(_heartbeat_args, "MIN_HEARTBEAT_INTERVAL", 0.01)
     storage = RDBStorage(url, heartbeat_interval=0.02)
     sid = storage.create_new_study([hyperdial.StudyDirection.MINIMIZE])
     storage.create_new_trial(sid)  # a RUNNING trial of this process: every tick beats

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import weakref
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hyperdial.storages import _rdb_schema as schema
+from hyperdial.storages._heartbeat_args import check_heartbeat_args
 from hyperdial.storages._rdb_cache import TrialCache
 from hyperdial.storages._rdb_engine import Database
 from hyperdial.storages._rdb_sql import Codec, bump, dumps, insert_trial, lock_study, update_trial
@@ -42,46 +42,6 @@ from hyperdial.trial._system_attrs import (
 __all__ = ["Heartbeat", "check_heartbeat_args"]
 
 _T_ = schema.trials
-
-
-# The shortest heartbeat interval RDBStorage accepts. A beat is a database write from a
-# background thread; with a grace period of a fraction of a second, a live worker that is merely
-# paused by the scheduler, a garbage collection or a held GIL looks dead to the reaper.
-MIN_HEARTBEAT_INTERVAL = 0.1
-
-
-def check_heartbeat_args(
-    heartbeat_interval: float | None, grace_period: float | None, max_retry: int
-) -> float | None:
-    """Validates ``RDBStorage``'s heartbeat arguments; the grace period to use (its default is
-    ``1.5 * heartbeat_interval``, so a dead worker's trial is failed within about two
-    intervals: the thread checks every half interval)."""
-    if heartbeat_interval is not None and not (
-        MIN_HEARTBEAT_INTERVAL <= heartbeat_interval < math.inf
-    ):
-        raise ValueError(
-            f"`heartbeat_interval` must be None or a number of seconds >= "
-            f"{MIN_HEARTBEAT_INTERVAL} (shorter beats make live workers look dead), got "
-            f"{heartbeat_interval}."
-        )
-    if grace_period is not None and heartbeat_interval is None:
-        raise ValueError("`grace_period` needs `heartbeat_interval`.")
-    if heartbeat_interval is not None and grace_period is None:
-        grace_period = 1.5 * heartbeat_interval
-    if (
-        grace_period is not None
-        and heartbeat_interval is not None
-        and not heartbeat_interval <= grace_period < math.inf
-    ):
-        raise ValueError(
-            f"`grace_period` must be >= heartbeat_interval ({heartbeat_interval}), "
-            f"got {grace_period}."
-        )
-    if max_retry < 0 or (max_retry > 0 and heartbeat_interval is None):
-        raise ValueError(
-            f"`max_retry` must be >= 0 and needs `heartbeat_interval`, got {max_retry}."
-        )
-    return grace_period
 
 
 class Heartbeat:

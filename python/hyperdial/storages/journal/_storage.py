@@ -27,7 +27,6 @@ import contextlib
 import datetime
 import json
 import logging
-import math
 import os
 import threading
 import time
@@ -43,6 +42,7 @@ from hyperdial.exceptions import (
     UpdateFinishedTrialError,
 )
 from hyperdial.storages._base import BaseStorage, StudyInfo, check_study_name
+from hyperdial.storages._heartbeat_args import check_heartbeat_args
 from hyperdial.storages._in_memory import InMemoryStorage
 from hyperdial.storages.journal._backend import BaseJournalBackend
 from hyperdial.trial._frozen import FrozenTrial
@@ -61,9 +61,6 @@ _logger = logging.getLogger("hyperdial")
 #: The record format this code writes; a log with a newer format is refused.
 FORMAT = 1
 
-#: The shortest heartbeat interval accepted (as ``RDBStorage``'s): a live worker paused by the
-#: scheduler or a garbage collection must not look dead.
-MIN_HEARTBEAT_INTERVAL = 0.1
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _RUNNING = TrialState.RUNNING
@@ -96,39 +93,6 @@ def _dumps(record: dict[str, Any]) -> str:
 
 class _FatalLogError(StorageInternalError):
     """The log cannot be replayed by this version of hyperdial (no record is skipped)."""
-
-
-def check_heartbeat_args(
-    heartbeat_interval: float | None, grace_period: float | None, max_retry: int
-) -> float | None:
-    """Validates the heartbeat arguments (as ``RDBStorage`` does); the grace period to use,
-    ``1.5 * heartbeat_interval`` by default."""
-    if heartbeat_interval is not None and not (
-        MIN_HEARTBEAT_INTERVAL <= heartbeat_interval < math.inf
-    ):
-        raise ValueError(
-            f"`heartbeat_interval` must be None or a number of seconds >= "
-            f"{MIN_HEARTBEAT_INTERVAL} (shorter beats make live workers look dead), got "
-            f"{heartbeat_interval}."
-        )
-    if grace_period is not None and heartbeat_interval is None:
-        raise ValueError("`grace_period` needs `heartbeat_interval`.")
-    if heartbeat_interval is not None and grace_period is None:
-        grace_period = 1.5 * heartbeat_interval
-    if (
-        grace_period is not None
-        and heartbeat_interval is not None
-        and not heartbeat_interval <= grace_period < math.inf
-    ):
-        raise ValueError(
-            f"`grace_period` must be >= heartbeat_interval ({heartbeat_interval}), "
-            f"got {grace_period}."
-        )
-    if max_retry < 0 or (max_retry > 0 and heartbeat_interval is None):
-        raise ValueError(
-            f"`max_retry` must be >= 0 and needs `heartbeat_interval`, got {max_retry}."
-        )
-    return grace_period
 
 
 class JournalStorage(BaseStorage):
