@@ -54,6 +54,7 @@ from hyperdial.distributions import (
 from hyperdial.logging import get_logger
 from hyperdial.samplers import BaseSampler
 from hyperdial.trial import Trial, TrialState, create_trial
+from hyperdial.trial._numbers import to_real
 
 __all__ = ["HyperdialSearch"]
 
@@ -190,9 +191,14 @@ class HyperdialSearch(Searcher):
         trial = self._trials.get(trial_id)
         value = result.get(self._metric) if isinstance(self._metric, str) else None
         step = result.get(_TRAINING_ITERATION)
-        if trial is None or not _is_number(value) or step is None:
+        if trial is None or value is None or step is None:
             return
-        trial.report(float(value), int(step))  # type: ignore[arg-type]
+        try:
+            number = to_real(value)
+        except (TypeError, ValueError):
+            return  # a result that is not a number says nothing about the curve
+        if not math.isnan(number):
+            trial.report(number, int(step))
 
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
@@ -404,15 +410,6 @@ def _check_metric_mode(metric: str | list[str] | None, mode: str | list[str] | N
         raise ValueError("`metric` and `mode` must both be lists (several objectives) or not.")
     if isinstance(metric, list) and isinstance(mode, list) and len(metric) != len(mode):
         raise ValueError(f"`metric` has {len(metric)} names but `mode` has {len(mode)} entries.")
-
-
-def _is_number(value: object) -> bool:
-    if isinstance(value, bool) or value is None:
-        return False
-    try:
-        return math.isfinite(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
 
 
 def _flatten(nested: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
