@@ -79,3 +79,19 @@ def test_public_names_exist() -> None:
         assert getattr(hyperdial, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = hyperdial.nope  # type: ignore[attr-defined]
+
+
+def test_rarely_used_samplers_load_on_first_use() -> None:
+    lazy = (
+        "hyperdial.samplers._cmaes",
+        "hyperdial.samplers._nsgaiii",
+        "hyperdial.samplers.nsgaii",
+    )
+    code = (
+        "import sys, hyperdial; before = sorted(m for m in sys.modules if m in "
+        f"{lazy!r}); hyperdial.samplers.CmaEsSampler; hyperdial.samplers.NSGAIIISampler; "
+        "hyperdial.samplers.nsgaii.SBXCrossover; print(before, "
+        f"sorted(m for m in sys.modules if m in {lazy!r}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"[] {sorted(lazy)!r}"
