@@ -1,16 +1,14 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from hyperdial._direction import StudyDirection
 from hyperdial.pruners._base import BasePruner
-from hyperdial.pruners._utils import check_int, check_interval, n_complete
+from hyperdial.pruners._utils import check_real_in, check_schedule, completed_others, may_decide
 from hyperdial.trial._intermediate import intermediate_vectors
-from hyperdial.trial._state import TrialState
 
 if TYPE_CHECKING:
     from hyperdial.study._study import Study
@@ -90,35 +88,29 @@ class ParetoPruner(BasePruner):
         *,
         n_min_trials: int = 1,
     ) -> None:
-        if (
-            isinstance(fraction, bool)
-            or not isinstance(fraction, numbers.Real)
-            or not 0.0 < float(fraction) <= 1.0
-        ):
-            raise ValueError(f"`fraction` must be in (0, 1], got {fraction!r}.")
-        self._fraction: float = float(fraction)
-        self._n_startup_trials: int = check_int("n_startup_trials", n_startup_trials, 0)
-        self._n_warmup_steps: int = check_int("n_warmup_steps", n_warmup_steps, 0)
-        self._interval_steps: int = check_int("interval_steps", interval_steps, 1)
-        self._n_min_trials: int = check_int("n_min_trials", n_min_trials, 1)
+        self._fraction: float = check_real_in("fraction", fraction, 0.0, 1.0, low_open=True)
+        (
+            self._n_startup_trials,
+            self._n_warmup_steps,
+            self._interval_steps,
+            self._n_min_trials,
+        ) = check_schedule(n_startup_trials, n_warmup_steps, interval_steps, n_min_trials)
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         vectors = intermediate_vectors(trial)
         if not vectors:
             return False
         step = max(vectors)
-        if not check_interval(step, self._n_warmup_steps, self._interval_steps):
-            return False
-        if n_complete(study) < self._n_startup_trials:
+        if not may_decide(
+            study, step, self._n_startup_trials, self._n_warmup_steps, self._interval_steps
+        ):
             return False
         signs = np.array([-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in study.directions])
         mine = signs * np.asarray(vectors[step], dtype=float)
         if np.isnan(mine).any():
             return True
         others = []
-        for t in study._get_trials(states=(TrialState.COMPLETE,)):
-            if t.number == trial.number:
-                continue
+        for t in completed_others(study, trial):
             theirs = intermediate_vectors(t)
             if not theirs or max(theirs) < step:
                 continue

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -9,12 +8,12 @@ import numpy as np
 from hyperdial.pruners._base import BasePruner
 from hyperdial.pruners._utils import (
     best_loss_until,
-    check_int,
-    check_interval,
+    check_real_in,
+    check_schedule,
+    completed_others,
     loss_sign,
-    n_complete,
+    may_decide,
 )
-from hyperdial.trial._state import TrialState
 
 if TYPE_CHECKING:
     from hyperdial.study._study import Study
@@ -79,26 +78,24 @@ class PercentilePruner(BasePruner):
         *,
         n_min_trials: int = 1,
     ) -> None:
-        if (
-            isinstance(percentile, bool)
-            or not isinstance(percentile, numbers.Real)
-            or not 0.0 <= float(percentile) <= 100.0
-        ):
-            raise ValueError(f"`percentile` must be in [0, 100], got {percentile!r}.")
-        self._percentile: float = float(percentile)
-        self._n_startup_trials: int = check_int("n_startup_trials", n_startup_trials, 0)
-        self._n_warmup_steps: int = check_int("n_warmup_steps", n_warmup_steps, 0)
-        self._interval_steps: int = check_int("interval_steps", interval_steps, 1)
-        self._n_min_trials: int = check_int("n_min_trials", n_min_trials, 1)
+        self._percentile: float = check_real_in(
+            "percentile", percentile, 0.0, 100.0, low_open=False
+        )
+        (
+            self._n_startup_trials,
+            self._n_warmup_steps,
+            self._interval_steps,
+            self._n_min_trials,
+        ) = check_schedule(n_startup_trials, n_warmup_steps, interval_steps, n_min_trials)
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         step = trial.last_step
         if step is None:
             return False
         sign = loss_sign(study)
-        if not check_interval(step, self._n_warmup_steps, self._interval_steps):
-            return False
-        if n_complete(study) < self._n_startup_trials:
+        if not may_decide(
+            study, step, self._n_startup_trials, self._n_warmup_steps, self._interval_steps
+        ):
             return False
         mine = best_loss_until(trial, step, sign)
         if math.isnan(mine):
@@ -106,8 +103,8 @@ class PercentilePruner(BasePruner):
         # Completed trials that reached this step (docs/design/pruning.md).
         others = [
             best_loss_until(t, step, sign)
-            for t in study._get_trials(states=(TrialState.COMPLETE,))
-            if t.number != trial.number and (t.last_step or 0) >= step
+            for t in completed_others(study, trial)
+            if (t.last_step or 0) >= step
         ]
         others_arr = np.array([v for v in others if not math.isnan(v)])
         if len(others_arr) < self._n_min_trials:

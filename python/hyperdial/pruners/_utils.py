@@ -14,10 +14,15 @@ if TYPE_CHECKING:
     from hyperdial.trial._frozen import FrozenTrial
 
 __all__ = [
+    "best_loss_until",
     "check_int",
     "check_interval",
+    "check_real_in",
+    "check_schedule",
     "comparable_trials",
+    "completed_others",
     "loss_sign",
+    "may_decide",
     "n_complete",
 ]
 
@@ -30,6 +35,34 @@ def check_int(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}.")
     return int(value)
+
+
+def check_real_in(name: str, value: Any, low: float, high: float, *, low_open: bool) -> float:
+    """``value`` as a float when it is a real number (bools are not) in ``[low, high]``, or in
+    ``(low, high]`` when ``low_open``; ValueError otherwise."""
+    inside = (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and (low < float(value) if low_open else low <= float(value))
+        and float(value) <= high
+    )
+    if not inside:
+        bracket = "(" if low_open else "["
+        raise ValueError(f"`{name}` must be in {bracket}{low:g}, {high:g}], got {value!r}.")
+    return float(value)
+
+
+def check_schedule(
+    n_startup_trials: Any, n_warmup_steps: Any, interval_steps: Any, n_min_trials: Any
+) -> tuple[int, int, int, int]:
+    """The checked ``(n_startup_trials, n_warmup_steps, interval_steps, n_min_trials)`` of a
+    pruner that compares a trial with the completed trials (:func:`may_decide`)."""
+    return (
+        check_int("n_startup_trials", n_startup_trials, 0),
+        check_int("n_warmup_steps", n_warmup_steps, 0),
+        check_int("interval_steps", interval_steps, 1),
+        check_int("n_min_trials", n_min_trials, 1),
+    )
 
 
 def loss_sign(study: Study) -> float:
@@ -59,6 +92,24 @@ def comparable_trials(study: Study, trial: FrozenTrial) -> list[FrozenTrial]:
 
 def n_complete(study: Study) -> int:
     return study._storage.get_n_trials(study._study_id, states=(TrialState.COMPLETE,))
+
+
+def may_decide(
+    study: Study, step: int, n_startup_trials: int, n_warmup_steps: int, interval_steps: int
+) -> bool:
+    """True when a pruner may decide at ``step``: a check step (:func:`check_interval`) and at
+    least ``n_startup_trials`` trials COMPLETE."""
+    if not check_interval(step, n_warmup_steps, interval_steps):
+        return False
+    return n_complete(study) >= n_startup_trials
+
+
+def completed_others(study: Study, trial: FrozenTrial) -> list[FrozenTrial]:
+    """The COMPLETE trials other than ``trial``: the comparison set of the median stopping
+    rule, before each pruner keeps those that reached the step (docs/design/pruning.md)."""
+    return [
+        t for t in study._get_trials(states=(TrialState.COMPLETE,)) if t.number != trial.number
+    ]
 
 
 def best_loss_until(trial: FrozenTrial, step: int, sign: float) -> float:
