@@ -41,7 +41,11 @@ from hyperdial.samplers._random import RandomSampler
 from hyperdial.samplers._seeding import blake2b, check_seed
 from hyperdial.samplers._trial_columns import TrialColumns, grown
 from hyperdial.samplers._unit_cube import to_codes, to_unit
-from hyperdial.samplers.nsgaii._crossovers import BaseCrossover, UniformCrossover
+from hyperdial.samplers.nsgaii._crossovers import (
+    BaseCrossover,
+    UniformCrossover,
+    _probability,
+)
 from hyperdial.samplers.nsgaii._mutations import BaseMutation
 from hyperdial.samplers.nsgaii._ranking import select_nsga2
 from hyperdial.trial._state import TrialState
@@ -146,15 +150,6 @@ def _parent_matrices(
     return dict(space), units, codes
 
 
-def _check_probability(name: str, value: Any, *, none_ok: bool = False) -> float | None:
-    if value is None and none_ok:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        allowed = "None or a number in [0, 1]" if none_ok else "a number in [0, 1]"
-        raise ValueError(f"`{name}` must be {allowed}, got {value!r}.")
-    return float(value)
-
-
 def _check_callable(name: str, value: Any) -> Any:
     if value is not None and not callable(value):
         raise TypeError(f"`{name}` must be None or callable, got {value!r}.")
@@ -163,7 +158,8 @@ def _check_callable(name: str, value: Any) -> Any:
 
 class _GASampler(BaseSampler):
     """Generations, parents and children shared by the NSGA samplers; subclasses choose the
-    survivors (:meth:`_survivors`) and how a tournament compares parents (:meth:`_scores`)."""
+    survivors (:meth:`_survivors`) and how a tournament compares parents (:meth:`_scores`).
+    The constructor is :class:`NSGAIISampler`'s, whose docstring gives the arguments."""
 
     _GENERATION_KEY: ClassVar[str]
     _PARENTS_PREFIX: ClassVar[str]
@@ -173,17 +169,17 @@ class _GASampler(BaseSampler):
     def __init__(
         self,
         *,
-        population_size: int,
-        mutation: BaseMutation | None,
-        mutation_prob: float | None,
-        crossover: BaseCrossover | None,
-        crossover_prob: float,
-        swapping_prob: float,
-        seed: int | None,
-        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None,
-        elite_population_selection_strategy: EliteStrategy | None,
-        child_generation_strategy: ChildStrategy | None,
-        after_trial_strategy: AfterTrialStrategy | None,
+        population_size: int = 50,
+        mutation: BaseMutation | None = None,
+        mutation_prob: float | None = None,
+        crossover: BaseCrossover | None = None,
+        crossover_prob: float = 0.9,
+        swapping_prob: float = 0.5,
+        seed: int | None = None,
+        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
+        elite_population_selection_strategy: EliteStrategy | None = None,
+        child_generation_strategy: ChildStrategy | None = None,
+        after_trial_strategy: AfterTrialStrategy | None = None,
     ) -> None:
         if (
             isinstance(population_size, bool)
@@ -191,9 +187,11 @@ class _GASampler(BaseSampler):
             or population_size < 2
         ):
             raise ValueError(f"`population_size` must be an int >= 2, got {population_size!r}.")
-        self._mutation_prob = _check_probability("mutation_prob", mutation_prob, none_ok=True)
-        self._crossover_prob = float(_check_probability("crossover_prob", crossover_prob) or 0.0)
-        self._swapping_prob = float(_check_probability("swapping_prob", swapping_prob) or 0.0)
+        self._mutation_prob = (
+            None if mutation_prob is None else _probability("mutation_prob", mutation_prob)
+        )
+        self._crossover_prob = _probability("crossover_prob", crossover_prob)
+        self._swapping_prob = _probability("swapping_prob", swapping_prob)
         if crossover is None:
             crossover = UniformCrossover(self._swapping_prob)
         if not isinstance(crossover, BaseCrossover):
@@ -546,35 +544,6 @@ class NSGAIISampler(_GASampler):
 
     _GENERATION_KEY = NSGAII_GENERATION_KEY
     _PARENTS_PREFIX = "nsga2:parents:"
-
-    def __init__(
-        self,
-        *,
-        population_size: int = 50,
-        mutation: BaseMutation | None = None,
-        mutation_prob: float | None = None,
-        crossover: BaseCrossover | None = None,
-        crossover_prob: float = 0.9,
-        swapping_prob: float = 0.5,
-        seed: int | None = None,
-        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
-        elite_population_selection_strategy: EliteStrategy | None = None,
-        child_generation_strategy: ChildStrategy | None = None,
-        after_trial_strategy: AfterTrialStrategy | None = None,
-    ) -> None:
-        super().__init__(
-            population_size=population_size,
-            mutation=mutation,
-            mutation_prob=mutation_prob,
-            crossover=crossover,
-            crossover_prob=crossover_prob,
-            swapping_prob=swapping_prob,
-            seed=seed,
-            constraints_func=constraints_func,
-            elite_population_selection_strategy=elite_population_selection_strategy,
-            child_generation_strategy=child_generation_strategy,
-            after_trial_strategy=after_trial_strategy,
-        )
 
     def _survivors(
         self,
