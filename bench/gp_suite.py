@@ -2,20 +2,25 @@
 trials have Optuna-style ``suggest_float`` / ``suggest_int`` / ``suggest_categorical``
 (hyperdial and Optuna both do). All are minimised.
 
-``PROBLEMS[name] = Problem(objective, optimum)``; ``optimum`` is the known global minimum of the
-space as written (for the mixed problems: of the discretised space), or ``None`` for the
-model-tuning tasks, whose regret is measured against the best value any sampler found.
+``PROBLEMS[name] = Problem(objective, optimum, kind, noisy)``; ``optimum`` is the known global
+minimum of the space as written (for the mixed problems: of the discretised space), or ``None``
+for the model-tuning tasks, whose regret is measured against the best value any sampler found.
 
 The test functions reuse ``tpe_suite.py`` where it has them (Branin, Hartmann-6, Rosenbrock,
 Ackley, Levy, Styblinski-Tang, Rastrigin, the mixed and the conditional problem); definitions
 follow the Virtual Library of Simulation Experiments (Surjanovic & Bingham,
 https://www.sfu.ca/~ssurjano/optimization.html). The model-tuning tasks use datasets that
-scikit-learn ships (no download) and a fixed 3-fold split, so each objective is deterministic;
-one evaluation costs about 0.05-0.3 s on one core.
+scikit-learn ships (no download). Kind "ml" tasks use one fixed 3-fold split and model seed, so
+they are deterministic; kind "noisy" tasks draw both afresh at each evaluation from the run's
+noise stream, as a user meets them. A run gets its objective from ``make_objective(name, seed)``
+and a configuration's noise-free value from ``true_value(name, params)``. The problem list, the
+noise model and the cost of one evaluation are in docs/design/quality_benchmark.md.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import sys
@@ -42,10 +47,16 @@ from tpe_suite import (
 Objective = Callable[[Any], float]
 
 
+NoisyObjective = Callable[[Any, np.random.Generator], float]
+
+
 class Problem(NamedTuple):
     objective: Objective
     optimum: float | None
-    kind: str  # "continuous", "mixed", "conditional" or "ml"
+    kind: str  # "continuous", "mixed", "conditional", "ml" (deterministic) or "noisy"
+    # For kind "noisy": the task as a function of (trial, noise stream); ``objective`` then
+    # evaluates it on one fixed stream (seed 0), and ``make_objective`` gives a run its own.
+    noisy: NoisyObjective | None = None
 
 
 _H3_A = np.array([[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]])
@@ -85,6 +96,8 @@ def _data(name: str) -> tuple[np.ndarray, np.ndarray]:
     elif name == "digits":
         x, y = datasets.load_digits(return_X_y=True)
         x, y = x[:600] / 16.0, y[:600]
+    elif name == "diabetes":
+        x, y = datasets.load_diabetes(return_X_y=True)
     else:
         x, y = datasets.load_wine(return_X_y=True)
     return np.asarray(x, dtype=float), np.asarray(y)
@@ -179,6 +192,284 @@ def mlp_wine(trial: Any) -> float:
     )
 
 
+# ---- noisy model-tuning tasks -------------------------------------------------------------
+# What a user meets when tuning a model: each evaluation cross-validates on a split drawn
+# afresh, and trains with a fresh model seed, both taken from the run's noise stream
+# (``make_objective``). Three folds and small models keep one evaluation cheap; the losses
+# (clipped log loss, error rate, mean squared error) are minimised.
+
+
+def _seeds(rng: np.random.Generator) -> tuple[int, int]:
+    """The CV split seed and the model seed of one evaluation."""
+    split, model = rng.integers(0, 2**31 - 1, size=2)
+    return int(split), int(model)
+
+
+def _noisy_cv(make: Callable[[], Any], data: str, loss: str, split_seed: int) -> float:
+    """Mean over 3 shuffled folds (seeded by ``split_seed``) of ``loss``: "log_loss" (class
+    probabilities clipped to [1e-3, 1], so one confident mistake of a small forest costs at
+    most log(1000)), "error" (1 - accuracy) or "mse"."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    x, y = _data(data)
+    if loss == "mse":
+        folds: Any = KFold(3, shuffle=True, random_state=split_seed)
+    else:
+        folds = StratifiedKFold(3, shuffle=True, random_state=split_seed)
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for train, test in folds.split(x, y):
+            model = make().fit(x[train], y[train])
+            if loss == "log_loss":
+                proba = np.clip(model.predict_proba(x[test]), 1e-3, 1.0)
+                cols = np.searchsorted(model.classes_, y[test])
+                out.append(-float(np.log(proba[np.arange(len(test)), cols]).mean()))
+            elif loss == "error":
+                out.append(float((model.predict(x[test]) != y[test]).mean()))
+            else:
+                out.append(float(((model.predict(x[test]) - y[test]) ** 2).mean()))
+    return float(np.mean(out))
+
+
+def logreg_breast_cancer(trial: Any, rng: np.random.Generator) -> float:
+    """Log loss of a standardised logistic regression (liblinear) on breast_cancer; 4 params."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    c = trial.suggest_float("C", 1e-4, 1e4, log=True)
+    l1 = trial.suggest_categorical("penalty", ["l1", "l2"]) == "l1"
+    weight = trial.suggest_categorical("class_weight", ["none", "balanced"])
+    scaling = trial.suggest_float("intercept_scaling", 0.1, 10.0, log=True)
+    split, seed = _seeds(rng)
+    return _noisy_cv(
+        lambda: make_pipeline(
+            StandardScaler(),
+            LogisticRegression(
+                C=c,
+                l1_ratio=1.0 if l1 else 0.0,
+                solver="liblinear",
+                class_weight=None if weight == "none" else "balanced",
+                intercept_scaling=scaling,
+                random_state=seed,
+            ),
+        ),
+        "breast_cancer",
+        "log_loss",
+        split,
+    )
+
+
+def svc_breast_cancer(trial: Any, rng: np.random.Generator) -> float:
+    """Error rate of a standardised RBF SVC on breast_cancer; C, gamma, class weight."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    c = trial.suggest_float("C", 1e-2, 1e4, log=True)
+    gamma = trial.suggest_float("gamma", 1e-5, 1.0, log=True)
+    weight = trial.suggest_categorical("class_weight", ["none", "balanced"])
+    split, _ = _seeds(rng)
+    return _noisy_cv(
+        lambda: make_pipeline(
+            StandardScaler(),
+            SVC(C=c, gamma=gamma, class_weight=None if weight == "none" else "balanced"),
+        ),
+        "breast_cancer",
+        "error",
+        split,
+    )
+
+
+def knn_digits(trial: Any, rng: np.random.Generator) -> float:
+    """Error rate of k-nearest neighbours on 600 digits; k, weights, Minkowski p, scaling."""
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    k = trial.suggest_int("n_neighbors", 1, 50, log=True)
+    weights = trial.suggest_categorical("weights", ["uniform", "distance"])
+    p = trial.suggest_categorical("p", [1, 2])
+    scaler = trial.suggest_categorical("scaler", ["none", "standard", "minmax"])
+    split, _ = _seeds(rng)
+
+    def make() -> Any:
+        model = KNeighborsClassifier(k, weights=weights, p=p)
+        if scaler == "none":
+            return model
+        return make_pipeline(StandardScaler() if scaler == "standard" else MinMaxScaler(), model)
+
+    return _noisy_cv(make, "digits", "error", split)
+
+
+def forest_diabetes(trial: Any, rng: np.random.Generator) -> float:
+    """Mean squared error of a random forest (5-30 trees) on diabetes (442 x 10); 5 params."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    trees = trial.suggest_int("n_estimators", 5, 30)
+    depth = trial.suggest_int("max_depth", 1, 16)
+    leaf = trial.suggest_int("min_samples_leaf", 1, 64, log=True)
+    features = trial.suggest_float("max_features", 0.1, 1.0)
+    bootstrap = trial.suggest_categorical("bootstrap", [True, False])
+    split, seed = _seeds(rng)
+    return _noisy_cv(
+        lambda: RandomForestRegressor(
+            trees,
+            max_depth=depth,
+            min_samples_leaf=leaf,
+            max_features=features,
+            bootstrap=bootstrap,
+            random_state=seed,
+            n_jobs=1,
+        ),
+        "diabetes",
+        "mse",
+        split,
+    )
+
+
+def extra_trees_wine(trial: Any, rng: np.random.Generator) -> float:
+    """Clipped log loss of extremely randomised trees (5-30) on wine; 5 params."""
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    trees = trial.suggest_int("n_estimators", 5, 30)
+    depth = trial.suggest_int("max_depth", 1, 12)
+    leaf = trial.suggest_int("min_samples_leaf", 1, 32, log=True)
+    features = trial.suggest_float("max_features", 0.05, 1.0)
+    criterion = trial.suggest_categorical("criterion", ["gini", "entropy"])
+    split, seed = _seeds(rng)
+    return _noisy_cv(
+        lambda: ExtraTreesClassifier(
+            trees,
+            max_depth=depth,
+            min_samples_leaf=leaf,
+            max_features=features,
+            criterion=criterion,
+            random_state=seed,
+            n_jobs=1,
+        ),
+        "wine",
+        "log_loss",
+        split,
+    )
+
+
+def kernel_ridge_diabetes(trial: Any, rng: np.random.Generator) -> float:
+    """Mean squared error of standardised kernel ridge regression on diabetes; 4 params."""
+    from sklearn.kernel_ridge import KernelRidge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    alpha = trial.suggest_float("alpha", 1e-4, 1e2, log=True)
+    kernel = trial.suggest_categorical("kernel", ["rbf", "laplacian", "polynomial"])
+    gamma = trial.suggest_float("gamma", 1e-4, 1.0, log=True)
+    degree = trial.suggest_int("degree", 1, 4)  # read by the polynomial kernel only
+    split, _ = _seeds(rng)
+    return _noisy_cv(
+        lambda: make_pipeline(
+            StandardScaler(), KernelRidge(alpha=alpha, kernel=kernel, gamma=gamma, degree=degree)
+        ),
+        "diabetes",
+        "mse",
+        split,
+    )
+
+
+def lgbm_breast_cancer(trial: Any, rng: np.random.Generator) -> float:
+    """Log loss of LightGBM (10-60 rounds, one thread) on breast_cancer; 7 params."""
+    from lightgbm import LGBMClassifier
+
+    rounds = trial.suggest_int("n_estimators", 10, 60)
+    lr = trial.suggest_float("learning_rate", 1e-2, 1.0, log=True)
+    leaves = trial.suggest_int("num_leaves", 2, 64, log=True)
+    child = trial.suggest_int("min_child_samples", 2, 64, log=True)
+    subsample = trial.suggest_float("subsample", 0.4, 1.0)
+    colsample = trial.suggest_float("colsample_bytree", 0.2, 1.0)
+    reg = trial.suggest_float("reg_lambda", 1e-4, 10.0, log=True)
+    split, seed = _seeds(rng)
+    return _noisy_cv(
+        lambda: LGBMClassifier(
+            n_estimators=rounds,
+            learning_rate=lr,
+            num_leaves=leaves,
+            min_child_samples=child,
+            subsample=subsample,
+            subsample_freq=1,
+            colsample_bytree=colsample,
+            reg_lambda=reg,
+            random_state=seed,
+            n_jobs=1,
+            verbose=-1,
+        ),
+        "breast_cancer",
+        "log_loss",
+        split,
+    )
+
+
+def xgb_wine(trial: Any, rng: np.random.Generator) -> float:
+    """Log loss of XGBoost (10-50 rounds, hist, one thread) on wine; 7 params."""
+    from xgboost import XGBClassifier
+
+    rounds = trial.suggest_int("n_estimators", 10, 50)
+    lr = trial.suggest_float("learning_rate", 1e-2, 1.0, log=True)
+    depth = trial.suggest_int("max_depth", 1, 8)
+    child = trial.suggest_float("min_child_weight", 1e-2, 10.0, log=True)
+    subsample = trial.suggest_float("subsample", 0.4, 1.0)
+    colsample = trial.suggest_float("colsample_bytree", 0.2, 1.0)
+    reg = trial.suggest_float("reg_lambda", 1e-4, 10.0, log=True)
+    split, seed = _seeds(rng)
+    return _noisy_cv(
+        lambda: XGBClassifier(
+            n_estimators=rounds,
+            learning_rate=lr,
+            max_depth=depth,
+            min_child_weight=child,
+            subsample=subsample,
+            colsample_bytree=colsample,
+            reg_lambda=reg,
+            tree_method="hist",
+            random_state=seed,
+            n_jobs=1,
+        ),
+        "wine",
+        "log_loss",
+        split,
+    )
+
+
+def mlp_breast_cancer(trial: Any, rng: np.random.Generator) -> float:
+    """Log loss of a small standardised MLP (20 Adam epochs) on breast_cancer; 5 params."""
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    units = trial.suggest_int("units", 2, 32, log=True)
+    alpha = trial.suggest_float("alpha", 1e-6, 1.0, log=True)
+    lr = trial.suggest_float("learning_rate_init", 1e-4, 0.3, log=True)
+    batch = trial.suggest_categorical("batch_size", [64, 128, 512])
+    activation = trial.suggest_categorical("activation", ["relu", "tanh"])
+    split, seed = _seeds(rng)
+    return _noisy_cv(
+        lambda: make_pipeline(
+            StandardScaler(),
+            MLPClassifier(
+                (units,),
+                alpha=alpha,
+                learning_rate_init=lr,
+                batch_size=batch,
+                activation=activation,
+                max_iter=20,
+                random_state=seed,
+            ),
+        ),
+        "breast_cancer",
+        "log_loss",
+        split,
+    )
+
+
 PROBLEMS: dict[str, Problem] = {
     "branin_2d": Problem(branin, 0.397887357729738, "continuous"),
     "hartmann_3d": Problem(hartmann3, -3.86278214782076, "continuous"),
@@ -197,3 +488,96 @@ PROBLEMS: dict[str, Problem] = {
     "svc_digits": Problem(svc_digits, None, "ml"),
     "mlp_wine": Problem(mlp_wine, None, "ml"),
 }
+
+NOISY: dict[str, NoisyObjective] = {
+    "logreg_breast_cancer": logreg_breast_cancer,
+    "svc_breast_cancer": svc_breast_cancer,
+    "knn_digits": knn_digits,
+    "forest_diabetes": forest_diabetes,
+    "extra_trees_wine": extra_trees_wine,
+    "kernel_ridge_diabetes": kernel_ridge_diabetes,
+    "lgbm_breast_cancer": lgbm_breast_cancer,
+    "xgb_wine": xgb_wine,
+    "mlp_breast_cancer": mlp_breast_cancer,
+}
+
+# ---- one run's objective, and the noise-free value of a configuration ---------------------
+
+TRUE_VALUE_REPEATS = 10
+"""Evaluations averaged by ``true_value`` for a noisy task: each on its own fixed split and
+model seed, the same for every configuration and every sampler (common random numbers), so two
+configurations' true values differ by their quality, not by their draws."""
+
+
+def _name_key(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "little")
+
+
+class _NoisyRun:
+    """A noisy task's objective for one run: evaluation ``k`` (counted from 0) draws its noise
+    from ``default_rng([key(name), seed, k])``, so every sampler on the same (problem, seed)
+    meets the same noise sequence, whatever it proposes."""
+
+    def __init__(self, name: str, seed: int, task: NoisyObjective) -> None:
+        self._entropy = [_name_key(name), seed]
+        self._task = task
+        self.evaluations = 0
+
+    def __call__(self, trial: Any) -> float:
+        rng = np.random.default_rng([*self._entropy, self.evaluations])
+        self.evaluations += 1
+        return self._task(trial, rng)
+
+
+def make_objective(name: str, seed: int) -> Objective:
+    """A fresh objective for one run of problem ``name`` with seed ``seed``: the problem's own
+    objective when it is deterministic, else one with the run's own noise stream."""
+    problem = PROBLEMS[name]
+    if problem.noisy is None:
+        return problem.objective
+    return _NoisyRun(name, seed, problem.noisy)
+
+
+class _Params:
+    """A trial whose suggest calls return the values of a stored configuration."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def suggest_float(self, name: str, low: float, high: float, **kw: Any) -> float:
+        return float(self.params[name])
+
+    def suggest_int(self, name: str, low: int, high: int, **kw: Any) -> int:
+        return int(self.params[name])
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any:
+        value = self.params[name]
+        # JSON turns tuples into lists and may turn a float choice like 1.0 into 1.
+        return next((c for c in choices if c == value), value)
+
+
+_TRUE: dict[tuple[str, str], float] = {}
+
+
+def true_value(name: str, params: dict[str, Any]) -> float:
+    """The noise-free value of a configuration: the objective itself for a deterministic
+    problem; for a noisy task the mean over ``TRUE_VALUE_REPEATS`` evaluations on fixed noise
+    streams (``default_rng([key(name), 2**32 - 1, 2**32 - 1, r])``, disjoint from any run's),
+    cached per process by (name, params)."""
+    problem = PROBLEMS[name]
+    if problem.noisy is None:
+        return float(problem.objective(_Params(params)))
+    key = (name, json.dumps(params, sort_keys=True))
+    if key not in _TRUE:
+        values = [
+            problem.noisy(
+                _Params(params), np.random.default_rng([_name_key(name), 2**32 - 1, 2**32 - 1, r])
+            )
+            for r in range(TRUE_VALUE_REPEATS)
+        ]
+        _TRUE[key] = float(np.mean(values))
+    return _TRUE[key]
+
+
+for _name, _task in NOISY.items():
+    PROBLEMS[_name] = Problem(_NoisyRun(_name, 0, _task), None, "noisy", _task)
