@@ -7,7 +7,9 @@ minimum of the space as written (for the mixed problems: of the discretised spac
 for the model-tuning tasks, whose regret is measured against the best value any sampler found.
 
 The test functions reuse ``tpe_suite.py`` where it has them (Branin, Hartmann-6, Rosenbrock,
-Ackley, Levy, Styblinski-Tang, Rastrigin, the mixed and the conditional problem); definitions
+Ackley, Levy, Styblinski-Tang, Rastrigin, the two mixed and the two conditional problems) and
+``cmaes_sampler.py`` (shifted sphere, ellipsoids and Rastrigin); the BBOB-style families
+``bbob_<family>_<d>d`` are defined below (Hansen et al. 2009). Other definitions
 follow the Virtual Library of Simulation Experiments (Surjanovic & Bingham,
 https://www.sfu.ca/~ssurjano/optimization.html). The model-tuning tasks use datasets that
 scikit-learn ships (no download). Kind "ml" tasks use one fixed 3-fold split and model seed, so
@@ -32,13 +34,17 @@ from typing import Any, NamedTuple
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cmaes_sampler import _x, ellipsoid, rotated_ellipsoid, sphere
+from cmaes_sampler import rastrigin as shifted_rastrigin
 from tpe_suite import (
     ackley,
     branin,
     conditional,
+    conditional3,
     hartmann6,
     levy,
     mixed,
+    mixed10,
     rastrigin,
     rosenbrock,
     styblinski_tang,
@@ -470,6 +476,29 @@ def mlp_breast_cancer(trial: Any, rng: np.random.Generator) -> float:
     )
 
 
+def ridge_diabetes(trial: Any, rng: np.random.Generator) -> float:
+    """Mean squared error of ridge regression on standardised polynomial features of diabetes;
+    degree, interactions only or not, alpha."""
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    degree = trial.suggest_int("degree", 1, 3)
+    interaction = trial.suggest_categorical("interaction_only", [False, True])
+    alpha = trial.suggest_float("alpha", 1e-3, 1e4, log=True)
+    split, _ = _seeds(rng)
+    return _noisy_cv(
+        lambda: make_pipeline(
+            PolynomialFeatures(degree, interaction_only=interaction, include_bias=False),
+            StandardScaler(),
+            Ridge(alpha=alpha),
+        ),
+        "diabetes",
+        "mse",
+        split,
+    )
+
+
 PROBLEMS: dict[str, Problem] = {
     "branin_2d": Problem(branin, 0.397887357729738, "continuous"),
     "hartmann_3d": Problem(hartmann3, -3.86278214782076, "continuous"),
@@ -487,6 +516,8 @@ PROBLEMS: dict[str, Problem] = {
     "hgb_breast_cancer": Problem(hgb_breast_cancer, None, "ml"),
     "svc_digits": Problem(svc_digits, None, "ml"),
     "mlp_wine": Problem(mlp_wine, None, "ml"),
+    "mixed_int_cat_10d": Problem(mixed10, 0.0, "mixed"),
+    "conditional_3branch": Problem(conditional3, 0.0, "conditional"),
 }
 
 NOISY: dict[str, NoisyObjective] = {
@@ -499,6 +530,7 @@ NOISY: dict[str, NoisyObjective] = {
     "lgbm_breast_cancer": lgbm_breast_cancer,
     "xgb_wine": xgb_wine,
     "mlp_breast_cancer": mlp_breast_cancer,
+    "ridge_diabetes": ridge_diabetes,
 }
 
 # ---- one run's objective, and the noise-free value of a configuration ---------------------
@@ -579,5 +611,208 @@ def true_value(name: str, params: dict[str, Any]) -> float:
     return _TRUE[key]
 
 
+# ---- BBOB-style functions -----------------------------------------------------------------
+# After Hansen et al., "Real-parameter black-box optimization benchmarking 2009: noiseless
+# functions definitions" (INRIA RR-6829), on [-5, 5]^d with optimum 0. Sphere, the separable
+# and the rotated ellipsoid and Rastrigin come from ``cmaes_sampler.py`` (one shift per d); the
+# families below draw their optimum x_opt in [-4, 4]^d and their rotations R, Q from a
+# generator seeded by the problem's name, so each problem has its own fixed instance. The
+# oscillation and asymmetry transforms (T_osz, T_asy) and the boundary penalty are left out:
+# the domain is the box, and the functions keep their character (conditioning, ruggedness,
+# funnel structure) without them.
+
+
+def _instance(name: str) -> np.random.Generator:
+    return np.random.default_rng([_name_key(name), 0xB0B])
+
+
+def _orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
+    q, r = np.linalg.qr(rng.standard_normal((d, d)))
+    return q * np.sign(np.diag(r))
+
+
+def _conditioning(alpha: float, d: int) -> np.ndarray:
+    """The diagonal of BBOB's Lambda^alpha: alpha^(i / (2 (d - 1))), i = 0 .. d - 1."""
+    return alpha ** (0.5 * np.arange(d) / max(d - 1, 1))
+
+
+def bbob_rosenbrock(name: str, d: int) -> Objective:
+    """f8: Rosenbrock, shifted and scaled so that the valley spans the box."""
+    x_opt = 0.75 * _instance(name).uniform(-4.0, 4.0, d)  # BBOB: x_opt in [-3, 3]^d
+    c = max(1.0, math.sqrt(d) / 8.0)
+
+    def f(trial: Any) -> float:
+        z = c * (_x(trial, d) - x_opt) + 1.0
+        return float((100 * (z[:-1] ** 2 - z[1:]) ** 2 + (z[:-1] - 1) ** 2).sum())
+
+    return f
+
+
+def bbob_step_ellipsoid(name: str, d: int) -> Objective:
+    """f7: a rotated ellipsoid on a staircase (plateaus everywhere; rounding to 1, and to
+    0.1 near the optimum)."""
+    rng = _instance(name)
+    x_opt, r, q = rng.uniform(-4.0, 4.0, d), _orthogonal(rng, d), _orthogonal(rng, d)
+    lam, w = _conditioning(10.0, d), 100.0 ** (np.arange(d) / max(d - 1, 1))
+
+    def f(trial: Any) -> float:
+        z_hat = lam * (r @ (_x(trial, d) - x_opt))
+        z_tilde = np.where(
+            np.abs(z_hat) > 0.5, np.floor(0.5 + z_hat), np.floor(0.5 + 10 * z_hat) / 10
+        )
+        z = q @ z_tilde
+        return float(0.1 * max(abs(z_hat[0]) / 1e4, float((w * z**2).sum())))
+
+    return f
+
+
+def bbob_sharp_ridge(name: str, d: int) -> Objective:
+    """f13: a rotated ridge whose cross-section is a cone (not differentiable on the ridge)."""
+    rng = _instance(name)
+    x_opt, r, q = rng.uniform(-4.0, 4.0, d), _orthogonal(rng, d), _orthogonal(rng, d)
+    lam = _conditioning(10.0, d)
+
+    def f(trial: Any) -> float:
+        z = q @ (lam * (r @ (_x(trial, d) - x_opt)))
+        return float(z[0] ** 2 + 100 * math.sqrt(float((z[1:] ** 2).sum())))
+
+    return f
+
+
+def bbob_different_powers(name: str, d: int) -> Objective:
+    """f14: rotated coordinates raised to powers from 2 to 6 (sensitivities differ by axis)."""
+    rng = _instance(name)
+    x_opt, r = rng.uniform(-4.0, 4.0, d), _orthogonal(rng, d)
+    powers = 2 + 4 * np.arange(d) / max(d - 1, 1)
+
+    def f(trial: Any) -> float:
+        z = r @ (_x(trial, d) - x_opt)
+        return float(math.sqrt(float((np.abs(z) ** powers).sum())))
+
+    return f
+
+
+_W_K = np.arange(12)
+_W_F0 = float((0.5**_W_K * np.cos(math.pi * 3.0**_W_K)).sum())
+
+
+def bbob_weierstrass(name: str, d: int) -> Objective:
+    """f16: Weierstrass, rugged and repetitive (continuous, nowhere differentiable)."""
+    rng = _instance(name)
+    x_opt, r, q = rng.uniform(-4.0, 4.0, d), _orthogonal(rng, d), _orthogonal(rng, d)
+    lam = _conditioning(0.01, d)
+
+    def f(trial: Any) -> float:
+        z = r @ (lam * (q @ (_x(trial, d) - x_opt)))
+        terms = 0.5**_W_K * np.cos(2 * math.pi * 3.0**_W_K * (z[:, None] + 0.5))
+        return float(10 * (terms.sum() / d - _W_F0) ** 3)
+
+    return f
+
+
+def bbob_gallagher101(name: str, d: int) -> Objective:
+    """f21: 101 Gaussian peaks of random heights, orientations and conditioning; the highest
+    (weight 10, its centre in [-4, 4]^d) is the optimum."""
+    rng = _instance(name)
+    r = _orthogonal(rng, d)
+    centres = rng.uniform(-4.9, 4.9, (101, d))
+    centres[0] = rng.uniform(-4.0, 4.0, d)
+    weights = np.concatenate([[10.0], 1.1 + 8.0 * np.arange(100) / 99])
+    alphas = np.concatenate([[1000.0], rng.permutation(1000.0 ** (2 * np.arange(100) / 99))])
+    scales = np.array([rng.permutation(_conditioning(a, d)) / a**0.25 for a in alphas])
+    centres_r = centres @ r.T
+
+    def f(trial: Any) -> float:
+        diff = (r @ _x(trial, d)) - centres_r
+        peaks = weights * np.exp(-((scales * diff**2).sum(1)) / (2 * d))
+        return float((10.0 - peaks.max()) ** 2)
+
+    return f
+
+
+def bbob_lunacek(name: str, d: int) -> Objective:
+    """f24: Lunacek bi-Rastrigin, two funnels of which the better one is the smaller."""
+    rng = _instance(name)
+    mu0, s = 2.5, 1.0 - 1.0 / (2 * math.sqrt(d + 20) - 8.2)
+    mu1 = -math.sqrt((mu0**2 - 1.0) / s)
+    signs = np.where(rng.uniform(size=d) < 0.5, -1.0, 1.0)
+    r, q = _orthogonal(rng, d), _orthogonal(rng, d)
+    lam = _conditioning(100.0, d)
+
+    def f(trial: Any) -> float:
+        x_hat = 2 * signs * _x(trial, d)  # the optimum is at x = signs * mu0 / 2
+        z = q @ (lam * (r @ (x_hat - mu0)))
+        funnels = min(float(((x_hat - mu0) ** 2).sum()), d + s * float(((x_hat - mu1) ** 2).sum()))
+        return funnels + 10 * (d - float(np.cos(2 * math.pi * z).sum()))
+
+    return f
+
+
+def bbob_attractive_sector(name: str, d: int) -> Objective:
+    """f6: a rotated quadratic that is 100x steeper in the orthant of x_opt as seen from it
+    (a highly asymmetric optimum)."""
+    rng = _instance(name)
+    x_opt, r, q = rng.uniform(-4.0, 4.0, d), _orthogonal(rng, d), _orthogonal(rng, d)
+    lam = _conditioning(10.0, d)
+
+    def f(trial: Any) -> float:
+        z = q @ (lam * (r @ (_x(trial, d) - x_opt)))
+        s = np.where(z * x_opt > 0, 100.0, 1.0)
+        return float(((s * z) ** 2).sum() ** 0.9)
+
+    return f
+
+
+_BBOB: dict[str, Callable[[str, int], Objective]] = {
+    "rosenbrock": bbob_rosenbrock,
+    "step_ellipsoid": bbob_step_ellipsoid,
+    "sharp_ridge": bbob_sharp_ridge,
+    "different_powers": bbob_different_powers,
+    "weierstrass": bbob_weierstrass,
+    "gallagher101": bbob_gallagher101,
+    "lunacek": bbob_lunacek,
+    "attractive_sector": bbob_attractive_sector,
+}
+_BBOB_SHARED: dict[str, Callable[[int], Objective]] = {
+    "sphere": sphere,
+    "ellipsoid": ellipsoid,
+    "rotated_ellipsoid": rotated_ellipsoid,
+    "rastrigin": shifted_rastrigin,
+}
+BBOB_INSTANCES = [
+    ("sphere", 2),
+    ("sphere", 10),
+    ("ellipsoid", 5),
+    ("ellipsoid", 20),
+    ("rotated_ellipsoid", 2),
+    ("rotated_ellipsoid", 10),
+    ("rastrigin", 5),
+    ("rastrigin", 20),
+    ("rosenbrock", 2),
+    ("rosenbrock", 10),
+    ("step_ellipsoid", 5),
+    ("step_ellipsoid", 10),
+    ("sharp_ridge", 5),
+    ("sharp_ridge", 20),
+    ("different_powers", 10),
+    ("different_powers", 20),
+    ("weierstrass", 2),
+    ("weierstrass", 5),
+    ("gallagher101", 5),
+    ("gallagher101", 20),
+    ("lunacek", 5),
+    ("lunacek", 10),
+    ("attractive_sector", 5),
+    ("attractive_sector", 10),
+]
+"""(family, d) of the BBOB-style problems, each called ``bbob_<family>_<d>d`` (optimum 0)."""
+
+
 for _name, _task in NOISY.items():
     PROBLEMS[_name] = Problem(_NoisyRun(_name, 0, _task), None, "noisy", _task)
+for _family, _d in BBOB_INSTANCES:
+    _name = f"bbob_{_family}_{_d}d"
+    if _family in _BBOB_SHARED:
+        PROBLEMS[_name] = Problem(_BBOB_SHARED[_family](_d), 0.0, "continuous")
+    else:
+        PROBLEMS[_name] = Problem(_BBOB[_family](_name, _d), 0.0, "continuous")
