@@ -205,9 +205,9 @@ def _usable(rec: dict[str, Any] | None, n_trials: int, code: str, allow_stale: b
         return False
     sampler = rec["sampler"]
     if PROBLEMS[rec["problem"]].kind == "noisy" and (
-        "params" not in rec or not rec.get("own_noise_stream")
+        "params" not in rec or rec.get("task_code") != gp_suite.task_code(rec["problem"])
     ):
-        return False  # the true value needs each trial's params; the noise must be the run's
+        return False  # the true value needs each trial's params, and the same task definition
     if _base(sampler) == "hyperdial_gp" and rec.get("stand_in", "") != GP_STAND_IN:
         return False
     if "+" in sampler and rec.get("variant") != _variant(sampler):
@@ -363,7 +363,7 @@ def run_one(job: tuple[str, str, int, int, str, dict[str, Any] | None]) -> dict[
         "seed": seed,
         "values": values,
         "params": params,
-        "own_noise_stream": True,
+        "task_code": gp_suite.task_code(problem),
         "sampler_seconds": [round(s, 6) for s in sampler_seconds],
         "wall_seconds": wall,
         "objective_seconds": objective_seconds,
