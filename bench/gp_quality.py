@@ -490,6 +490,12 @@ def main() -> None:
     )
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument(
+        "--peer-trials",
+        type=int,
+        default=None,
+        help="run SMAC3 and HEBO to this many trials only (their budgets above it are blank)",
+    )
+    ap.add_argument(
         "--split",
         choices=quality_split.SIDES,
         default=None,
@@ -533,11 +539,11 @@ def main() -> None:
             )
 
     todo = [
-        (p, s, seed, args.trials, code, _variant(s))
+        (p, s, seed, _trials_for(s, args), code, _variant(s))
         for seed in seeds
         for p in problems
         for s in samplers
-        if not _usable(_load(p, s, seed), args.trials, code, args.allow_stale)
+        if not _usable(_load(p, s, seed), _trials_for(s, args), code, args.allow_stale)
     ]
     # The slowest samplers first, so the processes end together.
     order = {"hebo": 0, "optuna_gp": 1, "smac_bb": 2, "hyperdial_gp": 3, "smac_hpo": 4}
@@ -570,6 +576,12 @@ def main() -> None:
 # ---- the report ------------------------------------------------------------------------------
 
 
+def _trials_for(sampler: str, args: argparse.Namespace) -> int:
+    if sampler in PEERS and args.peer_trials is not None:
+        return min(args.trials, args.peer_trials)
+    return int(args.trials)
+
+
 def _budgets(trials: int) -> list[int]:
     budgets = [b for b in BUDGETS if b <= trials]
     return budgets if trials in budgets else [*budgets, trials]
@@ -584,26 +596,29 @@ def _seconds_per_suggestion(rec: dict[str, Any]) -> float | None:
 
 
 def _problem_entry(
-    p: str, recs: dict[str, dict[int, dict[str, Any]]], budgets: list[int], trials: int
+    p: str, recs: dict[str, dict[int, dict[str, Any]]], budgets: list[int], trials: dict[str, int]
 ) -> dict[str, Any]:
-    """Regret per (sampler, seed, budget) and its summary for one problem."""
+    """Regret per (sampler, seed, budget) and its summary for one problem; a sampler run for
+    fewer trials than a budget (``trials[sampler]``) gets None there."""
     samplers = list(recs)
     common = sorted(set.intersection(*(set(r) for r in recs.values())))
     noisy = PROBLEMS[p].kind == "noisy"
     score: dict[str, np.ndarray] = {}
     for s in samplers:
         rows = []
+        mine = [b for b in budgets if b <= trials[s]]
         for seed in common:
             rec = recs[s][seed]
             if noisy:
-                true = _true_at(rec, budgets)
+                true = _true_at(rec, mine)
                 if true != rec.get("true_at"):
                     rec["true_at"] = true
                     _store(rec)
-                rows.append([true[str(b)] for b in budgets])
+                row = [true[str(b)] for b in mine]
             else:
-                best = np.fmin.accumulate(np.array(rec["values"][:trials], dtype=float))
-                rows.append([float(best[b - 1]) for b in budgets])
+                best = np.fmin.accumulate(np.array(rec["values"][: trials[s]], dtype=float))
+                row = [float(best[b - 1]) for b in mine]
+            rows.append(row + [float("nan")] * (len(budgets) - len(mine)))
         score[s] = np.array(rows)
     known = PROBLEMS[p].optimum
     opt = known if known is not None else float(min(np.nanmin(v) for v in score.values()))
@@ -627,35 +642,45 @@ def _problem_entry(
         "floor": FLOOR * scale,
         "samplers": {},
     }
+
+    def listed(a: np.ndarray) -> list[float | None]:
+        return [None if np.isnan(x) else float(f"{x:.6g}") for x in a]
+
     for s in samplers:
-        regret = np.maximum(score[s] - opt, 0.0)
+        regret = np.maximum(score[s] - opt, 0.0)  # NaN (beyond the run) stays NaN
         secs = [_seconds_per_suggestion(recs[s][seed]) for seed in common]
         known_secs = [x for x in secs if x is not None]
         entry["samplers"][s] = {
-            "median_regret": np.median(regret, axis=0).tolist(),
-            "q25_regret": np.percentile(regret, 25, axis=0).tolist(),
-            "q75_regret": np.percentile(regret, 75, axis=0).tolist(),
-            "per_seed_regret": [[float(f"{x:.6g}") for x in row] for row in regret.tolist()],
+            "trials": trials[s],
+            "median_regret": listed(np.median(regret, axis=0)),
+            "q25_regret": listed(np.percentile(regret, 25, axis=0)),
+            "q75_regret": listed(np.percentile(regret, 75, axis=0)),
+            "per_seed_regret": [listed(row) for row in regret],
             "seconds_per_suggestion": float(np.median(known_secs)) if known_secs else None,
         }
     return entry
 
 
-def _as_good(e: dict[str, Any], a: str, b: str, j: int) -> bool:
-    """Is sampler a's median regret at budget index j at least as good as b's (the tie rule)?"""
+def _as_good(e: dict[str, Any], a: str, b: str, j: int) -> bool | None:
+    """Is sampler a's median regret at budget index j at least as good as b's (the tie rule)?
+    None when either has no run that long."""
     ra = e["samplers"][a]["median_regret"][j]
     rb = e["samplers"][b]["median_regret"][j]
+    if ra is None or rb is None:
+        return None
     if e["kind"] == "noisy":
         return bool(ra <= rb + NOISY_TIE * e["scale"])
     la, lb = np.log10(max(ra, e["floor"])), np.log10(max(rb, e["floor"]))
     return bool(la <= lb + TIE_LOG10)
 
 
-def _beyond_2x(e: dict[str, Any], a: str, j: int) -> bool:
+def _beyond_2x(e: dict[str, Any], a: str, j: int) -> bool | None:
     """Is a's median regret above 2x the better Optuna sampler's (floored; noisy tasks with the
-    noisy tie added)?"""
-    ra = max(e["samplers"][a]["median_regret"][j], e["floor"])
+    noisy tie added)? None when a run is too short."""
     peers = [e["samplers"][s]["median_regret"][j] for s in ("optuna_gp", "optuna_tpe")]
+    if e["samplers"][a]["median_regret"][j] is None or None in peers:
+        return None
+    ra = max(e["samplers"][a]["median_regret"][j], e["floor"])
     slack = NOISY_TIE * e["scale"] if e["kind"] == "noisy" else 0.0
     return bool(ra > 2.0 * max(min(peers), e["floor"]) + slack)
 
@@ -672,7 +697,11 @@ def _comparisons(table: dict[str, Any], samplers: list[str], budgets: list[int])
             row: dict[str, Any] = {}
             for peer in peers:
                 have = [
-                    p for p, e in table.items() if h in e["samplers"] and peer in e["samplers"]
+                    p
+                    for p, e in table.items()
+                    if h in e["samplers"]
+                    and peer in e["samplers"]
+                    and _as_good(e, h, peer, j) is not None
                 ]
                 good = [p for p in have if _as_good(table[p], h, peer, j)]
                 row[peer] = {
@@ -683,7 +712,9 @@ def _comparisons(table: dict[str, Any], samplers: list[str], budgets: list[int])
             have = [
                 p
                 for p, e in table.items()
-                if h in e["samplers"] and {"optuna_gp", "optuna_tpe"} <= set(e["samplers"])
+                if h in e["samplers"]
+                and {"optuna_gp", "optuna_tpe"} <= set(e["samplers"])
+                and _beyond_2x(e, h, j) is not None
             ]
             beyond = [p for p in have if _beyond_2x(table[p], h, j)]
             row["beyond_2x_better_optuna"] = {
@@ -786,13 +817,14 @@ def report(
             got = {}
             for seed in seeds:
                 rec = _load(p, s, seed)
-                if rec is not None and _usable(rec, args.trials, code, args.allow_stale):
+                if rec is not None and _usable(rec, _trials_for(s, args), code, args.allow_stale):
                     got[seed] = rec
             if got:
                 recs[s] = got
         if not recs or not set.intersection(*(set(r) for r in recs.values())):
             continue
-        table[p] = _problem_entry(p, recs, budgets, args.trials)
+        trials = {s: _trials_for(s, args) for s in recs}
+        table[p] = _problem_entry(p, recs, budgets, trials)
         table[p]["missing_samplers"] = [s for s in samplers if s not in recs]
     comparisons = _comparisons(table, samplers, budgets)
     acceptance = _acceptance(table, comparisons, budgets)
@@ -816,6 +848,8 @@ def _cell(e: dict[str, Any], s: str, j: int) -> str:
     if s not in e["samplers"]:
         return "-"
     x = e["samplers"][s]
+    if x["median_regret"][j] is None:
+        return "-"
     return f"{x['median_regret'][j]:.3g} [{x['q25_regret'][j]:.3g}, {x['q75_regret'][j]:.3g}]"
 
 
@@ -918,6 +952,7 @@ def _write(
             "numpy": np.__version__,
         },
         "trials": args.trials,
+        "peer_trials": args.peer_trials,
         "budgets": budgets,
         "samplers": samplers,
         "variants": {s: _variant(s) for s in samplers if "+" in s},
@@ -948,7 +983,10 @@ def _plot(
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
     for ax, (p, e) in zip(axes.ravel(), table.items(), strict=False):
         for s in e["samplers"]:
-            r = np.maximum(e["samplers"][s]["median_regret"], e["floor"])
+            r = [
+                np.nan if x is None else max(x, e["floor"])
+                for x in e["samplers"][s]["median_regret"]
+            ]
             ax.loglog(budgets, r, "o-", ms=2, lw=1, label=s)
         ax.set_title(f"{p} ({e['kind']}, {len(e['seeds'])} seeds)", fontsize=7)
         ax.minorticks_off()
