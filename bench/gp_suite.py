@@ -830,3 +830,44 @@ for _family, _d in BBOB_INSTANCES:
         PROBLEMS[_name] = Problem(_BBOB_SHARED[_family](_d), 0.0, "continuous")
     else:
         PROBLEMS[_name] = Problem(_BBOB[_family](_name, _d), 0.0, "continuous")
+
+
+def main() -> None:
+    """``python bench/gp_suite.py [--evaluations N] [TASK ...]``: seconds per evaluation of the
+    noisy tasks (median, 90th percentile, maximum) on N random configurations, after one
+    warm-up evaluation (imports); run with ``OMP_NUM_THREADS=1``."""
+    import argparse
+    import time
+
+    import optuna
+
+    ap = argparse.ArgumentParser(description="seconds per evaluation of the noisy tasks")
+    ap.add_argument("tasks", nargs="*", default=list(NOISY))
+    ap.add_argument("--evaluations", type=int, default=40)
+    args = ap.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    print(f"load average at start: {os.getloadavg()}")
+    print("| task | median | p90 | max |\n|---|---|---|---|")
+    for name in args.tasks:
+        objective = make_objective(name, 7)
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+        study.optimize(objective, n_trials=1)
+        seconds: list[float] = []
+
+        def timed(
+            trial: Any, objective: Objective = objective, out: list[float] = seconds
+        ) -> float:
+            t0 = time.perf_counter()
+            try:
+                return objective(trial)
+            finally:
+                out.append(time.perf_counter() - t0)
+
+        study.optimize(timed, n_trials=args.evaluations)
+        q = np.percentile(seconds, [50, 90, 100])
+        print(f"| {name} | {q[0]:.3f} | {q[1]:.3f} | {q[2]:.3f} |", flush=True)
+    print(f"load average at end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
