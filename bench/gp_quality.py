@@ -29,7 +29,7 @@ b, minus the best true value of any sampler's incumbent. Variants (``VARIANTS`` 
 ``{"kwargs": {...}, "attrs": {"hyperdial.samplers._gp._incumbent.LENGTHSCALE_PRIOR": [-0.5,
 1.0]}}``; an attribute is set in the worker for the run and restored after it (a list replaces a
 tuple as a tuple), so it must be the name the sampler reads at run time. Writes
-bench/results/<name>.json (and a PNG with --plot).
+bench/results/<name>.json and .png (median regret against budget; --no-plot for none).
 """
 
 from __future__ import annotations
@@ -505,7 +505,7 @@ def main() -> None:
     ap.add_argument("--report-only", action="store_true", help="no runs; tables from cache")
     ap.add_argument("--estimate", action="store_true", help="print the time the runs would take")
     ap.add_argument("--allow-stale", action="store_true", help="reuse runs of older hyperdial")
-    ap.add_argument("--plot", action="store_true", help="also write <name>.png")
+    ap.add_argument("--no-plot", action="store_true", help="do not write <name>.png")
     ap.add_argument("--name", default="gp_quality", help="result file name")
     ap.add_argument("--note", default="", help="free text stored in the results JSON")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
@@ -965,7 +965,7 @@ def _write(
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, f"{args.name}.json"), "w") as f:
         json.dump(result, f, indent=1)
-    if args.plot and table:
+    if not args.no_plot and table:
         _plot(args, table, samplers, budgets)
 
 
