@@ -383,6 +383,15 @@ def run_one(job: tuple[str, str, int, int, str, dict[str, Any] | None]) -> dict[
     return rec
 
 
+def _run_safe(job: tuple[str, str, int, int, str, dict[str, Any] | None]) -> dict[str, Any]:
+    """``run_one``, with a failure reported as ``{"error": text}`` so one failed run (a peer
+    that crashes on a problem) does not stop the others."""
+    try:
+        return run_one(job)
+    except Exception as exc:
+        return {"error": f"{job[0]} {job[1]} seed {job[2]} failed: {type(exc).__name__}: {exc}"}
+
+
 def _parse_seeds(text: str) -> list[int]:
     if "-" in text:
         lo, hi = text.split("-")
@@ -538,6 +547,16 @@ def main() -> None:
                 "HYPERDIAL_BENCH_GP_STAND_IN=tpe|sobol to develop the harness"
             )
 
+    for s in samplers:  # a misspelt variant fails here, not in every run
+        variant = _variant(s)
+        if variant is not None:
+            try:
+                for dotted in variant.get("attrs", {}):
+                    _resolve(dotted)
+                _hd_gp(0, **variant.get("kwargs", {}))
+            except (AttributeError, ImportError, TypeError, ValueError) as exc:
+                raise SystemExit(f"{s}: {exc}") from exc
+
     todo = [
         (p, s, seed, _trials_for(s, args), code, _variant(s))
         for seed in seeds
@@ -562,7 +581,10 @@ def main() -> None:
     if todo and not args.report_only:
         started = time.time()
         with Pool(args.jobs, maxtasksperchild=20) as pool:
-            for i, rec in enumerate(pool.imap_unordered(run_one, todo, chunksize=1), 1):
+            for i, rec in enumerate(pool.imap_unordered(_run_safe, todo, chunksize=1), 1):
+                if "error" in rec:
+                    print(f"[{i}/{len(todo)}] {rec['error']}", flush=True)
+                    continue
                 best = float(np.nanmin(rec["values"]))
                 print(
                     f"[{i}/{len(todo)} {time.time() - started:7.0f}s] {rec['problem']:22} "
