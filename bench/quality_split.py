@@ -76,9 +76,14 @@ def main() -> None:
 
     names = list(dict.fromkeys([*tpe_suite.PROBLEMS, *gp_suite.PROBLEMS]))
     for side in SIDES:
-        print(
-            f"{side}: seeds {seeds(side, 1)[0]}...; problems: {', '.join(problems(names, side))}"
-        )
+        mine = problems(names, side)
+        print(f"{side}: seeds {seeds(side, 1)[0]}...; {len(mine)} problems")
+        kinds: dict[str, list[str]] = {}
+        for n in mine:
+            kind = gp_suite.PROBLEMS[n].kind if n in gp_suite.PROBLEMS else "tpe_suite only"
+            kinds.setdefault(kind, []).append(n)
+        for kind, members in kinds.items():
+            print(f"  {kind} ({len(members)}): {', '.join(members)}")
 
 
 if __name__ == "__main__":
