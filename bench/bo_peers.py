@@ -36,6 +36,7 @@ with, and categoricals by value.
     bash bench/peers_env.sh                                  # once: the peers' environment
     python bench/bo_peers.py --check                         # each peer, 8 trials on branin_2d
     python bench/bo_peers.py --run hebo hartmann_6d 0 30     # one study, the record as JSON
+    python bench/bo_peers.py --smoke bench/results/bo_peers.json  # SMOKE, for bench/HISTORY.md
 """
 
 from __future__ import annotations
@@ -376,8 +377,9 @@ def run_peer(peer: str, problem: str, seed: int, n_trials: int) -> dict[str, Any
     per trial], "suggest_seconds": [seconds the peer spent choosing each trial: its ask/suggest
     and its tell/observe], "objective_seconds": float, "wall_seconds": float, "cpu_seconds":
     float, "version": "smac 2.4.1" or "hebo 0.3.6"}``. Wall and CPU seconds cover the study,
-    not the start of the peers' interpreter. Runs in the peers' environment (``VENV``) when the
-    peer's library is not importable here.
+    not the start of the peers' interpreter. Runs in the peers' environment (``VENV``), with
+    ``PYTHONHASHSEED=0``, when the peer's library is not importable here; run in-process, a SMAC3
+    study repeats only if the interpreter's hash seed is fixed.
     """
     if peer not in PEERS:
         raise ValueError(f"peer {peer!r} is not one of {sorted(PEERS)}")
@@ -388,7 +390,10 @@ def run_peer(peer: str, problem: str, seed: int, n_trials: int) -> dict[str, Any
     python = os.path.join(VENV, "bin", "python")
     if not os.path.exists(python):
         raise RuntimeError(f"no peers environment at {VENV}: run bash bench/peers_env.sh")
+    # A fixed hash seed: SMAC3's choices depend on the iteration order of sets of strings, so
+    # without it the same seed gives different studies in different processes.
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env["PYTHONHASHSEED"] = "0"
     env.pop("PYTHONPATH", None)
     cmd = [python, os.path.abspath(__file__), "--run", peer, problem, str(seed), str(n_trials)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -414,14 +419,47 @@ def _run_cli(peer: str, problem: str, seed: int, n_trials: int) -> None:
     print(json.dumps(rec))
 
 
+SMOKE = [
+    ("branin_2d", 30),
+    ("hartmann_6d", 30),
+    ("mixed_int_cat_8d", 20),
+    ("conditional_4level", 20),
+]
+"""``--smoke``: (problem, trials) run by each peer with seed 0."""
+
+
+def smoke(path: str) -> None:
+    """Runs ``SMOKE`` for each peer, prints best values and median seconds per suggestion, and
+    writes the records (with the load average after each run) to ``path``."""
+    out: dict[str, Any] = {"peers": PEERS, "runs": []}
+    for problem, n in SMOKE:
+        for peer in PEERS:
+            rec = run_peer(peer, problem, 0, n)
+            rec.update(peer=peer, problem=problem, seed=0, loadavg=os.getloadavg())
+            out["runs"].append(rec)
+            print(
+                f"{problem:20s} {peer:9s} n={n:3d} best {min(rec['values']):10.4f}  median "
+                f"suggest {float(np.median(rec['suggest_seconds'])):.3f} s  "
+                f"load {rec['loadavg'][0]:.2f}",
+                flush=True,
+            )
+    out["versions"] = sorted({r["version"] for r in out["runs"]})
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", nargs=4, metavar=("PEER", "PROBLEM", "SEED", "N"))
     parser.add_argument("--check", action="store_true", help="each peer, 8 trials, branin_2d")
+    parser.add_argument("--smoke", metavar="JSON", help="run SMOKE, write the records here")
     args = parser.parse_args()
     if args.run:
         peer, problem, seed, n = args.run
         _run_cli(peer, problem, int(seed), int(n))
+        return
+    if args.smoke:
+        smoke(args.smoke)
         return
     if args.check:
         for peer in PEERS:
