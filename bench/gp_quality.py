@@ -609,9 +609,11 @@ def _budgets(trials: int) -> list[int]:
     return budgets if trials in budgets else [*budgets, trials]
 
 
-def _seconds_per_suggestion(rec: dict[str, Any]) -> float | None:
+def _seconds_per_suggestion(rec: dict[str, Any], first: int | None = None) -> float | None:
+    """Median sampler seconds per trial (over the first ``first`` trials if given); for runs
+    recorded without per-trial times, the mean of wall minus objective seconds."""
     if rec.get("sampler_seconds"):
-        return float(np.median(rec["sampler_seconds"]))
+        return float(np.median(rec["sampler_seconds"][:first]))
     if rec.get("values") and np.isfinite(rec.get("objective_seconds", float("nan"))):
         return (rec["wall_seconds"] - rec["objective_seconds"]) / len(rec["values"])
     return None
@@ -672,6 +674,9 @@ def _problem_entry(
         regret = np.maximum(score[s] - opt, 0.0)  # NaN (beyond the run) stays NaN
         secs = [_seconds_per_suggestion(recs[s][seed]) for seed in common]
         known_secs = [x for x in secs if x is not None]
+        # Over as many trials as the shortest sampler ran, for a like-for-like speed ratio.
+        short = [_seconds_per_suggestion(recs[s][seed], min(trials.values())) for seed in common]
+        known_short = [x for x in short if x is not None]
         entry["samplers"][s] = {
             "trials": trials[s],
             "median_regret": listed(np.median(regret, axis=0)),
@@ -679,6 +684,9 @@ def _problem_entry(
             "q75_regret": listed(np.percentile(regret, 75, axis=0)),
             "per_seed_regret": [listed(row) for row in regret],
             "seconds_per_suggestion": float(np.median(known_secs)) if known_secs else None,
+            "seconds_per_suggestion_common": (
+                float(np.median(known_short)) if known_short else None
+            ),
         }
     return entry
 
@@ -810,15 +818,15 @@ def _acceptance(
     return out
 
 
-def _speed(table: dict[str, Any], samplers: list[str]) -> dict[str, float | None]:
-    """Median over problems of the per-problem median seconds per suggestion."""
+def _speed(
+    table: dict[str, Any], samplers: list[str], key: str = "seconds_per_suggestion"
+) -> dict[str, float | None]:
+    """Median over problems of the per-problem median seconds per suggestion (``key``:
+    ``seconds_per_suggestion_common`` for the first trials only, as many as every sampler
+    ran)."""
     out: dict[str, float | None] = {}
     for s in samplers:
-        xs = [
-            e["samplers"][s]["seconds_per_suggestion"]
-            for e in table.values()
-            if s in e["samplers"]
-        ]
+        xs = [e["samplers"][s].get(key) for e in table.values() if s in e["samplers"]]
         xs = [x for x in xs if x is not None]
         out[s] = float(np.median(xs)) if xs else None
     return out
@@ -852,8 +860,9 @@ def report(
     acceptance = _acceptance(table, comparisons, budgets)
     speed = _speed(table, samplers)
     if "hebo" in samplers:
+        common = _speed(table, samplers, "seconds_per_suggestion_common")
         for h in acceptance:
-            hs, he = speed.get(h), speed.get("hebo")
+            hs, he = common.get(h), common.get("hebo")
             if _base(h) == "hyperdial_gp" and hs and he:
                 for b in ("25", "50"):
                     if b in acceptance[h]:
