@@ -296,7 +296,7 @@ def _run_study(library: str, sampler: Any, objective: Any, n_trials: int) -> lis
         import hyperdial
 
         hyperdial.logging.set_verbosity(logging.WARNING)
-        study = hyperdial.create_study(sampler=sampler)
+        study: Any = hyperdial.create_study(sampler=sampler)
     else:
         import optuna
 
@@ -600,7 +600,7 @@ def main() -> None:
 
 def _trials_for(sampler: str, args: argparse.Namespace) -> int:
     if sampler in PEERS and args.peer_trials is not None:
-        return min(args.trials, args.peer_trials)
+        return min(int(args.trials), int(args.peer_trials))
     return int(args.trials)
 
 
@@ -615,7 +615,7 @@ def _seconds_per_suggestion(rec: dict[str, Any], first: int | None = None) -> fl
     if rec.get("sampler_seconds"):
         return float(np.median(rec["sampler_seconds"][:first]))
     if rec.get("values") and np.isfinite(rec.get("objective_seconds", float("nan"))):
-        return (rec["wall_seconds"] - rec["objective_seconds"]) / len(rec["values"])
+        return float(rec["wall_seconds"] - rec["objective_seconds"]) / len(rec["values"])
     return None
 
 
