@@ -7,7 +7,7 @@ and the same seeds. The design (problems, split, noise, tie rule) is in
 docs/design/quality_benchmark.md.
 
     python bench/gp_quality.py --split tune --seeds 5                 # tuning side, seeds 0-4
-    python bench/gp_quality.py --split judge --seeds 10               # judging side, 1000-1009
+    python bench/gp_quality.py --split judge --seeds 10 --peer-trials 50  # judging, 1000-1009
     python bench/gp_quality.py --split tune --seeds 5 --samplers hyperdial_gp+init6 \\
         --variant 'init6={"kwargs": {"n_startup_trials": 6}}'        # a variant of GPSampler
     python bench/gp_quality.py --report-only --split judge --seeds 10  # tables from the cache
@@ -19,7 +19,9 @@ with a range such as 5-9). A cached run of a hyperdial GP or TPE sampler is reus
 hyperdial code it ran (hyperdial/samplers, hyperdial/gp and the compiled core) is unchanged
 (--allow-stale to reuse it anyway), and a variant's run only if the variant's definition is
 unchanged; the other samplers' runs are reused whatever changed. Budgets are prefixes of one
-run. The report uses, per problem, the seeds that every sampler has finished.
+run; --peer-trials N runs SMAC3 and HEBO to N trials only (their larger budgets stay blank).
+The report uses, per problem, the seeds that every sampler with runs on it has finished (a
+sampler with none is listed in the JSON as missing there).
 
 Regret at budget b: for a deterministic problem, the best value among the first b trials minus
 the known optimum (or, for the "ml" tasks, the best value of any run); for a noisy task, the
