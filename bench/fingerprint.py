@@ -102,10 +102,15 @@ def main() -> int:
                 )
 
     if args.write:
+        # --samplers / --problems re-record a part: the other recorded runs are kept.
+        kept: dict[str, Any] = {}
+        if os.path.exists(args.write):
+            with open(args.write) as f:
+                kept = {k: v for k, v in json.load(f).items() if k not in results}
         with open(args.write, "w") as f:
-            json.dump(results, f, indent=0, sort_keys=True)
+            json.dump({**kept, **results}, f, indent=0, sort_keys=True)
             f.write("\n")
-        print(f"wrote {len(results)} runs to {args.write}")
+        print(f"wrote {len(results)} runs to {args.write} (kept {len(kept)} recorded before)")
         return 0
 
     with open(args.check) as f:
@@ -113,6 +118,7 @@ def main() -> int:
     bad = 0
     for key, rows in results.items():
         if key not in recorded:
+            bad += 1
             print(f"{key}: not recorded")
             continue
         old = recorded[key]
