@@ -25,7 +25,7 @@ from hyperdial.distributions import (
 from hyperdial.samplers import BaseSampler, GPSampler, RandomSampler
 from hyperdial.samplers._gp._encoding import MAX_INTEGER_CHOICES, ParamCoder, SpaceCoder, _n_cells
 from hyperdial.samplers._gp._sampler import _StudyState
-from hyperdial.samplers._gp._targets import Warp, parego
+from hyperdial.samplers._gp._targets import Warp, parego, yeo_johnson, yeo_johnson_lambda
 from hyperdial.testing import SamplerContract
 from hyperdial.testing.sampler import (
     DISTRIBUTION_KINDS,
@@ -158,8 +158,10 @@ def test_space_coder_orders_names() -> None:
 @settings(deadline=None, database=None)
 def test_warp_keeps_order_and_stays_bounded(values: list[float]) -> None:
     v = np.array(values)
-    t = Warp(v)(v)
-    assert np.all(np.isfinite(t))
+    assert np.all(np.isfinite(Warp(v)(v)))  # with the power transform
+    order = np.argsort(v, kind="stable")
+    assert np.all(np.diff(Warp(v)(v)[order]) <= 0)
+    t = -Warp(v).z(v)  # the robust warp alone
     assert np.all(-t < 3.0 + math.log1p(math.log1p(1e301)) + 1e-9)  # bad side: log-log
     assert np.all(t < 100.0 + math.log1p(1e301) + 1e-9)  # good side: log beyond 100
     order = np.argsort(v, kind="stable")
@@ -169,7 +171,7 @@ def test_warp_keeps_order_and_stays_bounded(values: list[float]) -> None:
 def test_warp_is_affine_in_the_bulk() -> None:
     rng = np.random.default_rng(0)
     v = rng.normal(5.0, 2.0, size=200)
-    t = Warp(v)(v)
+    t = -Warp(v).z(v)
     bulk = np.abs(v - np.median(v)) < 2.0
     slope = np.polyfit(v[bulk], t[bulk], 1)[0]
     resid = t[bulk] - np.polyval(np.polyfit(v[bulk], t[bulk], 1), v[bulk])
@@ -178,7 +180,7 @@ def test_warp_is_affine_in_the_bulk() -> None:
 
 def test_warp_of_one_huge_outlier_leaves_the_rest_spread() -> None:
     v = np.concatenate([np.linspace(0.0, 1.0, 20), [1e300]])
-    t = Warp(v)(v)
+    t = -Warp(v).z(v)
     spread = t[:20].max() - t[:20].min()
     assert spread / (t.max() - t.min()) > 0.2
 
@@ -187,11 +189,63 @@ def test_warp_keeps_good_outliers_linear() -> None:
     """Needle-like objectives: the few good values are the signal, so the good side stays
     affine (within GOOD_THRESHOLD scale units) while the bad side is squashed."""
     v = np.concatenate([3.3 + np.linspace(0.0, 0.5, 30), [0.5, 0.1, 30.0, 300.0]])
-    t = Warp(v)(v)
+    t = -Warp(v).z(v)
     good = (t[31] - t[30]) / (t[30] - t[0])
     assert good == pytest.approx((v[30] - v[31]) / (v[0] - v[30]), rel=1e-9)
     bad = (t[0] - t[33]) / (t[0] - t[32])  # the worse value is far less than 10x further out
     assert 1.0 < bad < 2.0
+
+
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=20),
+    st.floats(-2.0, 4.0),
+)
+@settings(deadline=None, database=None)
+def test_yeo_johnson_matches_the_reference_and_keeps_order(
+    values: list[float], lam: float
+) -> None:
+    from scipy import stats
+
+    x = np.array(values)
+    got = yeo_johnson(x, lam)
+    want = stats.yeojohnson(x, lmbda=lam)
+    assert np.allclose(got, want, rtol=1e-9, atol=1e-12, equal_nan=False)
+    order = np.argsort(x, kind="stable")
+    assert np.all(np.diff(got[order]) >= 0)
+    assert np.allclose(yeo_johnson(x, 1.0), x)
+
+
+@pytest.mark.parametrize("shape", ["lognormal", "normal", "left_skewed"])
+def test_yeo_johnson_lambda_is_the_likelihood_maximum(shape: str) -> None:
+    """The grid search lands within one grid step of SciPy's continuous maximiser, and the
+    transformed data are closer to normal (skew) than the input."""
+    from scipy import stats
+
+    rng = np.random.default_rng(1)
+    x = {
+        "lognormal": rng.lognormal(0.0, 1.0, 300),
+        "normal": rng.normal(0.0, 1.0, 300),
+        "left_skewed": -rng.lognormal(0.0, 0.7, 300),
+    }[shape]
+    x = (x - x.mean()) / x.std()
+    lam = yeo_johnson_lambda(x)
+    assert abs(lam - float(stats.yeojohnson_normmax(x))) <= 0.05 + 1e-9
+    assert abs(stats.skew(yeo_johnson(x, lam))) <= abs(stats.skew(x)) + 1e-9
+
+
+def test_the_power_transform_keeps_the_warp_monotone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hyperdial.samplers._gp._targets as targets
+
+    v = np.concatenate([np.random.default_rng(0).lognormal(0.0, 2.0, 50), [1e300, -3.0]])
+    w = Warp(v)
+    assert w.power is not None and w.power[2] != 1.0  # skewed losses: a real transform
+    t = w(np.append(v, np.inf))
+    assert np.all(np.isfinite(t))
+    order = np.argsort(v, kind="stable")
+    assert np.all(np.diff(t[:-1][order]) < 0)
+    monkeypatch.setattr(targets, "POWER_TRANSFORM", False)
+    assert Warp(v).power is None
+    assert np.array_equal(Warp(v)(v), -Warp(v).z(v))
 
 
 def test_parego_prefers_pareto_points() -> None:

@@ -166,7 +166,9 @@ class GPSampler(BaseSampler):
       common to all trials, is what lets the GP tell the branches apart
       (docs/design/gp_sampler.md).
     * **Targets**: losses are robustly warped (median/MAD, outliers and ``±inf`` squashed while
-      keeping their order; see ``_targets.py``). FAIL trials (an exception or NaN) that have
+      keeping their order), then power-transformed (Yeo-Johnson, exponent by maximum
+      likelihood, as HEBO does) so that skewed losses reach the GP closer to normal; see
+      ``_targets.py``. FAIL trials (an exception or NaN) that have
       parameters enter the model at the worst target seen, so the GP learns to avoid regions
       that crash rather than proposing them again. PRUNED trials enter at their last reported
       value, but never better than the median of completed trials (``pruned_trials=
