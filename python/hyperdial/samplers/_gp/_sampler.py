@@ -125,7 +125,9 @@ class _StudyState:
         self.history_version = -1
         self.warp: Warp | None = None
         self.fail_target = 0.0
-        self.pruned_floor = math.inf
+        #: The losses of the last warp fit; PRUNED trials' floor is their median (computed when
+        #: a pruned trial needs it).
+        self.warp_losses: F64 = np.empty(0)
         #: Encoded points handed out to trials not yet finished: number -> (coder, x).
         self.proposals: dict[int, tuple[SpaceCoder, F64]] = {}
         #: Conditional spaces: proposals by trial number with the activity pattern they were
@@ -770,10 +772,12 @@ class GPSampler(BaseSampler):
         if fit or state.warp is None:
             base = loss[complete]
             state.warp = Warp(base)
-            state.pruned_floor = float(np.median(np.clip(base, -1e300, 1e300)))
+            state.warp_losses = base
         pruned = st == _PRUNED
         if pruned.any():
-            loss[pruned] = np.maximum(hist.last_report[rows[pruned]], state.pruned_floor)
+            base = state.warp_losses
+            floor = float(np.median(np.clip(base, -1e300, 1e300))) if base.size else math.nan
+            loss[pruned] = np.maximum(hist.last_report[rows[pruned]], floor)
         y = state.warp(loss)
         if fit or state.warp is None:
             state.fail_target = float(y[~(st == _FAIL)].min())

@@ -54,6 +54,7 @@ POWER_TRANSFORM = True
 #: The coarse grid of exponents searched for the power transform (the likelihood is smooth in
 #: the exponent; :func:`yeo_johnson_lambda` refines around the grid's best).
 _LAMBDAS = np.linspace(-2.0, 4.0, 25)
+_REFINE = np.linspace(-0.25, 0.25, 11)
 
 
 def yeo_johnson(x: F64, lam: float) -> F64:
@@ -74,18 +75,20 @@ def yeo_johnson(x: F64, lam: float) -> F64:
     return out
 
 
-def _yeo_johnson_loglik(lams: F64, log1p_abs: F64, pos: np.ndarray, jacobian: float) -> F64:
-    """Profile log likelihood of each exponent in ``lams`` (``-inf`` where undefined)."""
-    lam = lams[:, None]
+def _yeo_johnson_loglik(lams: F64, log1p_pos: F64, log1p_neg: F64, jacobian: float) -> F64:
+    """Profile log likelihood of each exponent in ``lams`` (``-inf`` where undefined), from
+    ``log(1 + |x|)`` of the non-negative and of the negative ``x``."""
+    n = log1p_pos.size + log1p_neg.size
+    # Exponents of exactly 0 or 2 are the transform's log cases; 1e-12 off them, expm1(a t) / a
+    # equals t to double precision.
+    a = np.where(np.abs(lams) < 1e-12, 1e-12, lams)[:, None]
+    b = np.where(np.abs(2.0 - lams) < 1e-12, 1e-12, 2.0 - lams)[:, None]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        up = np.where(np.abs(lam) > 1e-12, np.expm1(lam * log1p_abs) / lam, log1p_abs)
-        down = np.where(
-            np.abs(2.0 - lam) > 1e-12,
-            -np.expm1((2.0 - lam) * log1p_abs) / (2.0 - lam),
-            -log1p_abs,
-        )
-        var = np.where(pos, up, down).var(axis=1)
-        ll = -0.5 * log1p_abs.size * np.log(var) + (lams - 1.0) * jacobian
+        up = np.expm1(a * log1p_pos) / a
+        down = np.expm1(b * log1p_neg) / b  # the negated transform of the negative x
+        mean = (up.sum(axis=1) - down.sum(axis=1)) / n
+        var = (np.square(up).sum(axis=1) + np.square(down).sum(axis=1)) / n - mean**2
+        ll = -0.5 * n * np.log(var) + (lams - 1.0) * jacobian
     out: F64 = np.where((var > 0) & np.isfinite(var), ll, -np.inf)
     return out
 
@@ -97,11 +100,12 @@ def yeo_johnson_lambda(x: F64) -> float:
     x = np.asarray(x, dtype=np.float64)
     pos = x >= 0
     log1p_abs = np.log1p(np.abs(x))
-    jacobian = float(np.sum(np.sign(x) * log1p_abs))
+    log1p_pos, log1p_neg = log1p_abs[pos], log1p_abs[~pos]
+    jacobian = float(log1p_pos.sum() - log1p_neg.sum())
     best = 1.0
-    for grid in (_LAMBDAS, None):
-        lams = grid if grid is not None else best + np.linspace(-0.25, 0.25, 11)
-        ll = _yeo_johnson_loglik(lams, log1p_abs, pos, jacobian)
+    for grid in (_LAMBDAS, _REFINE):
+        lams = grid if grid is _LAMBDAS else best + grid
+        ll = _yeo_johnson_loglik(lams, log1p_pos, log1p_neg, jacobian)
         if not np.isfinite(ll).any():
             return best
         best = float(lams[int(np.argmax(ll))])
