@@ -754,6 +754,27 @@ def test_a_new_sampler_resumes_from_the_saved_fit(monkeypatch: pytest.MonkeyPatc
     np.testing.assert_allclose(state.gp.log_params, saved["log_params"])
 
 
+def test_a_fit_saved_without_the_power_transform_is_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The saved fit's key covers the target transform: hyperparameters fitted to other
+    targets are refitted, not reused."""
+    import hyperdial.samplers._gp._targets as targets
+    from hyperdial.trial._system_attrs import GP_FIT_KEY
+
+    study = _prefilled(120)
+    monkeypatch.setattr(targets, "POWER_TRANSFORM", False)
+    study.sampler = GPSampler(seed=0)
+    study.optimize(_objective3, n_trials=1)
+    old_space = study.system_attrs[GP_FIT_KEY]["space"]
+    monkeypatch.setattr(targets, "POWER_TRANSFORM", True)
+    fits = _count_fits(monkeypatch)
+    study.sampler = GPSampler(seed=0)
+    study.optimize(_objective3, n_trials=1)
+    assert fits
+    assert study.system_attrs[GP_FIT_KEY]["space"] != old_space
+
+
 def test_a_stale_or_foreign_fit_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     from hyperdial.trial._system_attrs import GP_FIT_KEY
 

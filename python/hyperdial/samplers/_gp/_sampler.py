@@ -856,7 +856,9 @@ class GPSampler(BaseSampler):
         h = blake2b(digest_size=8)
         for name, dist in zip(coder.names, coder.dists, strict=True):
             h.update(f"{name}\0{distribution_to_json(dist)}\0".encode())
-        h.update(repr((self._fixed_noise, self._pruned_mode)).encode())
+        from hyperdial.samplers._gp import _targets
+
+        h.update(repr((self._fixed_noise, self._pruned_mode, _targets.POWER_TRANSFORM)).encode())
         return h.hexdigest()
 
     def _save_fit(self, study: Study, state: _StudyState) -> None:
