@@ -548,13 +548,7 @@ def main() -> None:
         "code_key": key,
         "summary": summary,
         "runs": runs,
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "loadavg_before": load_before,
-            "loadavg_after": os.getloadavg(),
-        },
+        "machine": _machine(load_before),
         "versions": {
             "hyperdial": hyperdial.__version__,
             "optuna": optuna.__version__,
@@ -1411,13 +1405,7 @@ def replay_main(args: argparse.Namespace) -> None:
             "args": vars(args),
             "summary": summary,
             "runs": runs,
-            "machine": {
-                "platform": platform.platform(),
-                "cpus": os.cpu_count(),
-                "python": sys.version.split()[0],
-                "loadavg_before": load_before,
-                "loadavg_after": os.getloadavg(),
-            },
+            "machine": _machine(load_before),
             "versions": {"hyperdial": hyperdial.__version__, "optuna": optuna.__version__},
         }
         Path(args.replay_out).write_text(json.dumps(result, indent=1) + "\n")
@@ -1426,6 +1414,17 @@ def replay_main(args: argparse.Namespace) -> None:
 
 def _fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
+
+
+def _machine(load_before: tuple[float, float, float]) -> dict[str, Any]:
+    """The machine a results file was measured on, with the load before and now."""
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
+    }
 
 
 def _parse_seeds(text: str) -> list[int]:
