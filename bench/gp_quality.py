@@ -10,6 +10,8 @@ docs/design/quality_benchmark.md.
     python bench/gp_quality.py --split judge --seeds 10 --peer-trials 50  # judging, 1000-1009
     python bench/gp_quality.py --split tune --seeds 5 --samplers hyperdial_gp+init6 \\
         --variant 'init6={"kwargs": {"n_startup_trials": 6}}'        # a variant of GPSampler
+    python bench/gp_quality.py --split tune --seeds 5 --samplers hyperdial_tpe+cand48 \\
+        --variant 'cand48={"kwargs": {"n_ei_candidates": 48}}'       # a variant of TPESampler
     python bench/gp_quality.py --report-only --split judge --seeds 10  # tables from the cache
     python bench/gp_quality.py --estimate --split judge --seeds 10    # time it would take
 
@@ -27,7 +29,8 @@ Regret at budget b: for a deterministic problem, the best value among the first 
 the known optimum (or, for the "ml" tasks, the best value of any run); for a noisy task, the
 true value (``gp_suite.true_value``) of the trial with the best observed value among the first
 b, minus the best true value of any sampler's incumbent. Variants (``VARIANTS`` below, or
-``--variant NAME=JSON``) are GPSampler keyword arguments and module-attribute overrides:
+``--variant NAME=JSON``, run as ``hyperdial_gp+NAME`` or ``hyperdial_tpe+NAME``) are GPSampler
+or TPESampler keyword arguments and module-attribute overrides:
 ``{"kwargs": {...}, "attrs": {"hyperdial.samplers._gp._incumbent.LENGTHSCALE_PRIOR": [-0.5,
 1.0]}}``; an attribute is set in the worker for the run and restored after it (a list replaces a
 tuple as a tuple), so it must be the name the sampler reads at run time. Writes
@@ -71,8 +74,9 @@ CACHE = os.path.join(HERE, "results", "cache", "gp_quality")
 GP_STAND_IN = os.environ.get("HYPERDIAL_BENCH_GP_STAND_IN", "")
 
 VARIANTS: dict[str, dict[str, Any]] = {
-    # name -> {"kwargs": GPSampler keyword arguments, "attrs": {"module.ATTR": value}}; run as
-    # sampler "hyperdial_gp+name". --variant NAME=JSON adds or replaces one for a command.
+    # name -> {"kwargs": sampler keyword arguments, "attrs": {"module.ATTR": value}}; run as
+    # sampler "hyperdial_gp+name" (GPSampler) or "hyperdial_tpe+name" (TPESampler).
+    # --variant NAME=JSON adds or replaces one for a command.
 }
 
 TIE_LOG10 = 0.05
@@ -94,10 +98,10 @@ def _hd_gp(seed: int, **kwargs: Any) -> Any:
     return hs.GPSampler(seed=seed, **{"n_threads": 1, **kwargs})
 
 
-def _hd_tpe(seed: int) -> Any:
+def _hd_tpe(seed: int, **kwargs: Any) -> Any:
     from hyperdial.samplers import TPESampler
 
-    return TPESampler(seed=seed)
+    return TPESampler(seed=seed, **kwargs)
 
 
 def _hd_random(seed: int) -> Any:
@@ -146,7 +150,8 @@ def _base(sampler: str) -> str:
 
 
 def _variant(sampler: str) -> dict[str, Any] | None:
-    """The definition of variant ``hyperdial_gp+NAME``, or None for a plain sampler."""
+    """The definition of variant ``hyperdial_gp+NAME`` or ``hyperdial_tpe+NAME``, or None for a
+    plain sampler."""
     return VARIANTS[sampler.split("+", 1)[1]] if "+" in sampler else None
 
 
@@ -444,7 +449,7 @@ def _timings() -> dict[tuple[str, str], list[tuple[float, float]]]:
 def _seconds_per_trial(problem: str, sampler: str) -> float | None:
     """Wall seconds per trial of (problem, sampler): the mean over its cached runs; else the
     sampler's median sampler-seconds per trial on other problems (a variant borrows
-    hyperdial_gp's) plus the problem's median objective seconds per trial under any sampler
+    its base sampler's) plus the problem's median objective seconds per trial under any sampler
     (taken as 0 for the test functions); None when either part is unknown."""
     timings = _timings()
     own = timings.get((problem, _stem(sampler)))
@@ -487,14 +492,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--problems", default="", help="comma-separated (default: all)")
     ap.add_argument(
-        "--samplers", default="", help="comma-separated, hyperdial_gp+NAME for a variant"
+        "--samplers",
+        default="",
+        help="comma-separated, hyperdial_gp+NAME or hyperdial_tpe+NAME for a variant",
     )
     ap.add_argument(
         "--variant",
         action="append",
         default=[],
         metavar="NAME=JSON",
-        help='a GPSampler variant: {"kwargs": {...}, "attrs": {"module.ATTR": value}}',
+        help='a GPSampler or TPESampler variant: {"kwargs": {...}, "attrs": {"module.ATTR": v}}',
     )
     ap.add_argument(
         "--seeds", default="10", help="N (seeds 0..N-1), a range lo-hi (5-9, 0-0) or a list a,b"
@@ -527,7 +534,10 @@ def main() -> None:
         if not isinstance(variant, dict) or set(variant) - {"kwargs", "attrs"}:
             raise SystemExit(f"--variant {name}: a JSON object with 'kwargs' and/or 'attrs'")
         VARIANTS[name] = variant
-    known: dict[str, Any] = {**SAMPLERS, **{f"hyperdial_gp+{v}": None for v in VARIANTS}}
+    known: dict[str, Any] = {
+        **SAMPLERS,
+        **{f"{base}+{v}": None for base in CODE_BOUND for v in VARIANTS},
+    }
     problems = _names(args.problems, PROBLEMS, "problems")
     samplers = _names(args.samplers, known, "samplers")
     if any(s in PEERS for s in samplers) and importlib.util.find_spec("bo_peers") is None:
@@ -555,7 +565,9 @@ def main() -> None:
             try:
                 for dotted in variant.get("attrs", {}):
                     _resolve(dotted)
-                _hd_gp(0, **variant.get("kwargs", {}))
+                factory = SAMPLERS[_base(s)][1]
+                assert factory is not None
+                factory(0, **variant.get("kwargs", {}))
             except (AttributeError, ImportError, TypeError, ValueError) as exc:
                 raise SystemExit(f"{s}: {exc}") from exc
 
