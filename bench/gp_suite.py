@@ -211,10 +211,17 @@ def _seeds(rng: np.random.Generator) -> tuple[int, int]:
     return int(split), int(model)
 
 
+#: The user attribute GPSampler reads as a trial's standard error (its ``STDERR_ATTR``).
+STDERR_ATTR = "value_stderr"
+#: The fold losses of the last :func:`_noisy_cv` call of this process.
+_LAST_FOLDS: list[float] = []
+
+
 def _noisy_cv(make: Callable[[], Any], data: str, loss: str, split_seed: int) -> float:
     """Mean over 3 shuffled folds (seeded by ``split_seed``) of ``loss``: "log_loss" (class
     probabilities clipped to [1e-3, 1], so one confident mistake of a small forest costs at
-    most log(1000)), "error" (1 - accuracy) or "mse"."""
+    most log(1000)), "error" (1 - accuracy) or "mse". The fold losses are left in
+    ``_LAST_FOLDS`` for the objective's standard error (:class:`_NoisyRun`)."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
     x, y = _data(data)
@@ -235,6 +242,7 @@ def _noisy_cv(make: Callable[[], Any], data: str, loss: str, split_seed: int) ->
                 out.append(float((model.predict(x[test]) != y[test]).mean()))
             else:
                 out.append(float(((model.predict(x[test]) - y[test]) ** 2).mean()))
+    _LAST_FOLDS[:] = out
     return float(np.mean(out))
 
 
@@ -559,7 +567,14 @@ class _NoisyRun:
     def __call__(self, trial: Any) -> float:
         rng = np.random.default_rng([*self._entropy, self.evaluations])
         self.evaluations += 1
-        return self._task(trial, rng)
+        _LAST_FOLDS.clear()
+        value = self._task(trial, rng)
+        # What the objective knows of its noise: each evaluation draws a new split, so the
+        # folds' spread over sqrt(k) estimates the standard error of the returned mean.
+        k = len(_LAST_FOLDS)
+        if k >= 2 and hasattr(trial, "set_user_attr"):
+            trial.set_user_attr(STDERR_ATTR, float(np.std(_LAST_FOLDS, ddof=1) / math.sqrt(k)))
+        return value
 
 
 def make_objective(name: str, seed: int) -> Objective:
