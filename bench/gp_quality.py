@@ -246,6 +246,10 @@ class _TimedTrial:
     def suggest_categorical(self, *args: Any, **kwargs: Any) -> Any:
         return self._timed("suggest_categorical", *args, **kwargs)
 
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """What the objective reports of itself (a noisy task's standard error)."""
+        self._trial.set_user_attr(key, value)
+
 
 def _resolve(dotted: str) -> tuple[Any, str]:
     """(object, attribute name) for ``package.module.Class.ATTR``: the longest importable
