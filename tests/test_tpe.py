@@ -167,8 +167,8 @@ def test_conditional_space_is_decomposed_into_groups() -> None:
 
 
 def test_constant_liar_spreads_running_trials() -> None:
-    def spread(liar: bool) -> float:
-        study = hyperdial.create_study(sampler=TPESampler(seed=1, constant_liar=liar))
+    def spread(liar: bool, seed: int) -> float:
+        study = hyperdial.create_study(sampler=TPESampler(seed=seed, constant_liar=liar))
         for _ in range(20):
             t = study.ask()
             study.tell(t, (t.suggest_float("x", 0, 1) - 0.3) ** 2)
@@ -176,7 +176,9 @@ def test_constant_liar_spreads_running_trials() -> None:
         xs = np.array([t.suggest_float("x", 0, 1) for t in running])
         return float(np.std(xs))
 
-    assert spread(True) > 1.5 * spread(False)
+    # The spread of 8 proposals varies a lot from seed to seed: compare the median ratio.
+    ratios = [spread(True, seed) / spread(False, seed) for seed in range(7)]
+    assert np.median(ratios) > 1.5
 
 
 def test_constraints_steer_to_the_feasible_region() -> None:
@@ -417,6 +419,30 @@ def test_good_group_weights_follow_the_improvement() -> None:
     np.testing.assert_allclose(w, [4.0 - 1.0, 4.0 - 2.0, 4.0 - 3.0])  # threshold: 4.0
     uniform = TPESampler(seed=0, gamma=lambda n: 3, good_weights="uniform")
     assert uniform._split(uniform._updated_history(study), np.arange(6))[1] is None
+
+
+def test_default_gamma_takes_a_fifth_up_to_25() -> None:
+    from hyperdial.samplers._tpe import default_gamma
+
+    ns = [1, 5, 6, 10, 11, 25, 30, 50, 100, 125, 126, 1000]
+    assert [default_gamma(n) for n in ns] == [1, 1, 2, 2, 3, 5, 6, 10, 20, 25, 25, 25]
+
+
+def test_default_good_group_at_25_trials_has_5_rows() -> None:
+    from hyperdial.trial import FrozenTrial
+
+    dists = {"x": FloatDistribution(0, 1)}
+    study = hyperdial.create_study()
+    study.add_trials(
+        FrozenTrial(
+            state=TrialState.COMPLETE, values=[v], params={"x": v / 25}, distributions=dists
+        )
+        for v in np.random.default_rng(0).permutation(25).astype(float)
+    )
+    sampler = TPESampler(seed=0)
+    below, w = sampler._split(sampler._updated_history(study), np.arange(25))
+    assert sorted(study.trials[i].value for i in below) == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert w is not None
 
 
 def test_bad_observations_are_thinned_beyond_the_cap() -> None:
