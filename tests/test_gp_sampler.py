@@ -267,6 +267,36 @@ def _state(sampler: GPSampler, study: hyperdial.Study) -> _StudyState:
     return sampler._states[study_key(study)]
 
 
+def test_cached_encodings_match_a_fresh_encoding_as_trials_finish() -> None:
+    """Finished trials are encoded once (``_encode_rows``); a trial still running when it was
+    first encoded, or a trial told again, must not keep a stale row."""
+    sampler = GPSampler(seed=0, n_startup_trials=2)
+    study = _quiet_study(sampler)
+    study.optimize(_branin, n_trials=4)
+    running = study.ask()
+    running.suggest_float("x", -5.0, 10.0)  # "y" not yet suggested
+    state = _state(sampler, study)
+    state.history.update(study)
+    rows = np.arange(state.history.n)
+
+    def fresh() -> tuple[np.ndarray, np.ndarray]:
+        coder = state.coder
+        assert coder is not None
+        cols = [
+            pc.encode(state.history.params[name][rows])
+            for name, pc in zip(coder.names, coder.coders, strict=True)
+        ]
+        return np.stack([c[0] for c in cols], 1), np.stack([c[1] for c in cols], 1)
+
+    for got, want in zip(sampler._encode_rows(state, rows), fresh(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    running.suggest_float("y", 0.0, 15.0)
+    study.tell(running, 1.0)
+    state.history.update(study)
+    for got, want in zip(sampler._encode_rows(state, rows), fresh(), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_conditional_parameters_are_modelled_not_sampled_independently() -> None:
     calls: list[str] = []
 

@@ -137,6 +137,13 @@ class _StudyState:
         self.redirected: list[tuple[SpaceCoder, F64]] = []
         self.handed_off = False
         self.gp_failed_logged = False
+        #: Encoded inputs and activity of finished trials by trial number, valid for
+        #: ``encoded_for`` (the coder and the history version they were encoded under); a
+        #: finished trial's parameters do not change, so each is encoded once.
+        self.encoded_for: tuple[SpaceCoder, int] | None = None
+        self.encoded_x: F64 = np.empty(0)
+        self.encoded_active: F64 = np.empty(0)
+        self.encoded: np.ndarray = np.zeros(0, dtype=bool)
 
 
 def _set_pending_before_only(sampler: BaseSampler) -> None:
@@ -719,17 +726,35 @@ class GPSampler(BaseSampler):
         return [x for c, x in state.redirected if c is coder]
 
     def _encode_rows(self, state: _StudyState, rows: np.ndarray) -> tuple[F64, F64]:
-        """Inputs and activity masks ``(len(rows), d)`` of the given trial numbers."""
+        """Inputs and activity masks ``(len(rows), d)`` of the given trial numbers; finished
+        trials are encoded once per coder (``_StudyState.encoded``)."""
         coder = state.coder
         assert coder is not None
         hist = state.history
-        x = np.empty((rows.size, len(coder)))
-        active = np.empty((rows.size, len(coder)))
-        for j, (name, pc) in enumerate(zip(coder.names, coder.coders, strict=True)):
-            col = hist.params.get(name)
-            values = col[rows] if col is not None else np.full(rows.size, np.nan)
-            x[:, j], active[:, j] = pc.encode(values)
-        return x, active
+        d = len(coder)
+        if state.encoded_for != (coder, hist.version):
+            state.encoded_for = (coder, hist.version)
+            state.encoded = np.zeros(0, dtype=bool)
+            state.encoded_x = state.encoded_active = np.empty((0, d))
+        if state.encoded.size < hist.n:
+            cap = max(hist.n, 2 * state.encoded.size, 64)
+            grow = cap - state.encoded.size
+            state.encoded = np.concatenate([state.encoded, np.zeros(grow, dtype=bool)])
+            state.encoded_x = np.concatenate([state.encoded_x, np.empty((grow, d))])
+            state.encoded_active = np.concatenate([state.encoded_active, np.empty((grow, d))])
+        new = rows[~state.encoded[rows]]
+        if new.size:
+            x = np.empty((new.size, d))
+            active = np.empty((new.size, d))
+            for j, (name, pc) in enumerate(zip(coder.names, coder.coders, strict=True)):
+                col = hist.params.get(name)
+                values = col[new] if col is not None else np.full(new.size, np.nan)
+                x[:, j], active[:, j] = pc.encode(values)
+            state.encoded_x[new] = x
+            state.encoded_active[new] = active
+            st = hist.state[new]
+            state.encoded[new] = (st == _COMPLETE) | (st == _PRUNED) | (st == _FAIL)
+        return state.encoded_x[rows], state.encoded_active[rows]
 
     def _training_data(self, state: _StudyState, number: int) -> _Data | None:
         """Rows, inputs, masks and (unwarped) losses of every trial the model should see."""
