@@ -673,6 +673,100 @@ def test_the_sampler_model_lets_a_deterministic_objective_reach_the_noise_floor(
     assert noise(x, y) > 1e-4
 
 
+# -- noise the objective reports ---------------------------------------------------------------
+def _noisy_run(
+    monkeypatch: pytest.MonkeyPatch, use: bool, seed: int, stderr: Any = 0.15
+) -> tuple[float, float]:
+    """(fitted noise, true noise) in the model's standardised units after 15 trials of a
+    smooth 2-d function plus normal noise of sd 0.15, each trial reporting ``stderr``. The
+    truth goes another way than the estimate: 4000 draws of the noise at the best trial's point,
+    through the study's warp, over the variance of the model's targets."""
+    monkeypatch.setattr(sampler_module, "USE_STDERR", use)
+    rng = np.random.default_rng(seed)
+
+    def f(x: float, y: float) -> float:
+        return math.sin(3 * x) + math.cos(2 * y)
+
+    def objective(trial: BaseTrial) -> float:
+        x, y = trial.suggest_float("x", 0, 1), trial.suggest_float("y", 0, 1)
+        trial.set_user_attr("value_stderr", stderr)
+        return f(x, y) + 0.15 * float(rng.standard_normal())
+
+    sampler = GPSampler(seed=seed)
+    study = _quiet_study(sampler)
+    study.optimize(objective, n_trials=15)
+    state = next(iter(sampler._states.values()))
+    assert state.gp is not None and state.warp is not None
+    best = study.best_trial.params
+    draws = f(best["x"], best["y"]) + 0.15 * np.random.default_rng(99).standard_normal(4000)
+    truth = float(np.var(state.warp(draws)) / np.var(state.model_y))
+    return math.exp(float(state.gp.log_params[-1])), truth
+
+
+def test_reported_standard_errors_give_the_model_the_true_noise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With ``value_stderr`` reported, 15 noisy points are fitted with a noise within 3x of the
+    truth; without it the fit may interpolate them (a noise far below the truth) on some seed."""
+    on = [_noisy_run(monkeypatch, True, seed) for seed in range(4)]
+    assert all(truth / 3 < fitted < 3 * truth for fitted, truth in on), on
+    off = [_noisy_run(monkeypatch, False, seed) for seed in range(4)]
+    assert any(fitted < truth / 3 for fitted, truth in off), off
+
+
+def test_the_default_sampler_reads_reported_standard_errors() -> None:
+    from hyperdial.samplers._gp._incumbent import STDERR_PRIOR_SD
+
+    sampler = GPSampler(seed=0, n_startup_trials=3)
+    study = _quiet_study(sampler)
+
+    def objective(trial: BaseTrial) -> float:
+        trial.set_user_attr("value_stderr", 0.05)
+        return trial.suggest_float("x", 0, 1) ** 2
+
+    study.optimize(objective, n_trials=6)
+    gp = _state(sampler, study).gp
+    assert gp is not None and gp._prior_std[-1] == STDERR_PRIOR_SD
+
+
+@pytest.mark.parametrize("stderr", ["0.1", -0.1, math.nan, math.inf, True, None])
+def test_a_standard_error_that_is_not_a_number_at_least_zero_is_ignored(
+    monkeypatch: pytest.MonkeyPatch, stderr: Any
+) -> None:
+    monkeypatch.setattr(sampler_module, "USE_STDERR", True)
+    from hyperdial.samplers._gp._incumbent import NOISE_PRIOR
+
+    sampler = GPSampler(seed=0, n_startup_trials=3)
+    study = _quiet_study(sampler)
+
+    def objective(trial: BaseTrial) -> float:
+        trial.set_user_attr("value_stderr", stderr)
+        return trial.suggest_float("x", 0, 1) ** 2
+
+    study.optimize(objective, n_trials=6)
+    state = next(iter(sampler._states.values()))
+    assert np.isnan(state.history.stderr[: state.history.n]).all()
+    assert state.gp is not None
+    assert (state.gp._prior_mean[-1], state.gp._prior_std[-1]) == NOISE_PRIOR
+
+
+def test_a_deterministic_objective_keeps_its_fixed_noise_whatever_it_reports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sampler_module, "USE_STDERR", True)
+    sampler = GPSampler(seed=0, n_startup_trials=3, deterministic_objective=True)
+    study = _quiet_study(sampler)
+
+    def objective(trial: BaseTrial) -> float:
+        trial.set_user_attr("value_stderr", 0.5)
+        return trial.suggest_float("x", 0, 1) ** 2
+
+    study.optimize(objective, n_trials=6)
+    state = next(iter(sampler._states.values()))
+    assert state.gp is not None
+    assert math.exp(float(state.gp.log_params[-1])) == pytest.approx(1e-6, rel=1e-6)
+
+
 # -- failures of the model ---------------------------------------------------------------------
 def _fit_raising(error: Exception) -> Any:
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -784,20 +878,29 @@ def test_a_new_sampler_resumes_from_the_saved_fit(monkeypatch: pytest.MonkeyPatc
     np.testing.assert_allclose(state.gp.log_params, saved["log_params"])
 
 
-def test_a_fit_saved_without_the_power_transform_is_not_used(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("module", "switch"),
+    [
+        ("hyperdial.samplers._gp._targets", "POWER_TRANSFORM"),
+        (sampler_module.__name__, "USE_STDERR"),
+    ],
+)
+def test_a_fit_saved_under_other_target_or_noise_settings_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, module: str, switch: str
 ) -> None:
-    """The saved fit's key covers the target transform: hyperparameters fitted to other
-    targets are refitted, not reused."""
-    import hyperdial.samplers._gp._targets as targets
+    """The saved fit's key covers the target transform and where the noise prior comes from:
+    hyperparameters fitted to other targets or under another prior are refitted, not reused."""
+    import importlib
+
     from hyperdial.trial._system_attrs import GP_FIT_KEY
 
+    where = importlib.import_module(module)
     study = _prefilled(120)
-    monkeypatch.setattr(targets, "POWER_TRANSFORM", False)
+    monkeypatch.setattr(where, switch, False)
     study.sampler = GPSampler(seed=0)
     study.optimize(_objective3, n_trials=1)
     old_space = study.system_attrs[GP_FIT_KEY]["space"]
-    monkeypatch.setattr(targets, "POWER_TRANSFORM", True)
+    monkeypatch.setattr(where, switch, True)
     fits = _count_fits(monkeypatch)
     study.sampler = GPSampler(seed=0)
     study.optimize(_objective3, n_trials=1)

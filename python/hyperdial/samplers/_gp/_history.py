@@ -5,6 +5,8 @@ Columns besides ``state`` and ``params`` (``cap`` rows, the first ``n`` used):
     last_report: (cap,) float64 last intermediate value, negated when maximising (NaN: none,
         not finite, or several objectives).
     constraints[name]: (cap,) float64 constraint values (NaN: the trial has none).
+    stderr: (cap,) float64 standard error of the value the objective reported as the user
+        attribute ``STDERR_ATTR`` (NaN: none, or not a finite number >= 0).
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ if TYPE_CHECKING:
     from hyperdial.study._study import Study
     from hyperdial.trial._frozen import FrozenTrial
 
-__all__ = ["GPHistory"]
+__all__ = ["STDERR_ATTR", "GPHistory"]
+
+#: User attribute in which an objective reports the standard error of the value it returns.
+STDERR_ATTR = "value_stderr"
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 _FINISHED_CODES = tuple(int(s) for s in _FINISHED)
@@ -41,6 +46,7 @@ class GPHistory(TrialColumns):
         super().__init__(study)
         self.losses = np.full((self._cap, len(self.signs)), np.nan)
         self.last_report = np.full(self._cap, np.nan)
+        self.stderr = np.full(self._cap, np.nan)
         self.constraints: dict[str, np.ndarray] = {}
         #: Bumped whenever a row that was finished before changes (rare: a trial re-told).
         self.version = 0
@@ -49,6 +55,7 @@ class GPHistory(TrialColumns):
         super()._resize(cap)
         self.losses = grown(self.losses, cap, np.nan)
         self.last_report = grown(self.last_report, cap, np.nan)
+        self.stderr = grown(self.stderr, cap, np.nan)
         self.constraints = {k: grown(v, cap, np.nan) for k, v in self.constraints.items()}
 
     def _write(self, t: FrozenTrial, row: int) -> None:
@@ -63,5 +70,15 @@ class GPHistory(TrialColumns):
         if t.intermediate_values and len(self.signs) == 1:
             last = t.intermediate_values[max(t.intermediate_values)]
             self.last_report[row] = float(last) * self.signs[0] if math.isfinite(last) else np.nan
+        self.stderr[row] = _stderr(t.user_attrs.get(STDERR_ATTR))
         for name, value in dict(t.system_attrs.get(CONSTRAINTS_KEY) or {}).items():
             self._column(self.constraints, name)[row] = float(value)
+
+
+def _stderr(value: object) -> float:
+    """A reported standard error as a float; NaN for anything but a finite number >= 0 (a
+    bool, a string or a negative number carries no noise level)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return math.nan
+    v = float(value)
+    return v if math.isfinite(v) and v >= 0 else math.nan

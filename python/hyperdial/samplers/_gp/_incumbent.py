@@ -22,6 +22,9 @@ __all__ = ["Model", "search_options"]
 LENGTHSCALE_PRIOR = (-0.5, 1.0)
 #: Prior on the log noise variance (standardised units) used by the sampler.
 NOISE_PRIOR = (-8.0, 3.0)
+#: Sd of the log noise prior when it is centred on the noise the trials' reported standard
+#: errors imply (:meth:`Model.set_noise_prior`).
+STDERR_PRIOR_SD = 1.0
 #: Sobol' pool points per dimension of the acquisition search.
 POOL_PER_DIM = 256
 
@@ -76,6 +79,18 @@ class Model(GaussianProcess):
         self._prior_mean[:d] = LENGTHSCALE_PRIOR[0]
         self._prior_std[:d] = LENGTHSCALE_PRIOR[1]
         self._prior_mean[-1], self._prior_std[-1] = NOISE_PRIOR
+
+    def set_noise_prior(self, log_noise: float | None) -> None:
+        """Centres the prior on the log noise variance (standardised units) on ``log_noise``
+        with sd ``STDERR_PRIOR_SD``, clipped to the noise bounds; None restores
+        ``NOISE_PRIOR``. Takes effect at the next fit."""
+        # New arrays: copies of this model (pending points) share the old ones.
+        self._prior_mean, self._prior_std = self._prior_mean.copy(), self._prior_std.copy()
+        if log_noise is None:
+            self._prior_mean[-1], self._prior_std[-1] = NOISE_PRIOR
+            return
+        mean = min(max(log_noise, float(self._lower[-1])), float(self._upper[-1]))
+        self._prior_mean[-1], self._prior_std[-1] = mean, STDERR_PRIOR_SD
 
     def _best(self) -> float:
         if self.incumbent is None:

@@ -66,6 +66,11 @@ _POLISH = 64
 _UNTRIED_SHARE = 4
 #: Noise variance (standardised units) for ``deterministic_objective=True``.
 _DETERMINISTIC_NOISE = 1e-6
+#: Whether the trials' reported standard errors (``STDERR_ATTR``) set the noise prior.
+#: Measured in docs/design/gp_sampler.md.
+USE_STDERR = True
+#: Trials that must report a standard error before it sets the noise prior.
+_MIN_STDERR_TRIALS = 3
 
 
 def _discrete_neighbours(
@@ -183,6 +188,17 @@ class GPSampler(BaseSampler):
       value, but never better than the median of completed trials (``pruned_trials=
       "penalize"``, the default; a pruned trial was stopped because it looked worse than
       others), or are left out (``"exclude"``); left out, pruned regions are proposed again.
+    * **Noise the objective knows**: an objective that can say how noisy its value is reports
+      the value's standard error as the user attribute ``"value_stderr"``
+      (``trial.set_user_attr("value_stderr", s)``; for a cross-validated score whose folds are
+      drawn anew at each evaluation, the folds' standard deviation over ``sqrt(k)``). Once
+      three complete trials have reported one, the prior on the GP's log noise variance is
+      centred on the noise they imply (each standard error carried through the target warp;
+      the median over the trials) with sd 1, instead of the broad default prior, under which a
+      few noisy points may be fitted as signal. Anything but a finite number >= 0 is ignored;
+      ``deterministic_objective=True`` takes precedence. The spread of folds that are the same
+      for every trial (a fixed ``cv`` splitter) is not noise between trials and should not be
+      reported.
     * **Parallel workers**: RUNNING trials (threads of ``n_jobs``, other processes sharing
       the storage) are pending points: a copy of the GP is conditioned on each with the value
       ``min(posterior mean, median target)`` (a constant liar, Ginsbourger et al. 2010), so
@@ -228,7 +244,8 @@ class GPSampler(BaseSampler):
             confidence bound with ``beta``) or ``"pi"`` (log probability of improvement).
         independent_sampler: Samples the start-up trials and parameters the GP does not model
             yet; default: scrambled Sobol (:class:`~hyperdial.samplers.QMCSampler`).
-        deterministic_objective: The objective has no noise: the GP's noise is fixed tiny.
+        deterministic_objective: The objective has no noise: the GP's noise is fixed tiny
+            (and reported standard errors are not read).
         n_threads: Threads of the GP core; None: one below 256 trials, automatic above (the
             CPUs this process may use less those other tasks keep busy; see
             ``cpp/include/hyperdial/parallel.hpp``). Results do not depend on it.
@@ -832,6 +849,7 @@ class GPSampler(BaseSampler):
         full = state.gp is None or _refit_due(state.n_fitted, n)
         if state.gp is None:
             state.gp = self._new_model(state)
+        state.gp.set_noise_prior(self._reported_noise(state, data.rows[ok], y[ok]))
         mask = None if data.mask is None else data.mask[ok]
         state.gp.fit(
             data.x[ok], y[ok], mask,
@@ -844,6 +862,34 @@ class GPSampler(BaseSampler):
         if full:
             state.n_fitted = n
         state.history_version = state.history.version
+
+    def _reported_noise(self, state: _StudyState, rows: np.ndarray, y: F64) -> float | None:
+        """The log noise variance, in the model's standardised units, that the standard errors
+        the trials reported (``STDERR_ATTR``) imply; None when the noise is fixed, the study has
+        several objectives, or fewer than ``_MIN_STDERR_TRIALS`` complete trials reported one.
+
+        A loss ``f`` with standard error ``s`` becomes a target whose sd is about half the
+        spread of the targets of ``f - s`` and ``f + s`` (the warp is monotone and smooth, so
+        this is its local slope times ``s``). The median over the trials of the squared sd,
+        over the variance of the targets (the model standardises them), is the estimate: the
+        GP's noise is one level for all points, and the median is not led by the few trials
+        whose folds disagree most.
+        """
+        hist = state.history
+        if not USE_STDERR or self._fixed_noise is not None or len(hist.signs) != 1:
+            return None
+        se = hist.stderr[rows]
+        have = np.isfinite(se) & (hist.state[rows] == _COMPLETE)
+        if int(have.sum()) < _MIN_STDERR_TRIALS or state.warp is None:
+            return None
+        loss = hist.losses[rows[have], 0]
+        with np.errstate(invalid="ignore", over="ignore"):
+            sd = 0.5 * np.abs(state.warp(loss + se[have]) - state.warp(loss - se[have]))
+        var_y = float(np.var(y))
+        if not (var_y > 0 and math.isfinite(var_y)):
+            return None
+        ratio = float(np.median(sd**2)) / var_y
+        return math.log(ratio) if ratio > 0 and math.isfinite(ratio) else math.log(1e-300)
 
     def _update_objective_model(self, study: Study, state: _StudyState, data: _Data) -> None:
         """Appends the trials that finished since the last update, or refits; a new model of
@@ -883,7 +929,8 @@ class GPSampler(BaseSampler):
             h.update(f"{name}\0{distribution_to_json(dist)}\0".encode())
         from hyperdial.samplers._gp import _targets
 
-        h.update(repr((self._fixed_noise, self._pruned_mode, _targets.POWER_TRANSFORM)).encode())
+        settings = (self._fixed_noise, self._pruned_mode, _targets.POWER_TRANSFORM, USE_STDERR)
+        h.update(repr(settings).encode())
         return h.hexdigest()
 
     def _save_fit(self, study: Study, state: _StudyState) -> None:
