@@ -60,19 +60,25 @@ def main() -> None:
     args = ap.parse_args()
     for path in args.results:
         with open(path) as f:
-            results = json.load(f)
-        variants = [s for s in results["samplers"] if s.startswith(args.base + "+")]
-        for v in variants:
-            d = deltas(results, args.base, v)
-            print(f"{v} vs {args.base} ({path}); budgets {d['budgets']}")
-            for kind in ("deterministic", "noisy"):
-                if kind in d:
-                    k = d[kind]
-                    change = " ".join(f"{c:+.3f}" for c in k["mean_change"])
-                    print(
-                        f"  {kind:13} {k['problems']:2d} problems: mean change {change}; "
-                        f"better {k['better']}, worse {k['worse']}"
-                    )
+            loaded = json.load(f)
+        # A results file, or a collection of them under "runs" (gp_quality_tune.json).
+        runs = loaded.get("runs", {path: loaded})
+        for run, results in runs.items():
+            _print(results, args.base, run)
+
+
+def _print(results: dict[str, Any], base: str, run: str) -> None:
+    for v in [s for s in results["samplers"] if s.startswith(base + "+")]:
+        d = deltas(results, base, v)
+        print(f"{v} vs {base} ({run}); budgets {d['budgets']}")
+        for kind in ("deterministic", "noisy"):
+            if kind in d:
+                k = d[kind]
+                change = " ".join(f"{c:+.3f}" for c in k["mean_change"])
+                print(
+                    f"  {kind:13} {k['problems']:2d} problems: mean change {change}; "
+                    f"better {k['better']}, worse {k['worse']}"
+                )
 
 
 if __name__ == "__main__":
