@@ -130,9 +130,10 @@ class _StudyState:
         self.history_version = -1
         self.warp: Warp | None = None
         self.fail_target = 0.0
-        #: The losses of the last warp fit; PRUNED trials' floor is their median (computed when
-        #: a pruned trial needs it).
+        #: The losses of the last warp fit; PRUNED trials' floor is their median, computed when
+        #: a pruned trial first needs it after each fit (``pruned_floor``).
         self.warp_losses: F64 = np.empty(0)
+        self.pruned_floor: float | None = None
         #: Encoded points handed out to trials not yet finished: number -> (coder, x).
         self.proposals: dict[int, tuple[SpaceCoder, F64]] = {}
         #: Conditional spaces: proposals by trial number with the activity pattern they were
@@ -815,11 +816,14 @@ class GPSampler(BaseSampler):
             base = loss[complete]
             state.warp = Warp(base)
             state.warp_losses = base
+            state.pruned_floor = None
         pruned = st == _PRUNED
         if pruned.any():
-            base = state.warp_losses
-            floor = float(np.median(np.clip(base, -1e300, 1e300))) if base.size else math.nan
-            loss[pruned] = np.maximum(hist.last_report[rows[pruned]], floor)
+            if state.pruned_floor is None:
+                base = state.warp_losses
+                clipped = np.clip(base, -1e300, 1e300)
+                state.pruned_floor = float(np.median(clipped)) if base.size else math.nan
+            loss[pruned] = np.maximum(hist.last_report[rows[pruned]], state.pruned_floor)
         y = state.warp(loss)
         if fit or state.warp is None:
             state.fail_target = float(y[~(st == _FAIL)].min())
