@@ -15,6 +15,7 @@ from hyperdial.exceptions import NumericalError
 from hyperdial.samplers._base import BaseSampler
 from hyperdial.samplers._batch import BatchDriver, check_batch_size
 from hyperdial.samplers._constraints import check_constraints_func, record_constraints
+from hyperdial.samplers._gp import _targets
 from hyperdial.samplers._gp._encoding import SpaceCoder
 from hyperdial.samplers._gp._history import GPHistory
 from hyperdial.samplers._gp._targets import Warp, parego
@@ -130,10 +131,6 @@ class _StudyState:
         self.history_version = -1
         self.warp: Warp | None = None
         self.fail_target = 0.0
-        #: The losses of the last warp fit; PRUNED trials' floor is their median, computed when
-        #: a pruned trial first needs it after each fit (``pruned_floor``).
-        self.warp_losses: F64 = np.empty(0)
-        self.pruned_floor: float | None = None
         #: Encoded points handed out to trials not yet finished: number -> (coder, x).
         self.proposals: dict[int, tuple[SpaceCoder, F64]] = {}
         #: Conditional spaces: proposals by trial number with the activity pattern they were
@@ -813,17 +810,11 @@ class GPSampler(BaseSampler):
             return y
         loss = losses[:, 0].copy()
         if fit or state.warp is None:
-            base = loss[complete]
-            state.warp = Warp(base)
-            state.warp_losses = base
-            state.pruned_floor = None
+            state.warp = Warp(loss[complete])
         pruned = st == _PRUNED
         if pruned.any():
-            if state.pruned_floor is None:
-                base = state.warp_losses
-                clipped = np.clip(base, -1e300, 1e300)
-                state.pruned_floor = float(np.median(clipped)) if base.size else math.nan
-            loss[pruned] = np.maximum(hist.last_report[rows[pruned]], state.pruned_floor)
+            # Never better than the median of the losses the warp was fitted to.
+            loss[pruned] = np.maximum(hist.last_report[rows[pruned]], state.warp.median)
         y = state.warp(loss)
         if fit or state.warp is None:
             state.fail_target = float(y[~(st == _FAIL)].min())
@@ -893,7 +884,9 @@ class GPSampler(BaseSampler):
         if not (var_y > 0 and math.isfinite(var_y)):
             return None
         ratio = float(np.median(sd**2)) / var_y
-        return math.log(ratio) if ratio > 0 and math.isfinite(ratio) else math.log(1e-300)
+        if not math.isfinite(ratio):
+            return None
+        return math.log(max(ratio, 1e-300))  # all zero: noiseless (clipped to the noise floor)
 
     def _update_objective_model(self, study: Study, state: _StudyState, data: _Data) -> None:
         """Appends the trials that finished since the last update, or refits; a new model of
@@ -931,8 +924,6 @@ class GPSampler(BaseSampler):
         h = blake2b(digest_size=8)
         for name, dist in zip(coder.names, coder.dists, strict=True):
             h.update(f"{name}\0{distribution_to_json(dist)}\0".encode())
-        from hyperdial.samplers._gp import _targets
-
         settings = (self._fixed_noise, self._pruned_mode, _targets.POWER_TRANSFORM, USE_STDERR)
         h.update(repr(settings).encode())
         return h.hexdigest()

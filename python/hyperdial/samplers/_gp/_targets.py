@@ -55,12 +55,20 @@ POWER_TRANSFORM = True
 #: the exponent; :func:`yeo_johnson_lambda` refines around the grid's best).
 _LAMBDAS = np.linspace(-2.0, 4.0, 25)
 _REFINE = np.linspace(-0.25, 0.25, 11)
-#: The Yeo-Johnson exponents of the coarse grid for the non-negative and the negative side, with
-#: the log cases (0 and 2) moved 1e-12 off (see ``_yeo_johnson_loglik``).
-_GRID_SIDES = (
-    np.where(np.abs(_LAMBDAS) < 1e-12, 1e-12, _LAMBDAS)[:, None],
-    np.where(np.abs(2.0 - _LAMBDAS) < 1e-12, 1e-12, 2.0 - _LAMBDAS)[:, None],
-)
+
+
+def _sides(lams: F64) -> tuple[F64, F64]:
+    """The exponents the Yeo-Johnson transform with exponents ``lams`` applies to the
+    non-negative and to the negative side, as columns. Exponents of exactly 0 or 2 are the
+    transform's log cases; 1e-12 off them, ``expm1(a t) / a`` equals ``t`` to double
+    precision."""
+    a = np.where(np.abs(lams) < 1e-12, 1e-12, lams)[:, None]
+    b = np.where(np.abs(2.0 - lams) < 1e-12, 1e-12, 2.0 - lams)[:, None]
+    return a, b
+
+
+#: ``_sides`` of the coarse grid, computed once.
+_GRID_SIDES = _sides(_LAMBDAS)
 
 
 def _median(x: F64) -> float:
@@ -90,23 +98,12 @@ def yeo_johnson(x: F64, lam: float) -> F64:
 
 
 def _yeo_johnson_loglik(
-    lams: F64,
-    log1p_pos: F64,
-    log1p_neg: F64,
-    jacobian: float,
-    sides: tuple[F64, F64] | None = None,
+    lams: F64, sides: tuple[F64, F64], log1p_pos: F64, log1p_neg: F64, jacobian: float
 ) -> F64:
     """Profile log likelihood of each exponent in ``lams`` (``-inf`` where undefined), from
-    ``log(1 + |x|)`` of the non-negative and of the negative ``x``; ``sides``: the exponents
-    of each side as computed below, when the caller has them (the coarse grid's)."""
+    ``_sides(lams)`` and ``log(1 + |x|)`` of the non-negative and of the negative ``x``."""
     n = log1p_pos.size + log1p_neg.size
-    # Exponents of exactly 0 or 2 are the transform's log cases; 1e-12 off them, expm1(a t) / a
-    # equals t to double precision.
-    if sides is None:
-        a = np.where(np.abs(lams) < 1e-12, 1e-12, lams)[:, None]
-        b = np.where(np.abs(2.0 - lams) < 1e-12, 1e-12, 2.0 - lams)[:, None]
-    else:
-        a, b = sides
+    a, b = sides
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         up = np.expm1(a * log1p_pos) / a
         down = np.expm1(b * log1p_neg) / b  # the negated transform of the negative x
@@ -130,8 +127,8 @@ def yeo_johnson_lambda(x: F64) -> float:
     for grid in (_LAMBDAS, _REFINE):
         coarse = grid is _LAMBDAS
         lams = grid if coarse else best + grid
-        sides = _GRID_SIDES if coarse else None
-        ll = _yeo_johnson_loglik(lams, log1p_pos, log1p_neg, jacobian, sides)
+        sides = _GRID_SIDES if coarse else _sides(lams)
+        ll = _yeo_johnson_loglik(lams, sides, log1p_pos, log1p_neg, jacobian)
         if not np.isfinite(ll).any():
             return best
         best = float(lams[int(np.argmax(ll))])
@@ -154,8 +151,11 @@ class Warp:
         self.center, self.scale, self._unit = 0.0, 1.0, 1.0
         #: The power transform's (mean, sd, exponent) in warped units, or None.
         self.power: tuple[float, float, float] | None = None
+        #: The median of the fitted losses (``±inf`` clipped; NaN when there were none).
+        self.median = math.nan
         if v.size == 0:
             return
+        self.median = _median(v)
         # Work in units of the largest magnitude so that differences cannot overflow.
         self._unit = float(max(np.abs(v).max(), 1e-300))
         s = v / self._unit
