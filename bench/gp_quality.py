@@ -139,9 +139,19 @@ SAMPLERS: dict[str, tuple[str, Callable[[int], Any] | None]] = {
     "optuna_tpe": ("optuna", _optuna_tpe),
     "smac_bb": ("peer", None),
     "smac_hpo": ("peer", None),
+    "smac_bb_50": ("peer", None),
+    "smac_hpo_50": ("peer", None),
     "hebo": ("peer", None),
 }
-PEERS = ("smac_bb", "smac_hpo", "hebo")
+PEERS = ("smac_bb", "smac_hpo", "smac_bb_50", "smac_hpo_50", "hebo")
+# SMAC3 sizes its initial design by the run's length (a quarter of n_trials at most), so the
+# first 25 trials of a 50-trial run are not what SMAC3 does with 25 trials. smac_*_50 are the
+# same facades told n_trials = 50 (whatever --trials says), compared at 50 trials instead of
+# the 25-trial runs of smac_*.
+PLANNED: dict[str, tuple[str, int]] = {
+    "smac_bb_50": ("smac_bb", 50),
+    "smac_hpo_50": ("smac_hpo", 50),
+}
 CODE_BOUND = ("hyperdial_gp", "hyperdial_tpe")  # runs reused only while hyperdial's code is
 
 
@@ -329,7 +339,8 @@ def run_one(job: tuple[str, str, int, int, str, dict[str, Any] | None]) -> dict[
     if library == "peer":
         import bo_peers
 
-        out = bo_peers.run_peer(sampler, problem, seed, n_trials)
+        peer = PLANNED.get(sampler, (sampler, n_trials))[0]
+        out = bo_peers.run_peer(peer, problem, seed, n_trials)
         values = [float(v) for v in out["values"]]
         params = [_jsonable(p) for p in out["params"]]
         sampler_seconds = [float(s) for s in out.get("suggest_seconds", [])]
@@ -583,7 +594,14 @@ def main() -> None:
         if not _usable(_load(p, s, seed), _trials_for(s, args), code, args.allow_stale)
     ]
     # The slowest samplers first, so the processes end together.
-    order = {"hebo": 0, "optuna_gp": 1, "smac_bb": 2, "hyperdial_gp": 3, "smac_hpo": 4}
+    order = {
+        "hebo": 0,
+        "optuna_gp": 1,
+        "smac_bb_50": 2,
+        "smac_bb": 2,
+        "hyperdial_gp": 3,
+        "smac_hpo": 4,
+    }
     todo.sort(key=lambda j: (j[2], order.get(_base(j[1]), 5)))
     est, unknown, per_sampler = estimate_seconds(todo)
     print(
@@ -617,6 +635,8 @@ def main() -> None:
 
 
 def _trials_for(sampler: str, args: argparse.Namespace) -> int:
+    if sampler in PLANNED:
+        return PLANNED[sampler][1]
     if sampler in PEERS and args.peer_trials is not None:
         return min(int(args.trials), int(args.peer_trials))
     return int(args.trials)
@@ -830,6 +850,8 @@ def _acceptance(
                 checks["noisy: vs both Optuna >= 80%"] = check(len(good), len(have), 0.8)
             if b in (25, 50):
                 for peer, share in (("hebo", 0.6), ("smac_bb", 0.8), ("smac_hpo", 0.8)):
+                    if f"{peer}_{b}" in PLANNED and row.get(f"{peer}_{b}"):
+                        peer = f"{peer}_{b}"  # the runs SMAC3 sized for this budget
                     if row.get(peer):
                         checks[f"vs {peer} >= {share:.0%}"] = check(*_share(row, peer), share)
             out[h][str(b)] = checks
