@@ -339,7 +339,7 @@ def run_one(job: tuple[str, str, int, int, str, dict[str, Any] | None]) -> dict[
     if library == "peer":
         import bo_peers
 
-        peer = PLANNED.get(sampler, (sampler, n_trials))[0]
+        peer = PLANNED[sampler][0] if sampler in PLANNED else sampler
         out = bo_peers.run_peer(peer, problem, seed, n_trials)
         values = [float(v) for v in out["values"]]
         params = [_jsonable(p) for p in out["params"]]

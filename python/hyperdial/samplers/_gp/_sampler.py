@@ -809,14 +809,15 @@ class GPSampler(BaseSampler):
             y[complete] = parego(losses[complete], weights)
             return y
         loss = losses[:, 0].copy()
-        if fit or state.warp is None:
-            state.warp = Warp(loss[complete])
+        refit = fit or state.warp is None
+        warp = state.warp = Warp(loss[complete]) if refit else state.warp
+        assert warp is not None
         pruned = st == _PRUNED
         if pruned.any():
             # Never better than the median of the losses the warp was fitted to.
-            loss[pruned] = np.maximum(hist.last_report[rows[pruned]], state.warp.median)
-        y = state.warp(loss)
-        if fit or state.warp is None:
+            loss[pruned] = np.maximum(hist.last_report[rows[pruned]], warp.median)
+        y = warp(loss)
+        if refit:
             state.fail_target = float(y[~(st == _FAIL)].min())
         y[st == _FAIL] = state.fail_target
         return y

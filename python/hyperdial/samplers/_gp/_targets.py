@@ -71,12 +71,16 @@ def _sides(lams: F64) -> tuple[F64, F64]:
 _GRID_SIDES = _sides(_LAMBDAS)
 
 
-def _median(x: F64) -> float:
-    """``np.median`` of a 1-d array without NaN, by one sort (the same value: the middle
-    element, or the mean of the two middle ones)."""
-    v = np.sort(x)
+def _middle(v: F64) -> float:
+    """``np.median`` of a sorted 1-d array without NaN (the same value: the middle element, or
+    the mean of the two middle ones)."""
     k = v.size // 2
     return float(v[k]) if v.size % 2 else float((v[k - 1] + v[k]) / 2)
+
+
+def _median(x: F64) -> float:
+    """``np.median`` of a 1-d array without NaN, by one sort."""
+    return _middle(np.sort(x))
 
 
 def yeo_johnson(x: F64, lam: float) -> F64:
@@ -155,11 +159,12 @@ class Warp:
         self.median = math.nan
         if v.size == 0:
             return
-        self.median = _median(v)
+        ordered = np.sort(v)
+        self.median = _middle(ordered)
         # Work in units of the largest magnitude so that differences cannot overflow.
-        self._unit = float(max(np.abs(v).max(), 1e-300))
+        self._unit = float(max(-ordered[0], ordered[-1], 1e-300))
         s = v / self._unit
-        center = _median(s)
+        center = _middle(ordered / self._unit)  # dividing by a positive unit keeps the order
         scale = 1.4826 * _median(np.abs(s - center))
         if not scale > 0:
             scale = float(s.std())
