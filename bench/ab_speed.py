@@ -10,6 +10,11 @@ did (a refactor), not for comparing with peers.
 Writes bench/results/<name>.json: per (sampler, n), each run's figure for A and B (GP: mean
 process-CPU and wall seconds per trial over one refit period, as gp_speed.py amortises them;
 TPE: median wall seconds per trial), their medians and the ratio B / A.
+
+``--prefill-seeds 12345,1,2`` runs each case on several sets of pre-filled points (gp_speed.py's
+``PREFILL_SEED``; TPE cases ignore it): a change that alters the sampler's proposals alters how
+long its fits and searches run on one set of points, so one set can show more or less than the
+typical cost. The geometric mean of the per-set ratios is printed and stored.
 """
 
 from __future__ import annotations
@@ -58,6 +63,12 @@ def main() -> None:
     ap.add_argument("--b", help="python of install B (after)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument(
+        "--prefill-seeds",
+        default="",
+        help="comma-separated seeds of the pre-filled points (default: gp_speed.py's one); "
+        "each case runs on each, and the ratio is also given as the geometric mean over them",
+    )
     ap.add_argument("--name", default="ab_speed")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -65,26 +76,39 @@ def main() -> None:
         print(json.dumps(child(args.child)))
         return
 
+    seeds = [int(x) for x in args.prefill_seeds.split(",")] if args.prefill_seeds else [None]
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    ratios: dict[str, list[float]] = {}
     for case in args.cases.split(","):
-        runs[case] = {"A": [], "B": []}
-        for _ in range(args.runs):
-            for side, exe in (("A", args.a), ("B", args.b)):
-                out = subprocess.run(
-                    [exe, os.path.abspath(__file__), "--child", case],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    cwd="/",
-                ).stdout
-                runs[case][side].append(json.loads(out.strip().splitlines()[-1]))
         key = "cpu_mean_s" if case.startswith("gp") else "wall_median_s"
-        a = statistics.median(r[key] for r in runs[case]["A"])
-        b = statistics.median(r[key] for r in runs[case]["B"])
-        print(
-            f"{case:>10}  {key}: A {a * 1e3:8.3f} ms   B {b * 1e3:8.3f} ms   B/A {b / a:5.2f}",
-            flush=True,
-        )
+        for seed in seeds:
+            env = dict(os.environ)
+            label = case
+            if seed is not None:
+                env["HYPERDIAL_BENCH_PREFILL_SEED"] = str(seed)
+                label = f"{case}@{seed}"
+            runs[label] = {"A": [], "B": []}
+            for _ in range(args.runs):
+                for side, exe in (("A", args.a), ("B", args.b)):
+                    out = subprocess.run(
+                        [exe, os.path.abspath(__file__), "--child", case],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                        cwd="/",
+                        env=env,
+                    ).stdout
+                    runs[label][side].append(json.loads(out.strip().splitlines()[-1]))
+            a = statistics.median(r[key] for r in runs[label]["A"])
+            b = statistics.median(r[key] for r in runs[label]["B"])
+            ratios.setdefault(case, []).append(b / a)
+            print(
+                f"{label:>16}  {key}: A {a * 1e3:8.3f} ms  B {b * 1e3:8.3f} ms  B/A {b / a:5.2f}",
+                flush=True,
+            )
+        if len(seeds) > 1:
+            mean = statistics.geometric_mean(ratios[case])
+            print(f"{case:>16}  geometric mean B/A over the seeds {mean:5.2f}", flush=True)
 
     result = {
         "benchmark": "ab_speed",
@@ -97,7 +121,9 @@ def main() -> None:
             "python": sys.version.split()[0],
             "utc_end": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
+        "prefill_seeds": seeds,
         "runs": runs,
+        "ratio_geometric_mean": {c: statistics.geometric_mean(r) for c, r in ratios.items()},
     }
     with open(os.path.join(HERE, "results", f"{args.name}.json"), "w") as f:
         json.dump(result, f, indent=1)

@@ -60,8 +60,13 @@ def rosenbrock(x: np.ndarray) -> float:
     return float((100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum())
 
 
+#: The seed of the pre-filled points; ``ab_speed.py --prefill-seeds`` varies it through the
+#: environment to average over instances.
+PREFILL_SEED = int(os.environ.get("HYPERDIAL_BENCH_PREFILL_SEED", "12345"))
+
+
 def prefill(n: int) -> np.ndarray:
-    return np.random.default_rng(12345).uniform(LOW, HIGH, size=(n, D))
+    return np.random.default_rng(PREFILL_SEED).uniform(LOW, HIGH, size=(n, D))
 
 
 class Timing:
