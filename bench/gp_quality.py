@@ -729,6 +729,14 @@ def _problem_entry(
     return entry
 
 
+def regret_as_good(ra: float, rb: float, e: dict[str, Any]) -> bool:
+    """The tie rule: is regret ``ra`` at least as good as ``rb`` on problem entry ``e``?"""
+    if e["kind"] == "noisy":
+        return bool(ra <= rb + NOISY_TIE * e["scale"])
+    la, lb = np.log10(max(ra, e["floor"])), np.log10(max(rb, e["floor"]))
+    return bool(la <= lb + TIE_LOG10)
+
+
 def _as_good(e: dict[str, Any], a: str, b: str, j: int) -> bool | None:
     """Is sampler a's median regret at budget index j at least as good as b's (the tie rule)?
     None when either has no run that long."""
@@ -736,10 +744,7 @@ def _as_good(e: dict[str, Any], a: str, b: str, j: int) -> bool | None:
     rb = e["samplers"][b]["median_regret"][j]
     if ra is None or rb is None:
         return None
-    if e["kind"] == "noisy":
-        return bool(ra <= rb + NOISY_TIE * e["scale"])
-    la, lb = np.log10(max(ra, e["floor"])), np.log10(max(rb, e["floor"]))
-    return bool(la <= lb + TIE_LOG10)
+    return regret_as_good(ra, rb, e)
 
 
 def _beyond_2x(e: dict[str, Any], a: str, j: int) -> bool | None:

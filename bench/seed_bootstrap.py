@@ -9,8 +9,8 @@ count on the actual seeds, the 5th-95th percentile of the count over the replica
 of replicates at or above the target, and per problem the share of replicates in which A is at
 least as good.
 
-    python bench/seed_bootstrap.py bench/results/gp_quality_peers.json --a hyperdial_gp \\
-        --b hebo --budgets 25,50 --target 0.6
+    python bench/seed_bootstrap.py bench/results/gp_quality_peers.json --part hebo --b hebo \\
+        --budgets 25,50 --target 0.6
 
 This measures how stable a count is under the seeds that were run, not what more seeds would
 give: a problem whose seeds all agree gets a share near 0 or 1 however few there are.
@@ -21,20 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import sys
 from typing import Any
 
 import numpy as np
 
-#: The report's tie rules (gp_quality.py): log10 regret within 0.05; noisy within 0.01 x scale.
-LOG_TIE = 0.05
-NOISY_TIE = 0.01
-
-
-def _as_good(ra: float, rb: float, entry: dict[str, Any]) -> bool:
-    if entry["kind"] == "noisy":
-        return ra <= rb + NOISY_TIE * float(entry["scale"])
-    floor = float(entry["floor"])
-    return math.log10(max(ra, floor)) <= math.log10(max(rb, floor)) + LOG_TIE
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gp_quality import _as_good, regret_as_good
 
 
 def _pairs(entry: dict[str, Any], a: str, b: str, j: int) -> np.ndarray | None:
@@ -63,9 +57,8 @@ def bootstrap(
         n = pairs.shape[0]
         idx = rng.integers(0, n, size=(draws, n))
         med = np.median(pairs[idx], axis=1)  # (draws, 2)
-        wins.append([_as_good(float(x), float(y), entry) for x, y in med])
-        med0 = np.median(pairs, axis=0)
-        actual.append(_as_good(float(med0[0]), float(med0[1]), entry))
+        wins.append([regret_as_good(float(x), float(y), entry) for x, y in med])
+        actual.append(bool(_as_good(entry, a, b, j)))  # the report's own verdict
         names.append((name, n))
     w = np.array(wins, dtype=bool)  # (problems, draws)
     counts = w.sum(axis=0)
@@ -86,6 +79,9 @@ def bootstrap(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("results")
+    ap.add_argument(
+        "--part", help="for a file that holds several reports (gp_quality_peers.json): its key"
+    )
     ap.add_argument("--a", default="hyperdial_gp")
     ap.add_argument("--b", required=True)
     ap.add_argument("--budgets", default="25,50")
@@ -95,6 +91,11 @@ def main() -> None:
     args = ap.parse_args()
     with open(args.results) as f:
         results = json.load(f)
+    if "problems" not in results:
+        parts = [k for k, v in results.items() if isinstance(v, dict) and "problems" in v]
+        if args.part not in parts:
+            ap.error(f"{args.results} holds several reports; pass --part, one of {parts}")
+        results = results[args.part]
     for budget in (int(x) for x in args.budgets.split(",")):
         r = bootstrap(results, args.a, args.b, budget, args.draws, args.seed)
         need = math.ceil(args.target * r["problems"] - 1e-9)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
+import sys
 from typing import Any
 
-#: The report's tie rules (gp_quality.py): log10 regret within 0.05; noisy within 0.01 x scale.
-LOG_TIE = 0.05
-NOISY_TIE = 0.01
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gp_quality import NOISY_TIE
+from gp_quality import TIE_LOG10 as LOG_TIE
 
 
 def deltas(results: dict[str, Any], base: str, variant: str) -> dict[str, Any]:
